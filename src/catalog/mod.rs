@@ -1,0 +1,241 @@
+//! The catalog the checkout prices baskets from: departments, products,
+//! customers, payment and shipping options, cards. Operators fill it through
+//! the admin API (`admin/catalog.rs`); `seed-demo` fills a demo one.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgExecutor, PgPool};
+
+/// Payment types a payment option may have.
+pub const PAYMENT_TYPES: &[&str] = &["cash_register", "credit_card", "pay_on_delivery", "bank_transfer", "other"];
+
+/// The payment type the hooks accept.
+pub const CASH_REGISTER: &str = "cash_register";
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Product {
+    pub pk: i64,
+    pub sku: String,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub tax_rate: Decimal,
+    pub department: Option<String>,
+    pub base_code: Option<String>,
+    pub attributes: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+pub struct PaymentOption {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub payment_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+pub struct ShippingOption {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Bank {
+    pub name: String,
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Card {
+    pub card_payment_type: String,
+    pub name: String,
+    pub slug: String,
+    pub bank: Bank,
+    pub installment_counts: Vec<i32>,
+}
+
+const PRODUCT_COLUMNS: &str = "pk, sku, name, price, currency, tax_rate, department, base_code, attributes";
+
+pub async fn products_by_sku(db: &PgPool, skus: &[String]) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = ANY($1)"))
+        .bind(skus)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn all_products(db: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY sku")).fetch_all(db).await
+}
+
+pub async fn all_departments(db: &PgPool) -> Result<Vec<Department>, sqlx::Error> {
+    sqlx::query_as("SELECT code, name FROM departments ORDER BY code").fetch_all(db).await
+}
+
+pub async fn all_customers(db: &PgPool) -> Result<Vec<Customer>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, email, phone, address FROM customers ORDER BY id").fetch_all(db).await
+}
+
+pub async fn customer(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Customer>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, email, phone, address FROM customers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn payment_option(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<PaymentOption>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn shipping_option(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<ShippingOption>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, slug, price FROM shipping_options WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn card(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Card>, sqlx::Error> {
+    let row: Option<(String, String, String, String, String, Vec<i32>)> = sqlx::query_as(
+        "SELECT slug, name, card_payment_type, bank_name, bank_slug, installment_counts FROM cards WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(slug, name, card_payment_type, bank_name, bank_slug, installment_counts)| Card {
+        card_payment_type,
+        name,
+        slug,
+        bank: Bank { name: bank_name, slug: bank_slug },
+        installment_counts,
+    }))
+}
+
+/// Writes done by the admin API; each answers whether the row was created.
+pub mod upsert {
+    use super::*;
+
+    pub async fn department(db: &PgPool, code: &str, name: &str) -> Result<(Department, bool), sqlx::Error> {
+        sqlx::query_as(
+            "INSERT INTO departments (code, name) VALUES ($1, $2)
+             ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+             RETURNING code, name, (xmax = 0) AS created",
+        )
+        .bind(code)
+        .bind(name)
+        .fetch_one(db)
+        .await
+        .map(|(code, name, created): (String, String, bool)| (Department { code, name }, created))
+    }
+
+    pub async fn product(db: &PgPool, p: &Product) -> Result<(Product, bool), sqlx::Error> {
+        let row: (i64, bool) = sqlx::query_as(
+            "INSERT INTO products (sku, name, price, currency, tax_rate, department, base_code, attributes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price,
+                 currency = EXCLUDED.currency, tax_rate = EXCLUDED.tax_rate, department = EXCLUDED.department,
+                 base_code = EXCLUDED.base_code, attributes = EXCLUDED.attributes, updated_at = now()
+             RETURNING pk, (xmax = 0)",
+        )
+        .bind(&p.sku)
+        .bind(&p.name)
+        .bind(p.price)
+        .bind(&p.currency)
+        .bind(p.tax_rate)
+        .bind(&p.department)
+        .bind(&p.base_code)
+        .bind(&p.attributes)
+        .fetch_one(db)
+        .await?;
+        Ok((Product { pk: row.0, ..p.clone() }, row.1))
+    }
+
+    pub async fn customer(db: &PgPool, c: &Customer) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,
+                 phone = EXCLUDED.phone, address = EXCLUDED.address, updated_at = now()
+             RETURNING (xmax = 0)",
+        )
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.address)
+        .fetch_one(db)
+        .await
+    }
+
+    pub async fn payment_option(db: &PgPool, slug: &str, name: &str, payment_type: &str) -> Result<(PaymentOption, bool), sqlx::Error> {
+        sqlx::query_as(
+            "INSERT INTO payment_options (slug, name, payment_type) VALUES ($1, $2, $3)
+             ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, payment_type = EXCLUDED.payment_type, updated_at = now()
+             RETURNING id, name, slug, payment_type, (xmax = 0)",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(payment_type)
+        .fetch_one(db)
+        .await
+        .map(|(id, name, slug, payment_type, created): (i64, String, String, String, bool)| {
+            (PaymentOption { id, name, slug, payment_type }, created)
+        })
+    }
+
+    pub async fn shipping_option(db: &PgPool, slug: &str, name: &str, price: Decimal) -> Result<(ShippingOption, bool), sqlx::Error> {
+        sqlx::query_as(
+            "INSERT INTO shipping_options (slug, name, price) VALUES ($1, $2, $3)
+             ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, updated_at = now()
+             RETURNING id, name, slug, price, (xmax = 0)",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(price)
+        .fetch_one(db)
+        .await
+        .map(|(id, name, slug, price, created): (i64, String, String, Decimal, bool)| {
+            (ShippingOption { id, name, slug, price }, created)
+        })
+    }
+
+    pub async fn card(db: &PgPool, c: &Card) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO cards (slug, name, card_payment_type, bank_name, bank_slug, installment_counts)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, card_payment_type = EXCLUDED.card_payment_type,
+                 bank_name = EXCLUDED.bank_name, bank_slug = EXCLUDED.bank_slug,
+                 installment_counts = EXCLUDED.installment_counts, updated_at = now()
+             RETURNING (xmax = 0)",
+        )
+        .bind(&c.slug)
+        .bind(&c.name)
+        .bind(&c.card_payment_type)
+        .bind(&c.bank.name)
+        .bind(&c.bank.slug)
+        .bind(&c.installment_counts)
+        .fetch_one(db)
+        .await
+    }
+}

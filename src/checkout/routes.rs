@@ -1,0 +1,71 @@
+//! `/api/v1/checkout/`: create, read and edit a checkout session.
+
+use super::{patch, store, Session};
+use crate::context::AppContext;
+use crate::error::ApiError;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+pub const SESSION_HEADER: &str = "x-checkout-session";
+pub const SESSION_COOKIE: &str = "checkout_session";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/checkout/")
+            .route(web::post().to(create))
+            .route(web::get().to(read))
+            .route(web::patch().to(update)),
+    );
+}
+
+/// The session a request names, by `X-Checkout-Session` header or cookie.
+pub fn session_id_from(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .filter(|id| !id.is_empty())
+}
+
+fn answer(session: &Session) -> Value {
+    json!({"session_id": session.id, "pre_order": session.pre_order()})
+}
+
+async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+    let session = Session::new();
+    store::save(&ctx, &session, "").await?;
+    let cookie = Cookie::build(SESSION_COOKIE, session.id.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(store::SESSION_IDLE_SECONDS as i64))
+        .finish();
+    Ok(HttpResponse::Created().cookie(cookie).json(answer(&session)))
+}
+
+async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loaded, ApiError> {
+    let id = session_id_from(req).ok_or_else(|| {
+        ApiError::not_found("no checkout session: send the X-Checkout-Session header or the checkout_session cookie")
+    })?;
+    store::load(ctx, &id).await?.ok_or_else(|| ApiError::not_found("checkout session not found or expired"))
+}
+
+async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let loaded = named_session(&ctx, &req).await?;
+    store::touch(&ctx, &loaded.session.id).await?;
+    Ok(HttpResponse::Ok().json(answer(&loaded.session)))
+}
+
+/// Applies the body to the session; a write that raced another is retried on the fresh session.
+async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    for _ in 0..5 {
+        let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
+        patch::apply(&ctx, &mut session, &body).await?;
+        if store::save(&ctx, &session, &version).await? {
+            return Ok(HttpResponse::Ok().json(answer(&session)));
+        }
+    }
+    Err(ApiError::conflict("the checkout session is being changed by another request; retry"))
+}

@@ -1,0 +1,194 @@
+//! Server configuration from environment variables.
+//!
+//! Every variable has a default that works on a developer machine; every bad
+//! value is reported at once, in one error, so an operator fixes them in one go.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A secret read from the environment. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything the service needs to start. Passed in, never read from a global,
+/// so tests can point an app at its own database, Redis prefix and port.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub redis_url: String,
+    pub bind: SocketAddr,
+    pub redis_key_prefix: String,
+    pub admin_token: Option<Secret>,
+    pub ivr_username: Option<String>,
+    pub ivr_password: Option<Secret>,
+    /// Maximum Postgres connections of this instance.
+    pub database_max_connections: u32,
+    /// HTTP worker threads (default: one per core).
+    pub http_workers: usize,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/cashdesk";
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "cashdesk:";
+
+/// All configuration problems found, one per line.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut errors = Vec::new();
+        let var = |name: &str, default: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = var("DATABASE_URL", DEFAULT_DATABASE_URL);
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            errors.push(format!(
+                "DATABASE_URL must be a postgres:// or postgresql:// URL (got {:?})",
+                redact_url(&database_url)
+            ));
+        }
+        let redis_url = var("REDIS_URL", DEFAULT_REDIS_URL);
+        if !["redis://", "rediss://", "unix://", "redis+unix://"].iter().any(|s| redis_url.starts_with(s)) {
+            errors.push(format!(
+                "REDIS_URL must be a redis://, rediss:// or unix:// URL (got {:?})",
+                redact_url(&redis_url)
+            ));
+        }
+        let bind_raw = var("BIND", DEFAULT_BIND);
+        let bind = match bind_raw.parse::<SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                errors.push(format!("BIND must be an address like 127.0.0.1:8080 (got {bind_raw:?})"));
+                None
+            }
+        };
+        let redis_key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_else(|| DEFAULT_REDIS_KEY_PREFIX.to_string());
+        if redis_key_prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            errors.push("REDIS_KEY_PREFIX must not contain spaces or control characters".to_string());
+        }
+        let admin_token = optional("ADMIN_TOKEN").map(Secret::new);
+        if let Some(token) = &admin_token {
+            if token.expose().len() < 16 {
+                errors.push("ADMIN_TOKEN must be at least 16 characters long".to_string());
+            }
+        }
+        let ivr_username = optional("IVR_USERNAME");
+        let ivr_password = optional("IVR_PASSWORD").map(Secret::new);
+        if ivr_username.is_some() != ivr_password.is_some() {
+            errors.push("IVR_USERNAME and IVR_PASSWORD must be set together".to_string());
+        }
+        let max_raw = var("DATABASE_MAX_CONNECTIONS", "20");
+        let database_max_connections = match max_raw.parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                errors.push(format!("DATABASE_MAX_CONNECTIONS must be a number from 1 to 1000 (got {max_raw:?})"));
+                20
+            }
+        };
+
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers_raw = var("HTTP_WORKERS", &cores.to_string());
+        let http_workers = match workers_raw.parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => n,
+            _ => {
+                errors.push(format!("HTTP_WORKERS must be a number from 1 to 256 (got {workers_raw:?})"));
+                cores
+            }
+        };
+
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Settings {
+            database_url,
+            redis_url,
+            bind: bind.expect("checked above"),
+            redis_key_prefix,
+            admin_token,
+            ivr_username,
+            ivr_password,
+            database_max_connections,
+            http_workers,
+        })
+    }
+}
+
+/// Hides the password part of a URL so configuration errors can be printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_on_a_developer_machine() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(s.redis_key_prefix, "cashdesk:");
+        assert!(s.admin_token.is_none());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let err = Settings::from_lookup(|name| match name {
+            "DATABASE_URL" => Some("mysql://x".into()),
+            "REDIS_URL" => Some("http://x".into()),
+            "BIND" => Some("nowhere".into()),
+            "IVR_USERNAME" => Some("ivr".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        for name in ["DATABASE_URL", "REDIS_URL", "BIND", "IVR_USERNAME"] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert_eq!(err.0.len(), 4);
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+    }
+}

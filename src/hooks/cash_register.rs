@@ -1,0 +1,314 @@
+//! `/hooks/cash_register/…` (SPEC §5): order numbers, pre-order look-ups and
+//! payment completion for POS terminals.
+
+use super::{body_bytes, ok_json, HookFields};
+use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
+use crate::context::AppContext;
+use crate::money::fmt2;
+use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
+use crate::payments::{self, NewPayment, Outcome, Source};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{Datelike, Utc};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+const INVALID_CREDENTIALS: &str = "Invalid credentials";
+const NOT_IN_CACHE: &str = "Order number not found in the pre-order cache";
+const SESSION_GONE: &str = "Pre-order session not found";
+const NO_PAYMENT_OPTION: &str = "No payment option is set on the pre-order";
+const NOT_CASH_REGISTER: &str = "Payment option is not of cash register type";
+const BASKET_CHANGED: &str = "Basket has changed since the pre-order was created";
+const UNAVAILABLE: &str = "Service temporarily unavailable; retry";
+
+fn error(code: &str, message: &str) -> HttpResponse {
+    ok_json(json!({"error_code": code, "error_message": message}).to_string())
+}
+
+/// True when `username`/`password` is an active `CASH_REGISTER_AUTH_CONF` pair.
+fn authorized(ctx: &AppContext, fields: &HookFields) -> bool {
+    match (fields.text("username"), fields.text("password"), &ctx.settings.snapshot().cash_register) {
+        (Some(u), Some(p), Some(conf)) => conf.check(u, p),
+        _ => false,
+    }
+}
+
+/// `GET /hooks/cash_register/get_order_number/`
+pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
+    let Some(session_id) = checkout::session_id_from(&req) else {
+        return error("411", SESSION_GONE);
+    };
+    let (payment_type, fingerprint) = match checkout::store::meta(&ctx, &session_id).await {
+        Ok(Some(meta)) => meta,
+        Ok(None) => return error("411", SESSION_GONE),
+        Err(err) => {
+            log::error!("get_order_number: redis: {err}");
+            return error("500", UNAVAILABLE);
+        }
+    };
+    if payment_type.is_empty() {
+        return error("407", NO_PAYMENT_OPTION);
+    }
+    let order_number = match next_order_number(&ctx).await {
+        Ok(n) => n,
+        Err(err) => {
+            log::error!("get_order_number: cannot draw an order number: {err}");
+            return error("500", UNAVAILABLE);
+        }
+    };
+    if payment_type != crate::catalog::CASH_REGISTER {
+        return ok_json(
+            json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
+        );
+    }
+    if let Err(err) = checkout::store::register_order_number(&ctx, &order_number, &session_id, &fingerprint).await {
+        log::error!("get_order_number: redis: {err}");
+        return error("500", UNAVAILABLE);
+    }
+    ok_json(json!({ "order_number": order_number }).to_string())
+}
+
+/// Draws the next order number from the durable sequence: unique forever,
+/// across instances, restarts and Redis flushes.
+pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&ctx.db).await?;
+    Ok(format!("ORD-{}-{:06}", Utc::now().year(), n))
+}
+
+/// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
+/// no Postgres, and the stored pre-order bytes spliced into the answer.
+pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+    let Some(fields) = body_bytes(body).and_then(|b| HookFields::parse(&req, &b)) else {
+        return error("403", INVALID_CREDENTIALS);
+    };
+    if !authorized(&ctx, &fields) {
+        return error("403", INVALID_CREDENTIALS);
+    }
+    let Some(order_number) = fields.text("order_number").map(str::trim).filter(|n| !n.is_empty()) else {
+        return error("409", "Order number is missing");
+    };
+    let found = match check_pre_order(&ctx, order_number, &["doc", "card"]).await {
+        Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
+        Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
+        Ok(PreOrderCheck::NoPaymentOption) => return error("407", NO_PAYMENT_OPTION),
+        Ok(PreOrderCheck::NotCashRegister) => return error("408", NOT_CASH_REGISTER),
+        Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => return error("402", BASKET_CHANGED),
+        Ok(PreOrderCheck::Usable(found)) => found,
+        Err(err) => {
+            log::error!("pre_order: redis: {err}");
+            return error("500", UNAVAILABLE);
+        }
+    };
+    let (doc, card) = (&found.fields[0], &found.fields[1]);
+    let with_card = !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
+    let number = Value::from(order_number).to_string();
+    let mut out = String::with_capacity(doc.len() + card.len() + number.len() + 40);
+    out.push_str(r#"{"order_number":"#);
+    out.push_str(&number);
+    out.push_str(r#","pre_order":"#);
+    out.push_str(doc);
+    if with_card {
+        out.push_str(r#","card":"#);
+        out.push_str(card);
+    }
+    out.push('}');
+    ok_json(out)
+}
+
+/// A validated complete request.
+struct CompleteRequest {
+    transaction_id: String,
+    order_number: String,
+    amount: Decimal,
+    amount_text: String,
+    discounted_amount: Option<Decimal>,
+    terminal_code: Option<String>,
+    promotions: Vec<Promotion>,
+}
+
+/// A failed complete: the result code and its message.
+struct Failure {
+    code: u16,
+    message: String,
+    /// Echoed once the order number was found in the cache.
+    order_number: Option<String>,
+}
+
+fn fail(code: u16, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into(), order_number: None }
+}
+
+impl Failure {
+    fn with_number(mut self, order_number: &str) -> Self {
+        self.order_number = Some(order_number.to_string());
+        self
+    }
+
+    fn answer(&self) -> HttpResponse {
+        ok_json(
+            json!({
+                "transaction_id": null, "order_number": self.order_number, "result": self.code,
+                "error_message": self.message, "amount": null, "staff_id": null, "staff_email": null,
+                "store_id": null, "shipping_sku": null,
+            })
+            .to_string(),
+        )
+    }
+}
+
+fn parse_complete(fields: &HookFields) -> Result<CompleteRequest, String> {
+    let required = |name: &str| {
+        fields.text(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).ok_or(format!("{name} is required"))
+    };
+    let transaction_id = required("transaction_id")?;
+    let order_number = required("order_number")?;
+    required("username")?;
+    required("password")?;
+    if transaction_id.len() > 128 {
+        return Err("transaction_id must be at most 128 characters".into());
+    }
+    let amount = fields
+        .decimal("amount")
+        .map_err(|_| "amount must be a decimal string".to_string())?
+        .ok_or("amount is required")?;
+    let amount_text = fields.text("amount").map(str::to_string).unwrap_or_else(|| amount.to_string());
+    let discounted_amount = fields.decimal("discounted_amount").map_err(|_| "discounted_amount must be a decimal string")?;
+    if amount < Decimal::ZERO || discounted_amount.is_some_and(|d| d < Decimal::ZERO) {
+        return Err("amounts must not be negative".into());
+    }
+    let terminal_code = match fields.text("terminal_code") {
+        Some(t) if t.len() > 128 => return Err("terminal_code must be at most 128 characters".into()),
+        Some(t) => Some(t.to_string()),
+        None if fields.has("terminal_code") => return Err("terminal_code must be a string".into()),
+        None => None,
+    };
+    let promotions = match fields.structured("promotions").map_err(|_| "promotions must be a list")? {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items.iter().enumerate().map(|(i, p)| parse_promotion(i, p)).collect::<Result<_, _>>()?,
+        Some(_) => return Err("promotions must be a list".into()),
+    };
+    if !promotions.is_empty() && discounted_amount.is_none() {
+        return Err("discounted_amount is required with promotions".into());
+    }
+    Ok(CompleteRequest { transaction_id, order_number, amount, amount_text, discounted_amount, terminal_code, promotions })
+}
+
+fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
+    let obj = value.as_object().ok_or(format!("promotions[{i}] must be an object"))?;
+    let benefit_amount = match obj.get("benefit_amount") {
+        Some(Value::String(s)) => crate::money::parse_decimal(s),
+        Some(Value::Number(n)) => crate::money::parse_json_number(&n.to_string()),
+        _ => None,
+    }
+    .ok_or(format!("promotions[{i}].benefit_amount must be a decimal string"))?;
+    let description = match obj.get("description") {
+        None | Some(Value::Null) => DEFAULT_DESCRIPTION.to_string(),
+        Some(Value::String(s)) if s.chars().count() > MAX_DESCRIPTION => {
+            return Err(format!("promotions[{i}].description is longer than {MAX_DESCRIPTION} characters"))
+        }
+        Some(Value::String(s)) if s.is_empty() => DEFAULT_DESCRIPTION.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(format!("promotions[{i}].description must be a string")),
+    };
+    let affected_basket_items = match obj.get("affected_basket_items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| id.as_i64().ok_or(format!("promotions[{i}].affected_basket_items must be whole numbers")))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(format!("promotions[{i}].affected_basket_items must be a list")),
+    };
+    Ok(Promotion { benefit_amount, description, affected_basket_items })
+}
+
+/// `POST /hooks/cash_register/complete/`: checks in the SPEC's order, then
+/// records the payment durably before answering `"0"`.
+pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+    let answer = match complete_inner(&ctx, &req, body).await {
+        Ok(success) => {
+            ctx.metrics.payments.with_label_values(&["cash_register", "0"]).inc();
+            return ok_json(success.to_string());
+        }
+        Err(failure) => failure,
+    };
+    ctx.metrics.payments.with_label_values(&["cash_register", &answer.code.to_string()]).inc();
+    answer.answer()
+}
+
+async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> Result<Value, Failure> {
+    let fields = body_bytes(body)
+        .and_then(|b| HookFields::parse(req, &b))
+        .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
+    let request = parse_complete(&fields).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
+    if !authorized(ctx, &fields) {
+        return Err(fail(403, INVALID_CREDENTIALS));
+    }
+    let number = request.order_number.as_str();
+    let unavailable = |err: &dyn std::fmt::Display| {
+        log::error!("complete {number}: {err}");
+        fail(500, UNAVAILABLE)
+    };
+    let found = match check_pre_order(ctx, number, &["state"]).await.map_err(|e| unavailable(&e))? {
+        PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
+        PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
+        PreOrderCheck::NoPaymentOption => return Err(fail(407, NO_PAYMENT_OPTION).with_number(number)),
+        PreOrderCheck::NotCashRegister => return Err(fail(408, NOT_CASH_REGISTER).with_number(number)),
+        PreOrderCheck::Usable(found) => found,
+    };
+    let session: Session = serde_json::from_str(&found.fields[0]).map_err(|e| unavailable(&e))?;
+    let applied = promotions::apply(&session.lines, &request.promotions)
+        .map_err(|why| fail(412, format!("Error occurred while applying offer: {why}")).with_number(number))?;
+    let unpaid = session.unpaid_amount() - promotions::total(&applied);
+    let offered = request.discounted_amount.filter(|_| !request.promotions.is_empty()).unwrap_or(request.amount);
+    if offered != unpaid {
+        return Err(fail(405, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number));
+    }
+    if found.basket_changed() {
+        return Err(fail(402, BASKET_CHANGED).with_number(number));
+    }
+
+    let shipping_sku = ctx.settings.snapshot().cash_register.as_ref().and_then(|c| c.shipping_sku.clone());
+    let success = json!({
+        "transaction_id": request.transaction_id, "order_number": number, "result": "0", "error_message": "",
+        "amount": request.amount_text, "staff_id": session.staff.staff_id, "staff_email": session.staff.staff_email,
+        "store_id": session.staff.store_id, "shipping_sku": shipping_sku,
+    });
+    let payment = NewPayment {
+        order_number: number,
+        session_id: &found.session_id,
+        source: Source::CashRegister,
+        transaction_id: &request.transaction_id,
+        amount: request.amount,
+        paid_amount: unpaid,
+        discounted_amount: request.discounted_amount,
+        promotions: serde_json::to_value(&applied).unwrap_or_default(),
+        pre_order: session.pre_order(),
+        terminal_code: request.terminal_code.as_deref(),
+        staff_id: session.staff.staff_id,
+        staff_email: session.staff.staff_email.as_deref(),
+        store_id: session.staff.store_id.as_deref(),
+        response: success.clone(),
+    };
+    match payments::record(ctx, &payment).await.map_err(|e| unavailable(&e))? {
+        Outcome::Recorded => {
+            payments::enqueue(ctx, number).await;
+            Ok(success)
+        }
+        Outcome::Replay(stored) => Ok(stored),
+        Outcome::PaidByAnother | Outcome::Unpaid => Err(fail(404, NOT_IN_CACHE)),
+        Outcome::SessionAlreadyPaid => Err(fail(411, SESSION_GONE).with_number(number)),
+    }
+}
+
+/// Once paid, a pre-order leaves the cache: the same transaction gets its
+/// success again, any other the original `failure`.
+async fn replay_or(ctx: &AppContext, request: &CompleteRequest, failure: Failure) -> Result<Value, Failure> {
+    match payments::existing(ctx, &request.order_number, Source::CashRegister, &request.transaction_id).await {
+        Ok(Outcome::Replay(stored)) => Ok(stored),
+        Ok(Outcome::PaidByAnother) => Err(fail(404, NOT_IN_CACHE)),
+        Ok(_) => Err(failure),
+        Err(err) => {
+            log::error!("complete {}: {err}", request.order_number);
+            Err(fail(500, UNAVAILABLE))
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The hook endpoints of SPEC §5 (cash register) and §6 (IVR): the HTTP edge
+//! only. Every outcome is HTTP 200 with the outcome in the body.
+
+mod body;
+pub mod cash_register;
+pub mod ivr;
+
+use actix_web::{web, HttpResponse};
+
+pub use body::HookFields;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/hooks/cash_register/get_order_number/", web::get().to(cash_register::get_order_number))
+        .route("/hooks/cash_register/pre_order/", web::post().to(cash_register::pre_order))
+        .route("/hooks/cash_register/complete/", web::post().to(cash_register::complete))
+        .route("/hooks/ivr/pre_order/", web::post().to(ivr::pre_order))
+        .route("/hooks/ivr/complete/", web::post().to(ivr::complete));
+}
+
+/// A hook answer: always 200, JSON.
+pub(crate) fn ok_json(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(body)
+}
+
+/// The body read within the 64 KiB limit, or `None` when it was too large or unreadable.
+pub(crate) fn body_bytes(body: Result<web::Bytes, actix_web::Error>) -> Option<web::Bytes> {
+    body.ok()
+}

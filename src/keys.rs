@@ -1,0 +1,66 @@
+//! Every Redis key the service uses, built in one place so the configured
+//! prefix is always applied and a reader can find each key's shape here.
+//!
+//! Keys that one script touches together could later share a hash tag for
+//! Redis Cluster (see docs/ARCHITECTURE.md); today one Redis is assumed.
+
+/// Builds keys under the deployment's `REDIS_KEY_PREFIX`.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Keys { prefix: prefix.into() }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Hash holding one checkout session: `doc`, `state`, `ptype`, `fp`, `card`, `ivr`.
+    pub fn checkout(&self, session_id: &str) -> String {
+        format!("{}checkout:{}", self.prefix, session_id)
+    }
+
+    /// The prefix of checkout keys, for the pre-order lookup script.
+    pub fn checkout_prefix(&self) -> String {
+        format!("{}checkout:", self.prefix)
+    }
+
+    /// Order number → `{session_id}:{fingerprint}`, for exactly 24 hours.
+    pub fn order_number(&self, order_number: &str) -> String {
+        format!("{}order_number:{}", self.prefix, order_number)
+    }
+
+    /// The list of order-completion jobs waiting for a worker.
+    pub fn jobs_complete(&self) -> String {
+        format!("{}jobs:complete", self.prefix)
+    }
+
+    /// The jobs one worker has taken and not yet finished.
+    pub fn jobs_processing(&self, worker_id: &str) -> String {
+        format!("{}jobs:processing:{}", self.prefix, worker_id)
+    }
+
+    /// Present while the worker is alive; a reaper returns the jobs of a worker without one.
+    pub fn worker_lease(&self, worker_id: &str) -> String {
+        format!("{}jobs:lease:{}", self.prefix, worker_id)
+    }
+
+    /// The set of worker ids that may hold jobs.
+    pub fn workers(&self) -> String {
+        format!("{}jobs:workers", self.prefix)
+    }
+
+    /// Pub/sub channel announcing dynamic-settings changes.
+    pub fn settings_channel(&self) -> String {
+        format!("{}settings", self.prefix)
+    }
+
+    /// Failed-login counter of one hook credential subject (username or address).
+    pub fn login_failures(&self, protocol: &str, subject: &str) -> String {
+        format!("{}ratelimit:{}:{}", self.prefix, protocol, subject)
+    }
+}

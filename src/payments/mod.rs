@@ -1,0 +1,119 @@
+//! Accepting a payment: the durable record written before any till hears
+//! "paid", its idempotency, and the completion job that turns it into an order.
+
+pub mod promotions;
+
+use crate::context::AppContext;
+use crate::error::unique_violation;
+use redis::AsyncCommands;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+/// Which hook accepted the payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    CashRegister,
+    Ivr,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::CashRegister => "cash_register",
+            Source::Ivr => "ivr",
+        }
+    }
+}
+
+/// A payment about to be recorded.
+pub struct NewPayment<'a> {
+    pub order_number: &'a str,
+    pub session_id: &'a str,
+    pub source: Source,
+    pub transaction_id: &'a str,
+    pub amount: Decimal,
+    pub paid_amount: Decimal,
+    pub discounted_amount: Option<Decimal>,
+    pub promotions: Value,
+    pub pre_order: Value,
+    pub terminal_code: Option<&'a str>,
+    pub staff_id: Option<i64>,
+    pub staff_email: Option<&'a str>,
+    pub store_id: Option<&'a str>,
+    /// The success answer, kept so a replay gets exactly the same one.
+    pub response: Value,
+}
+
+/// What became of an attempt to record a payment, or of a look-up for a replay.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Committed now.
+    Recorded,
+    /// This very transaction was recorded before: its stored answer.
+    Replay(Value),
+    /// The order number was paid by another transaction.
+    PaidByAnother,
+    /// The checkout session was paid under another order number.
+    SessionAlreadyPaid,
+    /// No payment exists for the order number.
+    Unpaid,
+}
+
+/// Finds whether `order_number` is paid, and by whom.
+pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
+    let row: Option<(String, String, Value)> =
+        sqlx::query_as("SELECT source, transaction_id, response FROM payments WHERE order_number = $1")
+            .bind(order_number)
+            .fetch_optional(&ctx.db)
+            .await?;
+    Ok(match row {
+        None => Outcome::Unpaid,
+        Some((s, t, response)) if s == source.as_str() && t == transaction_id => Outcome::Replay(response),
+        Some(_) => Outcome::PaidByAnother,
+    })
+}
+
+/// Records the payment and commits. The unique constraints on the order
+/// number and on the session decide races between instances: exactly one
+/// insert wins, and every loser learns who won.
+pub async fn record(ctx: &AppContext, p: &NewPayment<'_>) -> Result<Outcome, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
+             discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(p.order_number)
+    .bind(p.session_id)
+    .bind(p.source.as_str())
+    .bind(p.transaction_id)
+    .bind(p.amount)
+    .bind(p.paid_amount)
+    .bind(p.discounted_amount)
+    .bind(&p.promotions)
+    .bind(&p.pre_order)
+    .bind(p.terminal_code)
+    .bind(p.staff_id)
+    .bind(p.staff_email)
+    .bind(p.store_id)
+    .bind(&p.response)
+    .execute(&ctx.db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Outcome::Recorded),
+        Err(err) => match unique_violation(&err).as_deref() {
+            Some("payments_order_number_key") => existing(ctx, p.order_number, p.source, p.transaction_id).await,
+            Some("payments_session_id_key") => Ok(Outcome::SessionAlreadyPaid),
+            _ => Err(err),
+        },
+    }
+}
+
+/// Puts the order-completion job of `order_number` on the Redis list. If this
+/// fails, the sweeper re-enqueues the payment later: nothing is lost.
+pub async fn enqueue(ctx: &AppContext, order_number: &str) {
+    let mut redis = ctx.redis.clone();
+    match redis.lpush::<_, _, i64>(ctx.keys.jobs_complete(), order_number).await {
+        Ok(_) => ctx.metrics.jobs.with_label_values(&["queued"]).inc(),
+        Err(err) => log::warn!("completion job for {order_number} not queued ({err}); the sweeper will queue it"),
+    }
+}

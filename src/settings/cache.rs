@@ -1,0 +1,192 @@
+//! The in-memory copy of the dynamic settings each instance serves from.
+
+use super::{CASH_REGISTER_AUTH_CONF, ORDER_WEBHOOK_CONF};
+use crate::keys::Keys;
+use crate::secrets::{constant_time_eq, VerifiedCache};
+use futures_util::StreamExt;
+use serde_json::Value;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often an instance re-reads the settings even without a notification.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// `CASH_REGISTER_AUTH_CONF` as the hooks use it.
+pub struct CashRegisterAuth {
+    pub version: i64,
+    credentials: Vec<(String, String)>,
+    pub installment_enabled: bool,
+    pub shipping_sku: Option<String>,
+    verified: VerifiedCache,
+}
+
+impl CashRegisterAuth {
+    fn from_stored(version: i64, value: &Value) -> Self {
+        let credentials = value["credentials"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|c| Some((c["username"].as_str()?.to_string(), c["password_hash"].as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        CashRegisterAuth {
+            version,
+            credentials,
+            installment_enabled: value["installment_enabled"].as_bool().unwrap_or(false),
+            shipping_sku: value["shipping_sku"].as_str().map(str::to_string),
+            verified: VerifiedCache::default(),
+        }
+    }
+
+    /// True when `username`/`password` is one of the active credential pairs.
+    pub fn check(&self, username: &str, password: &str) -> bool {
+        // Compare every username in constant time so the position of a match leaks nothing.
+        let mut matched: Option<&str> = None;
+        for (user, hash) in &self.credentials {
+            if constant_time_eq(user.as_bytes(), username.as_bytes()) {
+                matched = Some(hash);
+            }
+        }
+        match matched {
+            Some(hash) => self.verified.verify(username, password, hash),
+            None => false,
+        }
+    }
+}
+
+/// One webhook endpoint of `ORDER_WEBHOOK_CONF`.
+#[derive(Clone, Debug)]
+pub struct WebhookEndpoint {
+    pub url: String,
+    pub secret: String,
+}
+
+/// All dynamic settings at one moment.
+#[derive(Default)]
+pub struct Snapshot {
+    versions: HashMap<String, i64>,
+    pub cash_register: Option<Arc<CashRegisterAuth>>,
+    pub webhook_endpoints: Arc<Vec<WebhookEndpoint>>,
+}
+
+impl Snapshot {
+    pub fn version(&self, key: &str) -> Option<i64> {
+        self.versions.get(key).copied()
+    }
+}
+
+/// The shared, refreshable settings cache of one instance.
+#[derive(Default)]
+pub struct DynamicSettings {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+impl DynamicSettings {
+    /// The settings in force now.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().map(|s| Arc::clone(&s)).unwrap_or_default()
+    }
+
+    /// Re-reads the table; parts whose version did not change are kept as they
+    /// are (with their verification caches).
+    pub async fn reload(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let rows: Vec<(String, Value, i64)> = sqlx::query_as("SELECT key, value, version FROM dynamic_settings")
+            .fetch_all(pool)
+            .await?;
+        let old = self.snapshot();
+        let mut next = Snapshot {
+            versions: HashMap::new(),
+            cash_register: None,
+            webhook_endpoints: Arc::new(Vec::new()),
+        };
+        for (key, value, version) in rows {
+            let unchanged = old.version(&key) == Some(version);
+            match key.as_str() {
+                CASH_REGISTER_AUTH_CONF => {
+                    next.cash_register = match (&old.cash_register, unchanged) {
+                        (Some(kept), true) => Some(Arc::clone(kept)),
+                        _ => Some(Arc::new(CashRegisterAuth::from_stored(version, &value))),
+                    };
+                }
+                ORDER_WEBHOOK_CONF => {
+                    let endpoints = value["endpoints"]
+                        .as_array()
+                        .map(|items| {
+                            items
+                                .iter()
+                                .filter_map(|e| {
+                                    Some(WebhookEndpoint {
+                                        url: e["url"].as_str()?.to_string(),
+                                        secret: e["secret"].as_str()?.to_string(),
+                                    })
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    next.webhook_endpoints = Arc::new(endpoints);
+                }
+                _ => {}
+            }
+            next.versions.insert(key, version);
+        }
+        if let Ok(mut current) = self.current.write() {
+            *current = Arc::new(next);
+        }
+        Ok(())
+    }
+
+    /// Keeps this cache fresh until `stop`: reloads on every change
+    /// notification and every [`REFRESH_INTERVAL`] regardless.
+    pub async fn follow(self: Arc<Self>, pool: PgPool, redis_url: String, keys: Keys, stop: CancellationToken) {
+        let channel = keys.settings_channel();
+        while !stop.is_cancelled() {
+            let mut pubsub = match subscribe(&redis_url, &channel).await {
+                Ok(p) => Some(p),
+                Err(err) => {
+                    log::warn!("settings notifications unavailable ({err}); refreshing every {REFRESH_INTERVAL:?}");
+                    None
+                }
+            };
+            // Anything changed while we were not subscribed is picked up here.
+            if let Err(err) = self.reload(&pool).await {
+                log::warn!("failed to reload dynamic settings: {err}");
+            }
+            let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+            ticker.tick().await;
+            loop {
+                let message = async {
+                    match pubsub.as_mut() {
+                        Some(p) => p.on_message().next().await.map(|_| ()),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = ticker.tick() => {}
+                    got = message => if got.is_none() {
+                        log::warn!("settings notification connection closed; reconnecting");
+                        break;
+                    },
+                }
+                if let Err(err) = self.reload(&pool).await {
+                    log::warn!("failed to reload dynamic settings: {err}");
+                }
+                if pubsub.is_none() {
+                    break; // try to subscribe again
+                }
+            }
+        }
+    }
+}
+
+async fn subscribe(redis_url: &str, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
+    let client = redis::Client::open(redis_url)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    Ok(pubsub)
+}

@@ -1,0 +1,203 @@
+//! Building and running the application: connections, migrations, the HTTP
+//! server and the in-process worker.
+
+use crate::config::{redact_url, Settings};
+use crate::context::AppContext;
+use crate::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::keys::Keys;
+use crate::metrics::Metrics;
+use crate::secrets::sha256;
+use crate::settings::DynamicSettings;
+use crate::{admin, checkout, hooks, middleware, orders, worker};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Request bodies above this are refused (SPEC §3).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long start-up waits for Postgres or Redis before giving up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connects to Postgres and Redis. A dependency that cannot be reached is
+/// named in the error, so the operator sees one clear line.
+pub async fn connect(config: Settings) -> anyhow::Result<AppContext> {
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .min_connections(1)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot reach Postgres at {}", redact_url(&config.database_url)))?;
+
+    let unreachable_redis = || format!("cannot reach Redis at {}", redact_url(&config.redis_url));
+    let client = redis::Client::open(config.redis_url.as_str()).with_context(unreachable_redis)?;
+    let manager_config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2);
+    let mut redis = tokio::time::timeout(CONNECT_TIMEOUT, redis::aio::ConnectionManager::new_with_config(client, manager_config))
+        .await
+        .map_err(|_| anyhow::anyhow!("timed out"))
+        .and_then(|r| r.map_err(anyhow::Error::from))
+        .with_context(unreachable_redis)?;
+    let _: String = redis::cmd("PING").query_async(&mut redis).await.with_context(unreachable_redis)?;
+    // Blocking commands wait up to a few seconds by design: give them room.
+    let blocking_config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(Duration::from_secs(30)));
+    let manager = deadpool_redis::Manager::new_with_config(config.redis_url.as_str(), blocking_config)
+        .with_context(unreachable_redis)?;
+    let redis_pool = deadpool_redis::Pool::builder(manager)
+        .max_size(16)
+        .runtime(deadpool_redis::Runtime::Tokio1)
+        .build()
+        .with_context(unreachable_redis)?;
+
+    Ok(AppContext {
+        keys: Keys::new(config.redis_key_prefix.clone()),
+        admin_token_hash: config.admin_token.as_ref().map(|t| sha256(t.expose().as_bytes())),
+        ivr_credentials: match (&config.ivr_username, &config.ivr_password) {
+            (Some(u), Some(p)) => Some((sha256(u.as_bytes()), sha256(p.expose().as_bytes()))),
+            _ => None,
+        },
+        config: Arc::new(config),
+        db,
+        redis,
+        redis_pool,
+        settings: Arc::new(DynamicSettings::default()),
+        metrics: Arc::new(Metrics::new()),
+    })
+}
+
+/// Applies the SQL files in `migrations/` (idempotent; concurrent starts wait on a lock).
+pub async fn migrate(db: &sqlx::PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations").run(db).await.context("failed to apply database migrations")
+}
+
+/// A built application: bound to its port, not yet serving.
+pub struct Application {
+    port: u16,
+    ctx: AppContext,
+    server: actix_web::dev::Server,
+    stop: CancellationToken,
+    background: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+/// What runs in this process beside the HTTP server.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    pub worker: bool,
+}
+
+impl Application {
+    /// Connects, migrates, loads the dynamic settings and binds `settings.bind`
+    /// (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings, options: RunOptions) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let http_workers = settings.http_workers;
+        let ctx = connect(settings).await?;
+        migrate(&ctx.db).await?;
+        ctx.settings.reload(&ctx.db).await.context("failed to load dynamic settings")?;
+
+        let stop = CancellationToken::new();
+        let mut background = Vec::new();
+        background.push((
+            "settings follower",
+            tokio::spawn(Arc::clone(&ctx.settings).follow(
+                ctx.db.clone(),
+                ctx.config.redis_url.clone(),
+                ctx.keys.clone(),
+                stop.clone(),
+            )),
+        ));
+        if options.worker {
+            background.extend(worker::spawn(ctx.clone(), stop.clone()));
+        }
+
+        let data = web::Data::new(ctx.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error_handler))
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+                .app_data(web::PathConfig::default().error_handler(path_error_handler))
+                .wrap(actix_web::middleware::from_fn(middleware::observe))
+                .configure(routes)
+                .default_service(web::to(crate::error::not_found))
+        })
+        .workers(http_workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        Ok(Application { port, ctx, server, stop, background })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.ctx
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the server handle stops it): in-flight
+    /// requests finish, then the background tasks stop after their job in hand.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.stop.cancel();
+        for (name, handle) in self.background {
+            if let Err(err) = handle.await {
+                log::error!("background task {name} died: {err}");
+            }
+        }
+        result.context("HTTP server failed")
+    }
+}
+
+/// Every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics))
+        .configure(checkout::routes)
+        .configure(hooks::routes)
+        .configure(orders::routes)
+        .configure(admin::routes);
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// Ready only when both Postgres and Redis answer.
+async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
+    let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
+        .await
+        .map_or(false, |r| r.is_ok());
+    let mut redis = ctx.redis.clone();
+    let redis_ok = tokio::time::timeout(Duration::from_secs(2), redis::cmd("PING").query_async::<String>(&mut redis))
+        .await
+        .map_or(false, |r| r.is_ok());
+    let state = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let body = serde_json::json!({
+        "status": state(postgres && redis_ok),
+        "checks": {"postgres": state(postgres), "redis": state(redis_ok)},
+    });
+    if postgres && redis_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+    worker::refresh_queue_depth(&ctx).await;
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render())
+}
