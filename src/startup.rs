@@ -147,6 +147,11 @@ impl Application {
         &self.ctx
     }
 
+    /// Stops the server from outside (as SIGTERM does).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGTERM/SIGINT (or the server handle stops it): in-flight
     /// requests finish, then the background tasks stop after their job in hand.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

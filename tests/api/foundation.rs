@@ -1,0 +1,158 @@
+//! Health, request ids, error bodies, body limits, start-up failures.
+
+use crate::helpers::*;
+use cashdesk::startup::RunOptions;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn health_live_and_ready_answer_ok_with_both_dependencies_up() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health/live").await.status(), StatusCode::OK);
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["checks"], json!({"postgres": "ok", "redis": "ok"}));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_redis_is_unreachable_and_recovers() {
+    let env = std::sync::Arc::new(TestEnv::new().await);
+    let proxy = TcpProxy::start("127.0.0.1:6379").await;
+    let url = proxy.redis_url();
+    let app = spawn_app_in(env, |s| s.redis_url = url, RunOptions { worker: false }).await;
+    assert_eq!(app.get("/health/ready").await.status(), StatusCode::OK);
+    proxy.cut();
+    let res = app.get("/health/ready").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["checks"]["redis"], "unavailable");
+    assert_eq!(body["checks"]["postgres"], "ok");
+    proxy.restore().await;
+    let mut ready = false;
+    for _ in 0..50 {
+        if app.get("/health/ready").await.status() == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "readiness recovers once Redis is back");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_an_incoming_one_is_kept() {
+    let app = spawn_app().await;
+    let res = app.get("/health/live").await;
+    let generated = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(generated.len() >= 16);
+    let res = app.client.get(app.url("/health/live")).header("X-Request-Id", "req-42").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "req-42");
+    // also on errors, and the error body quotes it
+    let res = app.client.get(app.url("/no/such/route")).header("X-Request-Id", "req-43").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "req-43");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["request_id"], "req-43");
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_404_in_the_error_shape() {
+    let app = spawn_app().await;
+    let res = app.get("/nowhere").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "not_found");
+    assert!(body["message"].is_string());
+    assert!(body["request_id"].is_string());
+    assert_eq!(body.as_object().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn malformed_json_answers_400_in_the_error_shape() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let res = app
+        .client
+        .patch(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .header("content-type", "application/json")
+        .body("{\"basket\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "bad_request");
+    assert!(body["request_id"].is_string());
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_refused() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let big = json!({"shipping_address": {"line": "x".repeat(70 * 1024)}});
+    let res = app
+        .client
+        .patch(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "payload_too_large");
+    // a hook still answers 200, with its own invalid-payload outcome
+    let answer = app
+        .hook("/hooks/cash_register/complete/", &json!({"transaction_id": "x".repeat(70 * 1024)}))
+        .await;
+    assert_eq!(answer["result"], 402);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/health/live").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(text.contains(r#"cashdesk_http_requests_total{method="GET",route="/health/live",status="200"} 1"#), "{text}");
+    assert!(text.contains("cashdesk_completion_queue_depth"));
+}
+
+/// Runs the real binary with `env` and returns (exit code, stderr).
+fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cashdesk"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+}
+
+#[test]
+fn bad_configuration_is_reported_at_once_without_a_panic() {
+    let (code, stderr) = run_binary(&["migrate"], &[("DATABASE_URL", "mysql://nope"), ("BIND", "nowhere"), ("REDIS_URL", "http://x")]);
+    assert_ne!(code, 0);
+    for name in ["DATABASE_URL", "BIND", "REDIS_URL"] {
+        assert!(stderr.contains(name), "{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn unreachable_postgres_gives_one_clear_line_and_a_non_zero_exit() {
+    let (code, stderr) = run_binary(&["migrate"], &[("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x")]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot reach Postgres"), "{stderr}");
+}
+
+#[tokio::test]
+async fn unreachable_redis_gives_one_clear_line_and_a_non_zero_exit() {
+    let env = TestEnv::new().await;
+    let url = env.database_url();
+    let (code, stderr) = run_binary(&["migrate"], &[("DATABASE_URL", &url), ("REDIS_URL", "redis://127.0.0.1:1/0")]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot reach Redis"), "{stderr}");
+}

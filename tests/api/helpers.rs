@@ -1,0 +1,320 @@
+#![allow(dead_code)]
+//! `spawn_app`: a real cashdesk on port 0 with its own database and Redis prefix.
+
+use cashdesk::config::{Secret, Settings};
+use cashdesk::context::AppContext;
+use cashdesk::startup::{Application, RunOptions};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+pub const CASHIER: (&str, &str) = ("cashier01", "till-secret");
+pub const IVR: (&str, &str) = ("ivr_user", "ivr_password");
+
+/// The Postgres server tests create their databases on.
+pub fn pg_server_url() -> String {
+    std::env::var("TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_string())
+}
+
+/// A database and Redis prefix of one test, removed when dropped.
+pub struct TestEnv {
+    pub db_name: String,
+    pub prefix: String,
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let db_name = format!("cashdesk_test_{}", &id[..16]);
+        let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.expect("Postgres for tests");
+        sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut conn).await.expect("create test database");
+        TestEnv { db_name, prefix: format!("test:{}:", &id[..16]) }
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("{}/{}", pg_server_url(), self.db_name)
+    }
+
+    /// Settings for an app in this environment.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database_url: self.database_url(),
+            redis_url: redis_url(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            redis_key_prefix: self.prefix.clone(),
+            admin_token: Some(Secret::new(ADMIN_TOKEN)),
+            ivr_username: Some(IVR.0.to_string()),
+            ivr_password: Some(Secret::new(IVR.1)),
+            database_max_connections: 10,
+            http_workers: 1,
+        }
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let db_name = self.db_name.clone();
+        let prefix = self.prefix.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut conn).await;
+                }
+                if let Ok(client) = redis::Client::open(redis_url()) {
+                    if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                        let keys: Vec<String> =
+                            redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap_or_default();
+                        if !keys.is_empty() {
+                            let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+                        }
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub ctx: AppContext,
+    pub client: reqwest::Client,
+    pub server: actix_web::dev::ServerHandle,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// Kept last so the database outlives the app's connections.
+    pub env: std::sync::Arc<TestEnv>,
+}
+
+/// An app with its worker off: tests run jobs with [`TestApp::run_jobs`].
+pub async fn spawn_app() -> TestApp {
+    let env = std::sync::Arc::new(TestEnv::new().await);
+    spawn_app_in(env, |_| {}, RunOptions { worker: false }).await
+}
+
+/// Another app sharing `env` (a second instance behind the same load balancer).
+pub async fn spawn_app_in(
+    env: std::sync::Arc<TestEnv>,
+    tweak: impl FnOnce(&mut Settings),
+    options: RunOptions,
+) -> TestApp {
+    let mut settings = env.settings();
+    tweak(&mut settings);
+    let app = Application::build(settings, options).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let ctx = app.context().clone();
+    let server = app.handle();
+    let task = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, ctx, client, server, task, env }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client.post(self.url(path)).form(fields).send().await.expect("request sent")
+    }
+
+    /// Posts to a hook and returns its JSON answer, asserting HTTP 200.
+    pub async fn hook(&self, path: &str, body: &Value) -> Value {
+        let res = self.post_json(path, body).await;
+        assert_eq!(res.status(), StatusCode::OK, "hooks always answer 200");
+        res.json().await.expect("hook answers JSON")
+    }
+
+    pub async fn admin_put(&self, path: &str, body: &Value) -> Response {
+        self.client.put(self.url(path)).bearer_auth(ADMIN_TOKEN).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(ADMIN_TOKEN).send().await.expect("request sent")
+    }
+
+    /// Sets `CASH_REGISTER_AUTH_CONF` through the admin API.
+    pub async fn set_cash_register_conf(&self, value: Value) {
+        let res = self.admin_put("/admin/api/settings/CASH_REGISTER_AUTH_CONF/", &json!({ "value": value })).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    }
+
+    /// A small catalog and the test cashier, through the admin API.
+    pub async fn seed(&self) {
+        for (path, body) in [
+            ("/admin/api/departments/men/", json!({"name": "Men"})),
+            ("/admin/api/products/SKU-1/", json!({"name": "Shirt", "price": "99.99", "currency": "TRY", "tax_rate": "20.00", "department": "men", "base_code": "SHIRT"})),
+            ("/admin/api/products/SKU-2/", json!({"name": "Socks", "price": "10.50", "currency": "TRY", "tax_rate": "10.00"})),
+            ("/admin/api/products/SKU-3/", json!({"name": "Jacket", "price": "250.00", "currency": "TRY", "tax_rate": "20.00"})),
+            ("/admin/api/products/SKU-USD/", json!({"name": "Import", "price": "5.00", "currency": "USD", "tax_rate": "0"})),
+            ("/admin/api/payment-options/cash-register/", json!({"name": "Pay at store", "payment_type": "cash_register"})),
+            ("/admin/api/payment-options/credit-card/", json!({"name": "Credit card", "payment_type": "credit_card"})),
+            ("/admin/api/shipping-options/pickup/", json!({"name": "Store pickup", "price": "0.00"})),
+            ("/admin/api/shipping-options/courier/", json!({"name": "Courier", "price": "29.99"})),
+            ("/admin/api/cards/bonus/", json!({"name": "Bonus Card", "card_payment_type": "credit", "bank": {"name": "Garanti", "slug": "garanti"}, "installment_counts": [1, 3, 6]})),
+        ] {
+            let res = self.admin_put(path, &body).await;
+            assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
+        }
+        self.set_cash_register_conf(json!({
+            "credentials": [{"username": CASHIER.0, "password": CASHIER.1}],
+            "installment_enabled": false,
+            "shipping_sku": "SHIP-01",
+        }))
+        .await;
+    }
+
+    /// A new checkout session's id.
+    pub async fn new_session(&self) -> String {
+        let res = self.client.post(self.url("/api/v1/checkout/")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["session_id"].as_str().unwrap().to_string()
+    }
+
+    /// PATCHes the session; returns status and body.
+    pub async fn patch(&self, session: &str, body: &Value) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .patch(self.url("/api/v1/checkout/"))
+            .header("X-Checkout-Session", session)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_order_number(&self, session: &str) -> Value {
+        let res = self
+            .client
+            .get(self.url("/hooks/cash_register/get_order_number/"))
+            .header("X-Checkout-Session", session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// A session with `items` to pay at the till, and its order number.
+    pub async fn pre_order(&self, items: Value) -> (String, String) {
+        let session = self.new_session().await;
+        let (status, body) = self
+            .patch(&session, &json!({"basket": {"items": items}, "payment_option": "cash-register", "shipping_option": "pickup",
+                "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let answer = self.get_order_number(&session).await;
+        (session, answer["order_number"].as_str().expect("order number").to_string())
+    }
+
+    /// A cash register complete with the test cashier.
+    pub async fn complete(&self, order_number: &str, transaction_id: &str, amount: &str) -> Value {
+        self.hook(
+            "/hooks/cash_register/complete/",
+            &json!({"transaction_id": transaction_id, "order_number": order_number, "username": CASHIER.0,
+                    "password": CASHIER.1, "amount": amount}),
+        )
+        .await
+    }
+
+    /// Runs every queued completion job now.
+    pub async fn run_jobs(&self) -> usize {
+        cashdesk::worker::run_pending_jobs(&self.ctx).await.expect("jobs run")
+    }
+
+    pub async fn order(&self, order_number: &str) -> (StatusCode, Value) {
+        let res = self.get(&format!("/api/v1/orders/{order_number}/")).await;
+        (res.status(), res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.ctx.db).await.unwrap()
+    }
+
+    pub async fn redis(&self) -> redis::aio::ConnectionManager {
+        self.ctx.redis.clone()
+    }
+}
+
+/// A TCP proxy to a real server that a test can cut and restore, to make a
+/// dependency unreachable without touching the server other tests share.
+pub struct TcpProxy {
+    pub port: u16,
+    upstream: String,
+    tasks: std::sync::Mutex<Option<tokio::task::JoinSet<()>>>,
+}
+
+impl TcpProxy {
+    pub async fn start(upstream: &str) -> std::sync::Arc<TcpProxy> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = std::sync::Arc::new(TcpProxy {
+            port: listener.local_addr().unwrap().port(),
+            upstream: upstream.to_string(),
+            tasks: std::sync::Mutex::new(None),
+        });
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let upstream = self.upstream.clone();
+        let mut set = tokio::task::JoinSet::new();
+        let (conn_tx, mut conn_rx) = tokio::sync::mpsc::unbounded_channel::<tokio::net::TcpStream>();
+        set.spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let _ = conn_tx.send(socket);
+            }
+        });
+        set.spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Some(mut inbound) = conn_rx.recv().await {
+                let upstream = upstream.clone();
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+            conns.abort_all();
+        });
+        *self.tasks.lock().unwrap() = Some(set);
+    }
+
+    /// Drops every connection and refuses new ones.
+    pub fn cut(&self) {
+        if let Some(mut set) = self.tasks.lock().unwrap().take() {
+            set.abort_all();
+        }
+    }
+
+    /// Accepts connections again on the same port.
+    pub async fn restore(&self) {
+        for _ in 0..50 {
+            if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                self.serve(listener);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("cannot rebind proxy port {}", self.port);
+    }
+
+    pub fn redis_url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}

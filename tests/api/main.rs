@@ -1,0 +1,11 @@
+//! Black-box tests: each test starts the real app on a free port against its
+//! own Postgres database and Redis key prefix, and drives it over HTTP.
+
+mod helpers;
+
+mod cash_register;
+mod checkout;
+mod foundation;
+mod ivr;
+mod settings;
+mod worker;
