@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against local Postgres and Redis (started or
+# installed when missing). Every test makes its own database and Redis key
+# prefix, so tests run in parallel and leave nothing behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+ensure_cargo
+ensure_postgres
+ensure_redis
+log "running the tests"
+cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
