@@ -1,1 +1,103 @@
+//! The completion worker: no accepted payment is ever without its order, and
+//! no order number ever yields two orders.
+
 use crate::helpers::*;
+use cashdesk::startup::RunOptions;
+use cashdesk::worker;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+async fn paid_orders(app: &TestApp, n: usize) -> Vec<String> {
+    let mut numbers = Vec::new();
+    for i in 0..n {
+        let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+        assert_eq!(app.complete(&number, &format!("TXN-{i}"), "99.99").await["result"], "0");
+        numbers.push(number);
+    }
+    numbers
+}
+
+#[tokio::test]
+async fn a_job_delivered_twice_creates_one_order() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 1).await;
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("LPUSH").arg(app.ctx.keys.jobs_complete()).arg(&numbers[0]).query_async(&mut redis).await.unwrap();
+    assert_eq!(app.run_jobs().await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM order_lines").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM webhook_outbox").await, 2, "validated and terminated, once");
+}
+
+#[tokio::test]
+async fn a_job_taken_by_a_worker_that_died_is_delivered_again() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 3).await;
+    // A worker takes a job and dies before finishing it: no lease keeps it alive.
+    let dead = "dead-worker";
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("SADD").arg(app.ctx.keys.workers()).arg(dead).query_async(&mut redis).await.unwrap();
+    let taken = worker::take_job(&app.ctx, dead, 0.1).await.unwrap().expect("a job");
+    assert!(numbers.contains(&taken));
+    assert_eq!(app.run_jobs().await, 2, "the other two");
+    assert_eq!(app.order(&taken).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(worker::reap(&app.ctx).await.unwrap(), 1);
+    assert_eq!(app.run_jobs().await, 1);
+    for number in &numbers {
+        assert_eq!(app.order(number).await.0, StatusCode::OK);
+    }
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 3);
+}
+
+#[tokio::test]
+async fn the_reaper_leaves_the_jobs_of_live_workers_alone() {
+    let app = spawn_app().await;
+    app.seed().await;
+    paid_orders(&app, 1).await;
+    let live = "live-worker";
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("SADD").arg(app.ctx.keys.workers()).arg(live).query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("SET").arg(app.ctx.keys.worker_lease(live)).arg(1).arg("EX").arg(30).query_async(&mut redis).await.unwrap();
+    worker::take_job(&app.ctx, live, 0.1).await.unwrap().expect("a job");
+    assert_eq!(worker::reap(&app.ctx).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_sweeper_recovers_every_order_when_the_job_list_is_lost() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 5).await;
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("DEL").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap();
+    assert_eq!(app.run_jobs().await, 0);
+    // Recent payments are left alone (their job may still be on its way) …
+    assert_eq!(worker::sweep(&app.ctx, Duration::from_secs(60)).await.unwrap(), 0);
+    // … older ones are queued again.
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 5);
+    assert_eq!(app.run_jobs().await, 5);
+    for number in &numbers {
+        assert_eq!(app.order(number).await.1["status"], "completed");
+    }
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 0, "nothing left without an order");
+}
+
+#[tokio::test]
+async fn serve_runs_a_worker_that_creates_orders_in_the_background() {
+    let env = std::sync::Arc::new(TestEnv::new().await);
+    let app = spawn_app_in(env, |_| {}, RunOptions { worker: true }).await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 3).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for number in &numbers {
+        while app.order(number).await.0 != StatusCode::OK {
+            assert!(std::time::Instant::now() < deadline, "order {number} never created");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains(r#"cashdesk_payments_total{result="0",source="cash_register"} 3"#), "{metrics}");
+    assert!(metrics.contains(r#"cashdesk_completion_jobs_total{event="processed"} 3"#), "{metrics}");
+}
