@@ -59,6 +59,11 @@ impl Keys {
         format!("{}settings", self.prefix)
     }
 
+    /// The prefix of every failed-login counter.
+    pub fn login_failures_prefix(&self) -> String {
+        format!("{}ratelimit:", self.prefix)
+    }
+
     /// Failed-login counter of one hook credential subject (username or address).
     pub fn login_failures(&self, protocol: &str, subject: &str) -> String {
         format!("{}ratelimit:{}:{}", self.prefix, protocol, subject)

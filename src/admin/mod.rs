@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod lockouts;
 mod settings;
 
 pub use auth::AdminAuth;
@@ -9,5 +10,5 @@ pub use auth::AdminAuth;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(settings::routes).configure(catalog::routes);
+    cfg.configure(settings::routes).configure(catalog::routes).configure(lockouts::routes);
 }

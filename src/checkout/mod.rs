@@ -12,10 +12,13 @@ pub use store::{Found, Lookup};
 
 use crate::catalog::CASH_REGISTER;
 use crate::context::AppContext;
+use crate::hooks::lockout::Subjects;
 
 /// The state of a pre-order as the hooks see it, checked in the SPEC's order.
 /// Each protocol maps these outcomes to its own codes or messages.
 pub enum PreOrderCheck {
+    /// The caller's username or address is locked out after failed logins.
+    LockedOut,
     /// The order number is not (or no longer) registered.
     NotInCache,
     /// The order number is registered but its checkout session is gone.
@@ -31,8 +34,14 @@ pub enum PreOrderCheck {
 /// Looks `order_number` up and reads `fields` of its session in one Redis
 /// round trip, deciding everything but the basket check, which each hook
 /// makes at its own place in its check order.
-pub async fn check_pre_order(ctx: &AppContext, order_number: &str, fields: &[&str]) -> redis::RedisResult<PreOrderCheck> {
-    Ok(match store::lookup(ctx, order_number, fields).await? {
+pub async fn check_pre_order(
+    ctx: &AppContext,
+    order_number: &str,
+    login: &Subjects,
+    fields: &[&str],
+) -> redis::RedisResult<PreOrderCheck> {
+    Ok(match store::lookup(ctx, order_number, login, fields).await? {
+        Lookup::LockedOut => PreOrderCheck::LockedOut,
         Lookup::NotInCache => PreOrderCheck::NotInCache,
         Lookup::SessionGone => PreOrderCheck::SessionGone,
         Lookup::Found(found) if found.payment_type.is_empty() => PreOrderCheck::NoPaymentOption,

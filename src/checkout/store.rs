@@ -9,6 +9,7 @@
 
 use super::model::{card_json, Session};
 use crate::context::AppContext;
+use crate::hooks::lockout::{self, Subjects};
 use redis::{AsyncCommands, Script};
 use std::sync::LazyLock;
 
@@ -29,17 +30,21 @@ static SAVE: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// The hooks' one round trip: order number → session → the asked fields.
-/// Answers `{"0"}` (number unknown), `{"1"}` (session gone) or
+/// The hooks' one round trip: login lockout, then order number → session →
+/// the asked fields. KEYS: mapping, user and address failure counters; ARGV:
+/// checkout key prefix, user limit, address limit, fields. Answers `{"L"}`
+/// (locked out), `{"0"}` (number unknown), `{"1"}` (session gone) or
 /// `{"2", session_id, fingerprint_at_issue, ptype, fp, field...}`.
 static LOOKUP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"local m = redis.call('GET', KEYS[1])
+        r"if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2])
+             or tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[3]) then return {'L'} end
+          local m = redis.call('GET', KEYS[1])
           if not m then return {'0'} end
           local sep = string.find(m, ':', 1, true)
           local sid = string.sub(m, 1, sep - 1)
           local fields = {'ptype', 'fp'}
-          for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+          for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
           local s = redis.call('HMGET', ARGV[1] .. sid, unpack(fields))
           if not s[1] then return {'1'} end
           local out = {'2', sid, string.sub(m, sep + 1)}
@@ -142,6 +147,7 @@ pub async fn forget(ctx: &AppContext, order_number: &str, session_id: &str) -> r
 
 /// What the Redis lookup of an order number found.
 pub enum Lookup {
+    LockedOut,
     NotInCache,
     SessionGone,
     Found(Found),
@@ -157,11 +163,17 @@ pub struct Found {
     pub fields: Vec<String>,
 }
 
-/// Looks `order_number` up and reads `fields` of its session, in one round trip.
-pub async fn lookup(ctx: &AppContext, order_number: &str, fields: &[&str]) -> redis::RedisResult<Lookup> {
+/// Checks the login lockout, looks `order_number` up and reads `fields` of
+/// its session, in one round trip.
+pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Subjects, fields: &[&str]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis.clone();
     let mut invocation = LOOKUP.key(ctx.keys.order_number(order_number));
-    invocation.arg(ctx.keys.checkout_prefix());
+    invocation
+        .key(&login.user_key)
+        .key(&login.address_key)
+        .arg(ctx.keys.checkout_prefix())
+        .arg(lockout::MAX_FAILURES_PER_USER)
+        .arg(lockout::MAX_FAILURES_PER_ADDRESS);
     for f in fields {
         invocation.arg(*f);
     }
@@ -181,6 +193,7 @@ pub async fn lookup(ctx: &AppContext, order_number: &str, fields: &[&str]) -> re
             .into()
         }
         Some("1") => Lookup::SessionGone,
+        Some("L") => Lookup::LockedOut,
         _ => Lookup::NotInCache,
     })
 }

@@ -1,6 +1,7 @@
 //! `/hooks/cash_register/…` (SPEC §5): order numbers, pre-order look-ups and
 //! payment completion for POS terminals.
 
+use super::lockout::{self, Subjects};
 use super::{body_bytes, ok_json, HookFields};
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
@@ -12,6 +13,7 @@ use chrono::{Datelike, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+const PROTOCOL: &str = "cash_register";
 const INVALID_CREDENTIALS: &str = "Invalid credentials";
 const NOT_IN_CACHE: &str = "Order number not found in the pre-order cache";
 const SESSION_GONE: &str = "Pre-order session not found";
@@ -77,16 +79,21 @@ pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
 /// no Postgres, and the stored pre-order bytes spliced into the answer.
 pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
-    let Some(fields) = body_bytes(body).and_then(|b| HookFields::parse(&req, &b)) else {
+    let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
+    let login = Subjects::new(&ctx, PROTOCOL, fields.as_ref().and_then(|f| f.text("username")), &req);
+    let Some(fields) = fields.filter(|f| authorized(&ctx, f)) else {
+        lockout::record_failure(&ctx, &login).await;
         return error("403", INVALID_CREDENTIALS);
     };
-    if !authorized(&ctx, &fields) {
-        return error("403", INVALID_CREDENTIALS);
-    }
     let Some(order_number) = fields.text("order_number").map(str::trim).filter(|n| !n.is_empty()) else {
+        // A locked-out caller learns nothing, not even that its password was right.
+        if lockout::is_locked(&ctx, &login).await {
+            return error("403", INVALID_CREDENTIALS);
+        }
         return error("409", "Order number is missing");
     };
-    let found = match check_pre_order(&ctx, order_number, &["doc", "card"]).await {
+    let found = match check_pre_order(&ctx, order_number, &login, &["doc", "card"]).await {
+        Ok(PreOrderCheck::LockedOut) => return error("403", INVALID_CREDENTIALS),
         Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
         Ok(PreOrderCheck::NoPaymentOption) => return error("407", NO_PAYMENT_OPTION),
@@ -239,7 +246,9 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         .and_then(|b| HookFields::parse(req, &b))
         .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
     let request = parse_complete(&fields).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
+    let login = Subjects::new(ctx, PROTOCOL, fields.text("username"), req);
     if !authorized(ctx, &fields) {
+        lockout::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }
     let number = request.order_number.as_str();
@@ -247,7 +256,8 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         log::error!("complete {number}: {err}");
         fail(500, UNAVAILABLE)
     };
-    let found = match check_pre_order(ctx, number, &["state"]).await.map_err(|e| unavailable(&e))? {
+    let found = match check_pre_order(ctx, number, &login, &["state"]).await.map_err(|e| unavailable(&e))? {
+        PreOrderCheck::LockedOut => return Err(fail(403, INVALID_CREDENTIALS)),
         PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
         PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
         PreOrderCheck::NoPaymentOption => return Err(fail(407, NO_PAYMENT_OPTION).with_number(number)),

@@ -1,6 +1,7 @@
 //! `/hooks/ivr/…` (SPEC §6): phone payments on the same pre-orders, with
 //! their own credentials and camelCase answers.
 
+use super::lockout::{self, Subjects};
 use super::{body_bytes, ok_json, HookFields};
 use crate::checkout::{check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
@@ -9,6 +10,7 @@ use crate::secrets::{constant_time_eq, sha256};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+const PROTOCOL: &str = "ivr";
 const INPUT_INVALID: &str = "Input invalid";
 const USER_INVALID: &str = "User invalid";
 const ORDER_NOT_FOUND_IN_CACHE: &str = "Order not found";
@@ -46,14 +48,20 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     let Some((username, password, order_number)) = parsed else {
         return pre_order_failure(INPUT_INVALID);
     };
+    let login = Subjects::new(&ctx, PROTOCOL, Some(username), &req);
     if !authorized(&ctx, username, password) {
+        lockout::record_failure(&ctx, &login).await;
         return pre_order_failure(USER_INVALID);
     }
     let order_number = order_number.trim();
     if order_number.is_empty() {
+        if lockout::is_locked(&ctx, &login).await {
+            return pre_order_failure(USER_INVALID);
+        }
         return pre_order_failure("Order number invalid");
     }
-    match check_pre_order(&ctx, order_number, &["ivr"]).await {
+    match check_pre_order(&ctx, order_number, &login, &["ivr"]).await {
+        Ok(PreOrderCheck::LockedOut) => pre_order_failure(USER_INVALID),
         Ok(PreOrderCheck::NotInCache) => pre_order_failure(ORDER_NOT_FOUND_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => pre_order_failure(ORDER_NOT_FOUND),
         Ok(PreOrderCheck::NoPaymentOption) => pre_order_failure(PAYMENT_OPTION_NULL),
@@ -82,14 +90,14 @@ fn complete_answer(success: bool, message: &str, order_number: Option<&str>, ref
 /// path as the cash register, with the reference number as transaction id.
 pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
-    let (message, answer) = complete_inner(&ctx, fields.as_ref()).await;
+    let (message, answer) = complete_inner(&ctx, &req, fields.as_ref()).await;
     let label = if message.is_empty() { "success" } else { message };
     ctx.metrics.payments.with_label_values(&["ivr", label]).inc();
     ok_json(answer.to_string())
 }
 
 /// Returns the failure message (empty on success) and the answer.
-async fn complete_inner(ctx: &AppContext, fields: Option<&HookFields>) -> (&'static str, Value) {
+async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&HookFields>) -> (&'static str, Value) {
     let Some(f) = fields else {
         return (INPUT_INVALID, complete_answer(false, INPUT_INVALID, None, None));
     };
@@ -109,13 +117,19 @@ async fn complete_inner(ctx: &AppContext, fields: Option<&HookFields>) -> (&'sta
     if order_number.is_empty() || reference.is_empty() || reference.len() > 128 {
         return failure(INPUT_INVALID);
     }
+    let login = Subjects::new(ctx, PROTOCOL, Some(username), req);
     if !authorized(ctx, username, password) {
+        lockout::record_failure(ctx, &login).await;
         return failure(USER_INVALID);
     }
     if !success {
+        if lockout::is_locked(ctx, &login).await {
+            return failure(USER_INVALID);
+        }
         return failure("Success must be true");
     }
-    let found = match check_pre_order(ctx, order_number, &["state"]).await {
+    let found = match check_pre_order(ctx, order_number, &login, &["state"]).await {
+        Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
         Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
             return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
                 Ok(Outcome::Replay(stored)) => ("", stored),

@@ -4,6 +4,7 @@
 mod body;
 pub mod cash_register;
 pub mod ivr;
+pub mod lockout;
 
 use actix_web::{web, HttpResponse};
 

@@ -156,3 +156,37 @@ async fn unreachable_redis_gives_one_clear_line_and_a_non_zero_exit() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cannot reach Redis"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sigterm_stops_serve_gracefully_with_a_zero_exit() {
+    let env = TestEnv::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cashdesk"))
+        .arg("serve")
+        .env("DATABASE_URL", env.database_url())
+        .env("REDIS_URL", redis_url())
+        .env("REDIS_KEY_PREFIX", &env.prefix)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("HTTP_WORKERS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let ready_url = format!("http://127.0.0.1:{port}/health/ready");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(res) = client.get(&ready_url).send().await {
+            if res.status() == StatusCode::OK {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "serve never became ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await.expect("stops in time").unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(client.get(&ready_url).send().await.is_err(), "no longer accepting");
+}

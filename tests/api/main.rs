@@ -7,5 +7,6 @@ mod cash_register;
 mod checkout;
 mod foundation;
 mod ivr;
+mod security;
 mod settings;
 mod worker;

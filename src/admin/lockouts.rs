@@ -1,0 +1,60 @@
+//! `/admin/api/lockouts/`: see and clear hook login lockouts.
+
+use super::AdminAuth;
+use crate::context::AppContext;
+use crate::error::ApiError;
+use crate::hooks::lockout;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/api/lockouts/", web::get().to(list))
+        .route("/admin/api/lockouts/{protocol}/{subject}/", web::delete().to(clear));
+}
+
+/// Every failed-login counter, with whether it locks its subject out.
+async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+    let mut redis = ctx.redis.clone();
+    let pattern = format!("{}*", ctx.keys.login_failures_prefix());
+    let prefix_len = pattern.len() - 1;
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) =
+            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(500).query_async(&mut redis).await?;
+        keys.extend(batch);
+        cursor = next;
+        if cursor == 0 || keys.len() >= 1000 {
+            break;
+        }
+    }
+    let mut items: Vec<Value> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (failures, ttl): (Option<i64>, i64) =
+            redis::pipe().get(&key).ttl(&key).query_async(&mut redis).await?;
+        // key = {prefix}ratelimit:{protocol}:{kind}:{value}
+        let rest = &key[prefix_len.min(key.len())..];
+        let Some((protocol, subject)) = rest.split_once(':') else { continue };
+        let failures = failures.unwrap_or(0);
+        let limit = if subject.starts_with("user:") { lockout::MAX_FAILURES_PER_USER } else { lockout::MAX_FAILURES_PER_ADDRESS };
+        items.push(json!({
+            "protocol": protocol, "subject": subject, "failures": failures,
+            "locked": failures >= limit, "expires_in_seconds": ttl,
+        }));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "lockouts": items })))
+}
+
+/// Clears one counter, e.g. `DELETE /admin/api/lockouts/cash_register/user:cashier01/`.
+async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (protocol, subject) = path.into_inner();
+    if !["cash_register", "ivr"].contains(&protocol.as_str()) {
+        return Err(ApiError::not_found("protocol must be cash_register or ivr"));
+    }
+    let mut redis = ctx.redis.clone();
+    let removed: i64 = redis::cmd("DEL").arg(ctx.keys.login_failures(&protocol, &subject)).query_async(&mut redis).await?;
+    if removed == 0 {
+        return Err(ApiError::not_found(format!("no failed logins recorded for {protocol} {subject}")));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
