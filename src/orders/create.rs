@@ -119,26 +119,27 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Res
     .await?;
     let Some(id) = id else { return Ok(None) };
 
-    for (line_no, line) in order.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_lines (order_id, line_no, basket_item_id, sku, name, quantity, unit_price, price,
-                 tax_rate, discount_amount, total_amount)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id)
-        .bind(line_no as i32 + 1)
-        .bind(line.basket_item_id)
-        .bind(&line.sku)
-        .bind(&line.name)
-        .bind(line.quantity)
-        .bind(line.unit_price)
-        .bind(line.price())
-        .bind(line.tax_rate)
-        .bind(line.discount_amount)
-        .bind(line.price() - line.discount_amount)
-        .execute(&mut **tx)
-        .await?;
-    }
+    // All lines in one statement: one round trip however long the basket.
+    let lines = &order.lines;
+    sqlx::query(
+        "INSERT INTO order_lines (order_id, line_no, basket_item_id, sku, name, quantity, unit_price, price,
+             tax_rate, discount_amount, total_amount)
+         SELECT $1, t.* FROM UNNEST($2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::numeric[],
+             $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[]) AS t",
+    )
+    .bind(id)
+    .bind((1..=lines.len() as i32).collect::<Vec<i32>>())
+    .bind(lines.iter().map(|l| l.basket_item_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.unit_price).collect::<Vec<_>>())
+    .bind(lines.iter().map(NewLine::price).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.tax_rate).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.discount_amount).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.price() - l.discount_amount).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
     for (position, d) in order.discounts.iter().enumerate() {
         sqlx::query(
             "INSERT INTO order_discounts (order_id, position, source, description, amount, affected_items)
@@ -153,13 +154,10 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Res
         .execute(&mut **tx)
         .await?;
     }
-    for event in ["validated", "terminated"] {
-        sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ($1, $2)")
-            .bind(event)
-            .bind(json!({"order_id": id, "order_number": order.order_number}))
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ('validated', $1), ('terminated', $1)")
+        .bind(json!({"order_id": id, "order_number": order.order_number}))
+        .execute(&mut **tx)
+        .await?;
     Ok(Some(id))
 }
 
@@ -168,6 +166,7 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Res
 pub struct PaymentRow {
     pub id: i64,
     pub order_number: String,
+    pub session_id: String,
     pub source: String,
     pub transaction_id: String,
     pub paid_amount: Decimal,

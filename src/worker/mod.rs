@@ -150,7 +150,7 @@ pub async fn create_order(ctx: &AppContext, order_number: &str) -> anyhow::Resul
     let mut tx = ctx.db.begin().await.context("failed to begin")?;
     // The row lock makes concurrent deliveries of one job take turns.
     let payment: Option<PaymentRow> = sqlx::query_as(
-        "SELECT id, order_number, source, transaction_id, paid_amount, promotions, pre_order, terminal_code,
+        "SELECT id, order_number, session_id, source, transaction_id, paid_amount, promotions, pre_order, terminal_code,
                 staff_id, staff_email, store_id, created_at, order_created_at
          FROM payments WHERE order_number = $1 FOR UPDATE",
     )
@@ -173,16 +173,12 @@ pub async fn create_order(ctx: &AppContext, order_number: &str) -> anyhow::Resul
     } else {
         false
     };
-    let session_id: String = sqlx::query_scalar("SELECT session_id FROM payments WHERE id = $1")
-        .bind(payment.id)
-        .fetch_one(&mut *tx)
-        .await?;
     tx.commit().await.context("failed to commit the order")?;
     if created {
         let lag = (chrono::Utc::now() - payment.created_at).num_milliseconds().max(0) as f64 / 1000.0;
         ctx.metrics.completion_lag.observe(lag);
     }
-    crate::checkout::store::forget(ctx, order_number, &session_id).await.context("failed to drop the paid pre-order")?;
+    crate::checkout::store::forget(ctx, order_number, &payment.session_id).await.context("failed to drop the paid pre-order")?;
     Ok(created)
 }
 

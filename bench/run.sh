@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The hot-path benchmark (docs/PERFORMANCE.md). One command on a fresh clone:
+#   bash bench/run.sh
+# Builds the release binary, starts it against a scratch database and Redis
+# prefix, seeds realistic baskets (1-20 lines), and measures in one run at 64
+# connections for 10 s after a warm-up: the GET /health/live baseline, both
+# pre_order hooks, complete (each request a fresh order) against a pgbench
+# single-row INSERT baseline, the worker's order-creation rate with 2 workers,
+# memory and start-up time. Appends the table to docs/PERFORMANCE.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+ensure_cargo
+ensure_postgres
+ensure_redis
+command -v wrk >/dev/null || { can_install && apt_install wrk; } || { echo "wrk is required" >&2; exit 1; }
+
+DURATION=${BENCH_DURATION:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+PORT=${BENCH_PORT:-18181}
+DB=cashdesk_bench
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+export REDIS_KEY_PREFIX="bench:"
+export BIND="127.0.0.1:$PORT"
+export ADMIN_TOKEN="bench-admin-token-0123456789"
+export IVR_USERNAME=ivr_bench IVR_PASSWORD=ivr-bench-secret
+export RUST_LOG=warn
+B="http://127.0.0.1:$PORT"
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  pkill -f "cashdesk worker" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log "building the release binary"
+cargo build --release --locked --quiet
+BIN=./target/release/cashdesk
+
+log "fresh scratch database $DB and Redis prefix $REDIS_KEY_PREFIX"
+psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+redis-cli --scan --pattern "${REDIS_KEY_PREFIX}*" | xargs -r -n 500 redis-cli del >/dev/null
+$BIN seed-demo >/dev/null
+$BIN settings set CASH_REGISTER_AUTH_CONF '{"credentials": [{"username": "bench", "password": "bench-secret"}], "shipping_sku": "SHIP-01"}' >/dev/null
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+start_server() {
+  local started
+  started=$(date +%s%N)
+  $BIN serve --no-worker >"$WORK/serve.log" 2>&1 &
+  SERVER_PID=$!
+  until curl -sf "$B/health/ready" >/dev/null; do
+    sleep 0.005
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
+  done
+  STARTUP_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+}
+start_server
+sleep 1
+IDLE_RSS=$(rss_kb "$SERVER_PID")
+
+log "seeding 20 products and 400 pre-orders of 1-20 lines"
+for i in $(seq 1 20); do
+  curl -sf -X PUT "$B/admin/api/products/BENCH-$i/" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"name\": \"Bench product $i\", \"price\": \"$((i * 3)).$((i % 10))9\", \"currency\": \"TRY\", \"tax_rate\": \"20\"}" >/dev/null
+done
+new_pre_order() { # $1 = number of lines; prints "session order_number total"
+  local items="" s
+  for j in $(seq 1 "$1"); do items="$items{\"sku\": \"BENCH-$j\", \"quantity\": $(( (j % 3) + 1 ))},"; done
+  s=$(curl -sf -X POST "$B/api/v1/checkout/" | jq -r .session_id)
+  local total
+  total=$(curl -sf -X PATCH "$B/api/v1/checkout/" -H "X-Checkout-Session: $s" -H 'Content-Type: application/json' \
+    -d "{\"basket\": {\"items\": [${items%,}]}, \"payment_option\": \"cash-register\", \"shipping_option\": \"pickup\"}" | jq -r .pre_order.unpaid_amount)
+  local n
+  n=$(curl -sf "$B/hooks/cash_register/get_order_number/" -H "X-Checkout-Session: $s" | jq -r .order_number)
+  echo "$s $n $total"
+}
+: >"$WORK/orders"
+for k in $(seq 1 400); do new_pre_order $(( (k % 20) + 1 )) | awk '{print $2}' >>"$WORK/orders"; done
+
+log "cloning a 5-line pre-order into 120000 fresh order numbers for complete"
+read -r TEMPLATE_SESSION _ TEMPLATE_TOTAL < <(new_pre_order 5)
+redis-cli EVAL "
+  local src = KEYS[1]
+  local fp = redis.call('HGET', src, 'fp')
+  for i = 1, tonumber(ARGV[2]) do
+    local sid = string.format('%032x', i + 4096)
+    redis.call('COPY', src, ARGV[1] .. 'checkout:' .. sid, 'REPLACE')
+    redis.call('SET', ARGV[1] .. 'order_number:BENCH-' .. i, sid .. ':' .. fp, 'EX', 86400)
+  end
+  return 1" 1 "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" "$REDIS_KEY_PREFIX" 120000 >/dev/null
+seq 1 120000 | sed 's/^/BENCH-/' >"$WORK/fresh"
+
+# run NAME -- wrk args...; records throughput, p50, p99 and peak RSS.
+declare -A RPS P50 P99 RSS
+run() {
+  local name=$1; shift
+  wrk -t2 -c"$CONNECTIONS" -d2s "$@" >/dev/null 2>&1 || true # warm-up
+  local peak=0 sampler
+  ( while sleep 0.2; do echo "$(rss_kb "$SERVER_PID")"; done ) >"$WORK/rss.$name" &
+  sampler=$!
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" >"$WORK/wrk.$name" 2>&1
+  kill "$sampler" 2>/dev/null || true
+  peak=$(sort -n "$WORK/rss.$name" | tail -n 1)
+  RPS[$name]=$(awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/wrk.$name")
+  P50[$name]=$(awk '$1=="50%" {print $2}' "$WORK/wrk.$name")
+  P99[$name]=$(awk '$1=="99%" {print $2}' "$WORK/wrk.$name")
+  RSS[$name]=$(( ${peak:-0} / 1024 ))
+  if grep -q "Non-2xx" "$WORK/wrk.$name"; then echo "warning: $name had non-2xx answers" >&2; fi
+}
+
+log "measuring (${CONNECTIONS} connections, ${DURATION}s each)"
+run health_live "$B/health/live"
+N1=$(head -n 1 "$WORK/orders")
+curl -sf -X POST "$B/hooks/cash_register/pre_order/" -d "order_number=$N1&username=bench&password=bench-secret" | grep -q '"pre_order"' \
+  || { echo "pre_order sanity check failed" >&2; exit 1; }
+BENCH_ORDERS="$WORK/orders" BENCH_PATH=/hooks/cash_register/pre_order/ \
+  BENCH_BODY='{"order_number":"{N}","username":"bench","password":"bench-secret"}' \
+  run cash_register_pre_order -s bench/lua/rotate.lua "$B"
+BENCH_ORDERS="$WORK/orders" BENCH_PATH=/hooks/ivr/pre_order/ \
+  BENCH_BODY="{\"orderNumber\":\"{N}\",\"username\":\"$IVR_USERNAME\",\"password\":\"$IVR_PASSWORD\"}" \
+  run ivr_pre_order -s bench/lua/rotate.lua "$B"
+export BENCH_FRESH=1
+BENCH_ORDERS="$WORK/fresh" BENCH_PATH=/hooks/cash_register/complete/ \
+  BENCH_BODY="{\"order_number\":\"{N}\",\"transaction_id\":\"T-{N}\",\"username\":\"bench\",\"password\":\"bench-secret\",\"amount\":\"$TEMPLATE_TOTAL\"}" \
+  run cash_register_complete -s bench/lua/rotate.lua "$B"
+unset BENCH_FRESH
+ACCEPTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")
+REJECTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments" )
+
+log "pgbench baseline: single-row INSERT commits, synchronous_commit on"
+psql -q "$DATABASE_URL" -c "CREATE TABLE IF NOT EXISTS bench_insert (id BIGSERIAL PRIMARY KEY, v INT, created_at TIMESTAMPTZ DEFAULT now())"
+echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
+PGBENCH_TPS=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/insert.sql" "$DATABASE_URL" 2>/dev/null \
+  | awk '/^tps/ {printf "%d", $3}')
+
+log "worker: draining $ACCEPTED accepted payments with 2 worker processes"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+t0=$(date +%s%N)
+$BIN worker >"$WORK/worker1.log" 2>&1 & W1=$!
+$BIN worker >"$WORK/worker2.log" 2>&1 & W2=$!
+while [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")" != "0" ]; do sleep 0.2; done
+WORKER_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$W1" "$W2"; wait "$W1" "$W2" 2>/dev/null || true
+WORKER_RATE=$(( ACCEPTED * 1000 / (WORKER_MS > 0 ? WORKER_MS : 1) ))
+ORDERS=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM orders")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+BASE=${RPS[health_live]}
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+TABLE=$(cat <<TABLE
+
+### $(date -u +%Y-%m-%d\ %H:%M) UTC, commit $COMMIT, $(nproc) cores, ${CONNECTIONS} connections, ${DURATION}s
+
+| endpoint | requests/s | p50 | p99 | peak RSS | ratio | target |
+|---|---|---|---|---|---|---|
+| GET /health/live (baseline) | $BASE | ${P50[health_live]} | ${P99[health_live]} | ${RSS[health_live]} MB | 1.00 | |
+| POST /hooks/cash_register/pre_order/ | ${RPS[cash_register_pre_order]} | ${P50[cash_register_pre_order]} | ${P99[cash_register_pre_order]} | ${RSS[cash_register_pre_order]} MB | $(ratio "${RPS[cash_register_pre_order]}" "$BASE") of baseline | ≥ 0.40, p99 ≤ 10 ms |
+| POST /hooks/ivr/pre_order/ | ${RPS[ivr_pre_order]} | ${P50[ivr_pre_order]} | ${P99[ivr_pre_order]} | ${RSS[ivr_pre_order]} MB | $(ratio "${RPS[ivr_pre_order]}" "$BASE") of baseline | ≥ 0.40, p99 ≤ 10 ms |
+| POST /hooks/cash_register/complete/ (fresh orders) | ${RPS[cash_register_complete]} | ${P50[cash_register_complete]} | ${P99[cash_register_complete]} | ${RSS[cash_register_complete]} MB | $(ratio "${RPS[cash_register_complete]}" "$PGBENCH_TPS") of pgbench | ≥ 0.50 |
+| pgbench single-row INSERT (baseline) | $PGBENCH_TPS tps | | | | 1.00 | |
+| worker, 2 processes: orders created | $WORKER_RATE orders/s ($ACCEPTED in ${WORKER_MS} ms) | | | | $(ratio "$WORKER_RATE" "${RPS[cash_register_complete]}") of complete rate | ≥ 1000/s and ≥ 1.00 |
+
+Idle RSS ${IDLE_RSS:-0} kB (target < 64 MB); start-up to ready ${STARTUP_MS} ms after migrations (target < 1 s); payments recorded $REJECTED, orders created $ORDERS.
+TABLE
+)
+echo "$TABLE"
+printf '%s\n' "$TABLE" >>docs/PERFORMANCE.md
+log "appended to docs/PERFORMANCE.md"
