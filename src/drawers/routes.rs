@@ -54,8 +54,18 @@ macro_rules! idempotent {
 
 type Answer = Result<HttpResponse, ApiError>;
 
-async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: web::Bytes) -> Answer {
-    let body = parse_body(&body)?;
+/// A request body, or why it could not be read (too large, cut off).
+type Body = Result<web::Bytes, actix_web::Error>;
+
+fn read(body: Body) -> Result<web::Bytes, ApiError> {
+    body.map_err(|err| match err.as_response_error().status_code() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        _ => ApiError::bad_request(format!("unreadable body: {err}")),
+    })
+}
+
+async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
+    let body = parse_body(&read(body)?)?;
     let (created, config) = stores::put_config(&ctx.db, &caller, &path, &body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(config.to_json()))
@@ -69,8 +79,8 @@ async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
     Ok(HttpResponse::Ok().json(stores::list_types(&ctx.db).await?))
 }
 
-async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: web::Bytes) -> Answer {
-    let body = parse_body(&body)?;
+async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
+    let body = parse_body(&read(body)?)?;
     Ok(HttpResponse::Ok().json(stores::put_types(&ctx.db, &caller, &body).await?))
 }
 
@@ -78,7 +88,8 @@ async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Qu
     Ok(HttpResponse::Ok().json(drawer::list(&ctx.db, &caller, query.get("store_id").map(String::as_str)).await?))
 }
 
-async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: web::Bytes) -> Answer {
+async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| async {
         Ok::<_, ApiError>(drawer::create(tx, &caller, &body).await?.to_json())
@@ -89,7 +100,8 @@ async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<
     Ok(HttpResponse::Ok().json(drawer::get(&ctx.db, &caller, &path).await?.to_json()))
 }
 
-async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| async {
         Ok::<_, ApiError>(drawer::update(tx, &caller, &path, &body).await?.to_json())
@@ -103,27 +115,32 @@ async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Pat
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(tx, &caller, &path, &body))
 }
 
-async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(tx, &caller, &path, &body))
 }
 
-async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path, &body))
 }
 
-async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(tx, &caller, &path, &body))
 }
 
-async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(tx, &caller, &path, &body));
     // Once a business day per drawer is often enough to keep the key table small.
@@ -133,7 +150,8 @@ async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, 
     answer
 }
 
-async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Answer {
+async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path, &body))
 }
@@ -162,19 +180,22 @@ async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::
     Ok(HttpResponse::Ok().json(transactions::get(&ctx.db, &caller, &drawer_id, &transaction_id).await?))
 }
 
-async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: web::Bytes) -> Answer {
+async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let (drawer_id, transaction_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(tx, &caller, &drawer_id, &transaction_id, &body))
 }
 
-async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: web::Bytes) -> Answer {
+async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let (drawer_id, count_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(tx, &caller, &drawer_id, &count_id, &body))
 }
 
-async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: web::Bytes) -> Answer {
+async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
     let (drawer_id, count_id, action) = path.into_inner();
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(tx, &caller, &drawer_id, &count_id, &action))
 }

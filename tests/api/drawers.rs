@@ -816,3 +816,16 @@ async fn activities_must_correlate_to_a_transaction_or_count_of_the_drawer() {
     let (status, body) = desk.post("/v0/cash-drawers/D1/activities", bad).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn malformed_or_oversized_bodies_answer_in_the_error_shape() {
+    let desk = Desk::new().await;
+    let res = desk.app.client.post(desk.app.url("/v0/cash-drawers")).bearer_auth(&desk.token)
+        .header("content-type", "application/json").body("{\"cash_drawer_id\": ").send().await.unwrap();
+    let status = res.status();
+    assert_error(status, &res.json::<Value>().await.unwrap(), StatusCode::BAD_REQUEST);
+    let huge = json!({"cash_drawer_id": "x".repeat(70 * 1024)});
+    let res = desk.app.client.post(desk.app.url("/v0/cash-drawers")).bearer_auth(&desk.token).json(&huge).send().await.unwrap();
+    let status = res.status();
+    assert_error(status, &res.json::<Value>().await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE);
+}
