@@ -81,7 +81,8 @@ fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
         e.order_id,
         e.reason_code,
         e.currency,
-        fmt2(e.amount),
+        // a negative zero would print as "-0.00" here but come back from Postgres as "0.00"
+        fmt2(if e.amount.is_zero() { Decimal::ZERO } else { e.amount }),
         created_at.timestamp_micros(),
     ])
     .to_string()

@@ -226,7 +226,8 @@ fn amount_value(v: &Value, field: &str) -> DrawerResult<Decimal> {
     if value.normalize().scale() > 2 {
         return Err(invalid(format!("{field}: at most 2 decimal places")));
     }
-    Ok(value.round_dp(2))
+    // "-0" parses as a negative zero; keep one zero so it prints and hashes alike
+    Ok(if value.is_zero() { Decimal::ZERO } else { value.round_dp(2) })
 }
 
 #[cfg(test)]

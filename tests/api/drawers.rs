@@ -829,3 +829,59 @@ async fn malformed_or_oversized_bodies_answer_in_the_error_shape() {
     let status = res.status();
     assert_error(status, &res.json::<Value>().await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn completing_a_draft_after_the_drawer_was_closed_answers_409() {
+    let desk = Desk::new().await;
+    desk.activate("D1", "10").await;
+    let late = desk.start_sale("D1", "5", "5").await;
+    desk.close_day("D1", "10").await;
+    let (status, body) = desk.finish("D1", &late, "completed").await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+    desk.activate("D1", "10").await;
+    let (status, body) = desk.finish("D1", &late, "completed").await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+    assert_eq!(desk.finish("D1", &late, "canceled").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_retried_activation_opens_the_drawer_and_sends_its_webhook_once() {
+    let desk = Desk::new().await;
+    let body = json!({"float_amount": usd("100")});
+    for _ in 0..2 {
+        let (status, answer) = desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/_activate", Some(body.clone()), Some("open-1")).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    assert_eq!(desk.app.count("SELECT count(*) FROM webhook_outbox").await, 1);
+    assert_eq!(desk.app.count("SELECT count(*) FROM cash_drawer_activations").await, 1);
+    assert_eq!(desk.app.count("SELECT count(*) FROM cash_drawer_ledger").await, 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_forgotten_after_24_hours() {
+    let desk = Desk::new().await;
+    desk.activate("D1", "100").await;
+    let sale = |amount: &'static str| {
+        desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions",
+            Some(json!({"order_id": "o", "amount": usd(amount), "given": usd("50")})), Some("old-key"))
+    };
+    assert_eq!(sale("45").await.0, StatusCode::OK);
+    assert_eq!(sale("46").await.0, StatusCode::CONFLICT);
+    sqlx::query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'").execute(&desk.app.ctx.db).await.unwrap();
+    assert_eq!(sale("46").await.0, StatusCode::OK);
+    assert_eq!(desk.app.count("SELECT count(*) FROM cash_transactions").await, 2);
+}
+
+#[tokio::test]
+async fn transaction_type_configuration_refuses_unknown_types_and_reasons_without_codes() {
+    let desk = Desk::new().await;
+    for bad in [
+        json!({"transaction_types": {"bribe": {"status": "not_allowed"}}}),
+        json!({"transaction_types": {"no_sale": {"status": "configured"}}}),
+        json!({"transaction_types": {"no_sale": {"status": "configured", "configuration": {"balance_modification": "sideways", "reasons": []}}}}),
+        json!({"transaction_types": {"no_sale": {"status": "configured", "configuration": {"balance_modification": "cash_in", "reasons": [{"label": "x"}]}}}}),
+    ] {
+        let (status, body) = desk.send(Some(ADMIN_TOKEN), Method::PUT, "/v0/cash-drawer-transaction-types", Some(bad), None).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST);
+    }
+}
