@@ -50,8 +50,9 @@ pub async fn put_config(db: &PgPool, caller: &Caller, store_id: &str, body: &Val
     let cash_drawer_type = f.choice("cash_drawer_type", &["integrated", "non_integrated"])?;
     let enabled = f.boolean("cash_management_enabled")?.ok_or_else(|| invalid("cash_management_enabled: is required"))?;
     let expose = f.boolean("expose_count_expected_amount")?;
-    let (created, config): (bool, StoreConfig) = {
-        let row: (bool, String, bool, bool) = sqlx::query_as(
+    // `xmax = 0` only on a freshly inserted row: tells create (201) from update (200)
+    let (created, cash_drawer_type, cash_management_enabled, expose_count_expected_amount): (bool, String, bool, bool) =
+        sqlx::query_as(
             "INSERT INTO store_cash_config (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount)
              VALUES ($1, $2, $3, COALESCE($4, true))
              ON CONFLICT (store_id) DO UPDATE SET cash_drawer_type = EXCLUDED.cash_drawer_type,
@@ -66,9 +67,7 @@ pub async fn put_config(db: &PgPool, caller: &Caller, store_id: &str, body: &Val
         .bind(expose)
         .fetch_one(db)
         .await?;
-        (row.0, StoreConfig { cash_drawer_type: row.1, cash_management_enabled: row.2, expose_count_expected_amount: row.3 })
-    };
-    Ok((created, config))
+    Ok((created, StoreConfig { cash_drawer_type, cash_management_enabled, expose_count_expected_amount }))
 }
 
 /// One non-sale type's configuration.
