@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod demo;
+pub mod drawers;
 pub mod error;
 pub mod hooks;
 pub mod keys;

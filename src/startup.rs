@@ -8,7 +8,7 @@ use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, hooks, middleware, orders, worker};
+use crate::{admin, checkout, drawers, hooks, middleware, orders, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -174,7 +174,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(drawers::routes);
 }
 
 async fn live() -> HttpResponse {

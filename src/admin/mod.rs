@@ -1,14 +1,18 @@
-//! The operators' side: the admin API (settings, catalog) behind `ADMIN_TOKEN`.
+//! The operators' side: the admin API (settings, catalog, associates) behind `ADMIN_TOKEN`.
 
+mod associates;
 mod auth;
 mod catalog;
 mod lockouts;
 mod settings;
 
-pub use auth::AdminAuth;
+pub use auth::{bearer, is_admin_token, AdminAuth};
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(settings::routes).configure(catalog::routes).configure(lockouts::routes);
+    cfg.configure(settings::routes)
+        .configure(catalog::routes)
+        .configure(lockouts::routes)
+        .configure(associates::routes);
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod cash_register;
 mod checkout;
+mod drawers;
 mod foundation;
 mod ivr;
 mod security;

@@ -1,0 +1,44 @@
+//! `POST /admin/api/associates/` issues an associate's bearer token for the
+//! cash drawer API (shown once); `DELETE /admin/api/associates/{associate_id}/`
+//! revokes it at once.
+
+use super::AdminAuth;
+use crate::context::AppContext;
+use crate::drawers::{issue_token, revoke_token, Fields};
+use crate::error::ApiError;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/api/associates/", web::post().to(create))
+        .route("/admin/api/associates/{associate_id}/", web::delete().to(delete));
+}
+
+async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let fields = Fields::of(&body)?;
+    let associate_id = fields.required_text("associate_id", 128)?;
+    let name = fields.required_text("name", 256)?;
+    let store_ids: Vec<String> = match fields.get("store_ids") {
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|s| match s {
+                Value::String(s) if !s.trim().is_empty() && s.len() <= 256 => Ok(s.trim().to_string()),
+                _ => Err(ApiError::validation("store_ids: each must be a non-empty string")),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(ApiError::validation("store_ids: must be a non-empty array of store ids")),
+    };
+    match issue_token(&ctx.db, &associate_id, &name, &store_ids).await? {
+        Some(token) => Ok(HttpResponse::Created()
+            .json(json!({"associate_id": associate_id, "name": name, "store_ids": store_ids, "token": token}))),
+        None => Err(ApiError::conflict(format!("associate {associate_id} already has a token; DELETE it first to re-issue"))),
+    }
+}
+
+async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    if revoke_token(&ctx.db, &path).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found("no such associate with an active token"))
+    }
+}

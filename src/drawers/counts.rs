@@ -1,0 +1,110 @@
+//! Cash counts: `started` → record (`recorded`) → `_recount` (`recount`, record
+//! again) or `_submit` (`submitted`, final); `_cancel` drops an unfinished one.
+//! A count moves no money: it is compared with the ledger's expected amount.
+
+use super::auth::Caller;
+use super::drawer::{self, lock_usable, Tx};
+use super::ledger;
+use super::model::{conflict, invalid, money_json, DrawerError, DrawerResult, Fields};
+use super::stores::find_config;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Starts a count on an active drawer.
+pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
+    let reason = Fields::of(body)?.choice("reason", &["intra_day_balance", "end_of_day_balance"])?;
+    let (_, activation_id) = lock_usable(tx, caller, drawer_id).await?;
+    let count_id = Uuid::new_v4();
+    sqlx::query("INSERT INTO cash_counts (count_id, drawer_id, activation_id, associate_id, reason) VALUES ($1, $2, $3, $4, $5)")
+        .bind(count_id)
+        .bind(drawer_id)
+        .bind(activation_id)
+        .bind(caller.associate_id())
+        .bind(&reason)
+        .execute(&mut **tx)
+        .await?;
+    Ok(json!({ "count_id": count_id }))
+}
+
+async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, String)> {
+    let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
+    let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT activation_id, status FROM cash_counts WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE")
+            .bind(id)
+            .bind(drawer_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (activation_id, status) = row.ok_or_else(not_found)?;
+    Ok((id, activation_id, status))
+}
+
+/// Records the counted amount against the expected one. With blind counts
+/// (`expose_count_expected_amount: false`) only whether there is a
+/// discrepancy is answered; the amounts are kept either way.
+pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, body: &Value) -> DrawerResult<Value> {
+    let counted = Fields::of(body)?.required_money("counted_amount")?;
+    let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
+    let counted = counted.in_currency(&drawer.currency, "counted_amount")?;
+    if counted < Decimal::ZERO {
+        return Err(invalid("counted_amount.value: must be at least 0"));
+    }
+    let (id, count_activation, status) = locked_count(tx, drawer_id, count_id).await?;
+    if !matches!(status.as_str(), "started" | "recount") {
+        return Err(conflict(format!("count {count_id} is {status}; only a new count or a recount can be recorded")));
+    }
+    if count_activation != activation_id {
+        return Err(conflict(format!("count {count_id} belongs to an earlier activation")));
+    }
+    let expected = ledger::expected_balance(tx, activation_id).await?;
+    let discrepancy = counted - expected;
+    sqlx::query(
+        "UPDATE cash_counts SET status = 'recorded', counted_amount = $2, expected_amount = $3, discrepancy_amount = $4,
+             ledger_seq = $5, recorded_at = now() WHERE count_id = $1",
+    )
+    .bind(id)
+    .bind(counted)
+    .bind(expected)
+    .bind(discrepancy)
+    .bind(drawer.ledger_seq)
+    .execute(&mut **tx)
+    .await?;
+    let expose = find_config(&mut **tx, &drawer.store_id).await?.map_or(true, |c| c.expose_count_expected_amount);
+    Ok(if expose {
+        json!({
+            "discrepancy": !discrepancy.is_zero(),
+            "expected_amount": money_json(expected, &drawer.currency),
+            "discrepancy_amount": money_json(discrepancy, &drawer.currency),
+        })
+    } else {
+        json!({ "discrepancy": !discrepancy.is_zero() })
+    })
+}
+
+/// `_recount`, `_submit` or `_cancel`; acting on a submitted or canceled count → 409.
+pub async fn act(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, action: &str) -> DrawerResult<Value> {
+    let next = match action {
+        "_recount" => "recount",
+        "_submit" => "submitted",
+        "_cancel" => "canceled",
+        _ => return Err(invalid("action: must be _recount, _submit or _cancel")),
+    };
+    drawer::lock(tx, caller, drawer_id).await?;
+    let (id, _, status) = locked_count(tx, drawer_id, count_id).await?;
+    let allowed = match next {
+        "recount" | "submitted" => status == "recorded",
+        _ => matches!(status.as_str(), "started" | "recorded" | "recount"),
+    };
+    if !allowed {
+        return Err(conflict(format!("count {count_id} is {status}; {action} is not possible")));
+    }
+    let finished = matches!(next, "submitted" | "canceled");
+    sqlx::query("UPDATE cash_counts SET status = $2, finished_at = CASE WHEN $3 THEN now() END WHERE count_id = $1")
+        .bind(id)
+        .bind(next)
+        .bind(finished)
+        .execute(&mut **tx)
+        .await?;
+    Ok(json!({"count_id": id, "status": next}))
+}

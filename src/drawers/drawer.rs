@@ -1,0 +1,370 @@
+//! Drawers and their state machine: `inactive` → `_activate` (float) →
+//! `active` → `_deactivate` (submitted end-of-day count) → `inactive`;
+//! `DELETE` → `decommissioned`, final.
+
+use super::auth::Caller;
+use super::ledger::{self, Entry, Head};
+use super::model::{conflict, invalid, money_json, number, timestamp, Currency, DrawerError, DrawerResult, Fields};
+use super::stores::find_config;
+use crate::error::unique_violation;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+pub type Tx = Transaction<'static, Postgres>;
+
+const COLUMNS: &str =
+    "drawer_id, store_id, name, currency, float_amount, drawer_type, status, current_activation_id, ledger_seq, ledger_head";
+
+/// A drawer row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Drawer {
+    pub drawer_id: String,
+    pub store_id: String,
+    pub name: String,
+    pub currency: String,
+    pub float_amount: Decimal,
+    pub drawer_type: String,
+    pub status: String,
+    pub current_activation_id: Option<Uuid>,
+    pub ledger_seq: i64,
+    pub ledger_head: String,
+}
+
+impl Drawer {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "cash_drawer_id": self.drawer_id,
+            "name": self.name,
+            "currency": self.currency,
+            "float": number(self.float_amount),
+            "status": self.status,
+            "type": self.drawer_type,
+            "store_id": self.store_id,
+        })
+    }
+
+    pub fn head(&self) -> Head {
+        Head { seq: self.ledger_seq, hash: self.ledger_head.clone() }
+    }
+
+    /// The open activation of an active drawer; 409 otherwise.
+    pub fn active_activation(&self) -> DrawerResult<Uuid> {
+        match (self.status.as_str(), self.current_activation_id) {
+            ("active", Some(id)) => Ok(id),
+            ("decommissioned", _) => Err(conflict(format!("cash drawer {} is decommissioned", self.drawer_id))),
+            _ => Err(conflict(format!("cash drawer {} is not active", self.drawer_id))),
+        }
+    }
+}
+
+/// Reads a drawer the caller may see: 404 unknown, 403 another store's.
+pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, caller: &Caller, drawer_id: &str) -> DrawerResult<Drawer> {
+    let drawer: Option<Drawer> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1"))
+        .bind(drawer_id)
+        .fetch_optional(db)
+        .await?;
+    let drawer = drawer.ok_or_else(|| DrawerError::NotFound(format!("no cash drawer {drawer_id}")))?;
+    caller.require_store(&drawer.store_id)?;
+    Ok(drawer)
+}
+
+/// Locks a drawer row for the rest of `tx`: every write to a drawer goes
+/// through here, which serialises them and keeps the ledger chain linear.
+pub async fn lock(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<Drawer> {
+    let drawer: Option<Drawer> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1 FOR UPDATE"))
+        .bind(drawer_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let drawer = drawer.ok_or_else(|| DrawerError::NotFound(format!("no cash drawer {drawer_id}")))?;
+    caller.require_store(&drawer.store_id)?;
+    Ok(drawer)
+}
+
+/// Locks an active drawer of a store with cash management on (409 otherwise)
+/// and answers its open activation.
+pub async fn lock_usable(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<(Drawer, Uuid)> {
+    let drawer = lock(tx, caller, drawer_id).await?;
+    let activation = require_usable(tx, &drawer).await?;
+    Ok((drawer, activation))
+}
+
+/// The checks of [`lock_usable`] on a drawer already locked.
+pub async fn require_usable(tx: &mut Tx, drawer: &Drawer) -> DrawerResult<Uuid> {
+    let activation = drawer.active_activation()?;
+    require_cash_management(tx, &drawer.store_id).await?;
+    Ok(activation)
+}
+
+async fn require_cash_management(tx: &mut Tx, store_id: &str) -> DrawerResult<()> {
+    match find_config(&mut **tx, store_id).await? {
+        Some(c) if c.cash_management_enabled => Ok(()),
+        _ => Err(conflict(format!("cash management is not enabled for store {store_id}"))),
+    }
+}
+
+/// The drawers of a store, decommissioned ones left out.
+pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> DrawerResult<Value> {
+    let store_id = store_id.filter(|s| !s.is_empty()).ok_or_else(|| invalid("store_id: query parameter is required"))?;
+    caller.require_store(store_id)?;
+    let drawers: Vec<Drawer> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM cash_drawers WHERE store_id = $1 AND status <> 'decommissioned' ORDER BY drawer_id"
+    ))
+    .bind(store_id)
+    .fetch_all(db)
+    .await?;
+    Ok(json!({"cash_drawers": drawers.iter().map(Drawer::to_json).collect::<Vec<_>>()}))
+}
+
+/// Adds a drawer (inactive). A `cash_drawer_id` already used anywhere → 409.
+pub async fn create(tx: &mut Tx, caller: &Caller, body: &Value) -> DrawerResult<Drawer> {
+    let f = Fields::of(body)?;
+    let drawer_id = f.required_text("cash_drawer_id", 128)?;
+    if drawer_id.contains(['/', '?', '#']) {
+        return Err(invalid("cash_drawer_id: must not contain '/', '?' or '#'"));
+    }
+    let name = f.required_text("name", 256)?;
+    let currency = match f.get("currency") {
+        Some(Value::String(c)) => Currency::parse(c, "currency")?,
+        _ => return Err(invalid("currency: is required (ISO-4217 code)")),
+    };
+    let float = f.amount("float")?.ok_or_else(|| invalid("float: is required"))?;
+    if float < Decimal::ZERO {
+        return Err(invalid("float: must be at least 0"));
+    }
+    let store_id = f.required_text("store_id", 256)?;
+    let drawer_type = f.choice("type", &["integrated", "non_integrated"])?;
+    caller.require_store(&store_id)?;
+    let inserted = sqlx::query_as(&format!(
+        "INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    ))
+    .bind(&drawer_id)
+    .bind(&store_id)
+    .bind(&name)
+    .bind(&currency.0)
+    .bind(float)
+    .bind(&drawer_type)
+    .fetch_one(&mut **tx)
+    .await;
+    match inserted {
+        Ok(drawer) => Ok(drawer),
+        Err(e) if unique_violation(&e).as_deref() == Some("cash_drawers_pkey") => {
+            Err(conflict(format!("cash drawer {drawer_id} already exists")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Renames a drawer or changes its default float (used by later activations).
+pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Drawer> {
+    let f = Fields::of(body)?;
+    let name = f.text("name", 256)?;
+    let float = f.amount("float")?;
+    if name.is_none() && float.is_none() {
+        return Err(invalid("name or float: at least one is required"));
+    }
+    if float.is_some_and(|v| v < Decimal::ZERO) {
+        return Err(invalid("float: must be at least 0"));
+    }
+    let drawer = lock(tx, caller, drawer_id).await?;
+    if drawer.status == "decommissioned" {
+        return Err(conflict(format!("cash drawer {drawer_id} is decommissioned")));
+    }
+    Ok(sqlx::query_as(&format!(
+        "UPDATE cash_drawers SET name = COALESCE($2, name), float_amount = COALESCE($3, float_amount), updated_at = now()
+         WHERE drawer_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(drawer_id)
+    .bind(name)
+    .bind(float)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Decommissions an inactive drawer; its ledger and reports stay readable.
+pub async fn decommission(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<()> {
+    let drawer = lock(tx, caller, drawer_id).await?;
+    match drawer.status.as_str() {
+        "active" => Err(conflict(format!("cash drawer {drawer_id} is active; deactivate it first"))),
+        "decommissioned" => Err(conflict(format!("cash drawer {drawer_id} is already decommissioned"))),
+        _ => {
+            sqlx::query("UPDATE cash_drawers SET status = 'decommissioned', updated_at = now() WHERE drawer_id = $1")
+                .bind(drawer_id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Opens a business day with `float_amount` in the drawer: a `float` ledger
+/// row and a `cashBox_open` webhook event, in the caller's transaction.
+pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
+    let f = Fields::of(body)?;
+    let float = f.required_money("float_amount")?;
+    let drawer = lock(tx, caller, drawer_id).await?;
+    match drawer.status.as_str() {
+        "active" => return Err(conflict(format!("cash drawer {drawer_id} is already active"))),
+        "decommissioned" => return Err(conflict(format!("cash drawer {drawer_id} is decommissioned"))),
+        _ => {}
+    }
+    let float = float.in_currency(&drawer.currency, "float_amount")?;
+    if float < Decimal::ZERO {
+        return Err(invalid("float_amount.value: must be at least 0"));
+    }
+    require_cash_management(tx, &drawer.store_id).await?;
+    let activation_id = Uuid::new_v4();
+    let opened: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO cash_drawer_activations (activation_id, drawer_id, activated_at, activated_by)
+         VALUES ($1, $2, now(), $3) RETURNING activated_at",
+    )
+    .bind(activation_id)
+    .bind(drawer_id)
+    .bind(caller.associate_id())
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE cash_drawers SET status = 'active', current_activation_id = $2, updated_at = now() WHERE drawer_id = $1")
+        .bind(drawer_id)
+        .bind(activation_id)
+        .execute(&mut **tx)
+        .await?;
+    let mut head = drawer.head();
+    ledger::append(
+        tx,
+        &mut head,
+        &Entry {
+            drawer_id,
+            store_id: &drawer.store_id,
+            activation_id,
+            entry_type: "float",
+            transaction_type: "float_adjustment",
+            source_id: Some(activation_id),
+            associate_id: caller.associate_id(),
+            order_id: None,
+            reason_code: None,
+            currency: &drawer.currency,
+            amount: float,
+        },
+    )
+    .await?;
+    outbox(tx, "cashBox_open", drawer_id, opened, None, float).await?;
+    Ok(json!({
+        "cash_drawer_id": drawer_id,
+        "status": "active",
+        "activation_timestamp": timestamp(opened),
+        "float_amount": money_json(float, &drawer.currency),
+    }))
+}
+
+/// Closes the business day with a submitted end-of-day count of this
+/// activation. The count's variance (`reconciliation`) and the cash taken out
+/// for the bank, leaving the float (`end_of_day_withdrawal`), are appended to
+/// the ledger, and a `cashBox_close` event goes to the outbox.
+pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
+    let f = Fields::of(body)?;
+    let count_id = f.required_text("count_id", 64)?;
+    let count_uuid = Uuid::parse_str(&count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
+    let drawer = lock(tx, caller, drawer_id).await?;
+    let activation_id = drawer.active_activation()?;
+    let count: Option<(Uuid, String, String, Option<Decimal>, Option<i64>)> = sqlx::query_as(
+        "SELECT activation_id, reason, status, counted_amount, ledger_seq FROM cash_counts WHERE count_id = $1 AND drawer_id = $2",
+    )
+    .bind(count_uuid)
+    .bind(drawer_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (count_activation, reason, status, counted, counted_at_seq) =
+        count.ok_or_else(|| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
+    if reason != "end_of_day_balance" {
+        return Err(conflict("deactivation needs an end_of_day_balance count"));
+    }
+    if status != "submitted" {
+        return Err(conflict(format!("count {count_id} is {status}, not submitted")));
+    }
+    if count_activation != activation_id {
+        return Err(conflict(format!("count {count_id} belongs to an earlier activation")));
+    }
+    if counted_at_seq != Some(drawer.ledger_seq) {
+        return Err(conflict("cash moved since this count was recorded; count again"));
+    }
+    let counted = counted.ok_or_else(|| conflict("the count has no counted amount"))?;
+    let expected = ledger::expected_balance(tx, activation_id).await?;
+    let open_float: Decimal = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(amount), 0) FROM cash_drawer_ledger WHERE activation_id = $1 AND entry_type = 'float'",
+    )
+    .bind(activation_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut head = drawer.head();
+    let closing = [("reconciliation", counted - expected), ("end_of_day_withdrawal", open_float - counted)];
+    for (kind, amount) in closing {
+        if amount.is_zero() {
+            continue;
+        }
+        ledger::append(
+            tx,
+            &mut head,
+            &Entry {
+                drawer_id,
+                store_id: &drawer.store_id,
+                activation_id,
+                entry_type: kind,
+                transaction_type: kind,
+                source_id: Some(count_uuid),
+                associate_id: caller.associate_id(),
+                order_id: None,
+                reason_code: None,
+                currency: &drawer.currency,
+                amount,
+            },
+        )
+        .await?;
+    }
+    let (opened, closed): (DateTime<Utc>, DateTime<Utc>) = sqlx::query_as(
+        "UPDATE cash_drawer_activations SET deactivated_at = now(), deactivated_by = $2, end_count_id = $3
+         WHERE activation_id = $1 RETURNING activated_at, deactivated_at",
+    )
+    .bind(activation_id)
+    .bind(caller.associate_id())
+    .bind(count_uuid)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE cash_drawers SET status = 'inactive', current_activation_id = NULL, updated_at = now() WHERE drawer_id = $1")
+        .bind(drawer_id)
+        .execute(&mut **tx)
+        .await?;
+    outbox(tx, "cashBox_close", drawer_id, opened, Some(closed), expected).await?;
+    Ok(json!({
+        "cash_drawer_id": drawer_id,
+        "status": "inactive",
+        "activation_timestamp": timestamp(opened),
+        "deactivation_timestamp": timestamp(closed),
+    }))
+}
+
+/// The webhook event for the dispatcher, which sends `payload` as it is.
+async fn outbox(
+    tx: &mut Tx,
+    event: &str,
+    drawer_id: &str,
+    opened: DateTime<Utc>,
+    closed: Option<DateTime<Utc>>,
+    total: Decimal,
+) -> Result<(), sqlx::Error> {
+    let payload = json!({
+        "type": event,
+        "cashBoxID": drawer_id,
+        "opened": timestamp(opened),
+        "closed": closed.map(timestamp),
+        "Total": number(total),
+    });
+    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ($1, $2)")
+        .bind(event)
+        .bind(payload)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

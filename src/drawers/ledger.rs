@@ -1,0 +1,197 @@
+//! The append-only ledger: every money movement of a drawer is one row, never
+//! updated or deleted (a trigger refuses both). Each row carries the hash of
+//! the drawer's previous row, `hash = sha256(prev_hash ‖ canonical row)`, and
+//! the drawer row keeps the chain head, so an edit, insertion or deletion made
+//! behind the service's back is found by [`verify`].
+//!
+//! Appends happen only while the caller holds the drawer row lock
+//! (`SELECT … FOR UPDATE`), which serialises the chain per drawer.
+
+use super::model::now_micros;
+use crate::money::fmt2;
+use crate::secrets::sha256_hex;
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// The `prev_hash` of a drawer's first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Entry types that make up the expected balance (the rest close the day).
+pub const BALANCE_TYPES: &str = "('float', 'sale', 'return', 'non_sale_in', 'non_sale_out')";
+
+/// The chain head of a locked drawer.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// One movement to append. `amount` is signed: positive into the drawer.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub drawer_id: &'a str,
+    pub store_id: &'a str,
+    pub activation_id: Uuid,
+    pub entry_type: &'a str,
+    pub transaction_type: &'a str,
+    pub source_id: Option<Uuid>,
+    pub associate_id: Option<&'a str>,
+    pub order_id: Option<&'a str>,
+    pub reason_code: Option<&'a str>,
+    pub currency: &'a str,
+    pub amount: Decimal,
+}
+
+/// A stored row, as read back for verification.
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    drawer_id: String,
+    store_id: String,
+    activation_id: Uuid,
+    entry_type: String,
+    transaction_type: String,
+    source_id: Option<Uuid>,
+    associate_id: Option<String>,
+    order_id: Option<String>,
+    reason_code: Option<String>,
+    currency: String,
+    amount: Decimal,
+    created_at: DateTime<Utc>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The bytes a row's hash covers: every column but `id` and the hashes, as a
+/// JSON array (unambiguous: strings are quoted and escaped, absent is `null`).
+fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
+    json!([
+        e.drawer_id,
+        seq,
+        e.store_id,
+        e.activation_id.to_string(),
+        e.entry_type,
+        e.transaction_type,
+        e.source_id.map(|u| u.to_string()),
+        e.associate_id,
+        e.order_id,
+        e.reason_code,
+        e.currency,
+        // a negative zero would print as "-0.00" here but come back from Postgres as "0.00"
+        fmt2(if e.amount.is_zero() { Decimal::ZERO } else { e.amount }),
+        created_at.timestamp_micros(),
+    ])
+    .to_string()
+}
+
+fn chain_hash(prev_hash: &str, canonical: &str) -> String {
+    sha256_hex(format!("{prev_hash}{canonical}").as_bytes())
+}
+
+/// Appends `entry` after `head` and moves the drawer's head. The caller holds
+/// the drawer row lock.
+pub async fn append(tx: &mut Transaction<'static, Postgres>, head: &mut Head, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
+    let seq = head.seq + 1;
+    let created_at = now_micros();
+    let hash = chain_hash(&head.hash, &canonical(seq, entry, created_at));
+    sqlx::query(
+        "INSERT INTO cash_drawer_ledger (drawer_id, seq, store_id, activation_id, entry_type, transaction_type, source_id,
+             associate_id, order_id, reason_code, currency, amount, created_at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(entry.drawer_id)
+    .bind(seq)
+    .bind(entry.store_id)
+    .bind(entry.activation_id)
+    .bind(entry.entry_type)
+    .bind(entry.transaction_type)
+    .bind(entry.source_id)
+    .bind(entry.associate_id)
+    .bind(entry.order_id)
+    .bind(entry.reason_code)
+    .bind(entry.currency)
+    .bind(entry.amount)
+    .bind(created_at)
+    .bind(&head.hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE cash_drawers SET ledger_seq = $2, ledger_head = $3 WHERE drawer_id = $1")
+        .bind(entry.drawer_id)
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    *head = Head { seq, hash };
+    Ok(())
+}
+
+/// The expected cash of an activation: float plus completed cash in minus cash out.
+pub async fn expected_balance(tx: &mut Transaction<'static, Postgres>, activation_id: Uuid) -> Result<Decimal, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT COALESCE(SUM(amount), 0) FROM cash_drawer_ledger
+         WHERE activation_id = $1 AND entry_type IN {BALANCE_TYPES}"
+    ))
+    .bind(activation_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The outcome of re-checking a drawer's chain.
+#[derive(Debug)]
+pub struct Verification {
+    pub entries: i64,
+    /// The seq of the first row that does not match, and why.
+    pub first_invalid: Option<(i64, String)>,
+}
+
+/// Recomputes every hash of `drawer_id`'s chain and compares it with the
+/// stored rows and the drawer's head.
+pub async fn verify(db: &PgPool, drawer_id: &str, head: &Head) -> Result<Verification, sqlx::Error> {
+    let mut rows = sqlx::query_as::<_, Row>(
+        "SELECT seq, drawer_id, store_id, activation_id, entry_type, transaction_type, source_id, associate_id, order_id,
+                reason_code, currency, amount, created_at, prev_hash, hash
+         FROM cash_drawer_ledger WHERE drawer_id = $1 ORDER BY seq",
+    )
+    .bind(drawer_id)
+    .fetch(db);
+    let mut entries = 0i64;
+    let mut running = GENESIS.to_string();
+    let mut first_invalid = None;
+    while let Some(row) = rows.try_next().await? {
+        entries += 1;
+        if first_invalid.is_some() {
+            continue;
+        }
+        let entry = Entry {
+            drawer_id: &row.drawer_id,
+            store_id: &row.store_id,
+            activation_id: row.activation_id,
+            entry_type: &row.entry_type,
+            transaction_type: &row.transaction_type,
+            source_id: row.source_id,
+            associate_id: row.associate_id.as_deref(),
+            order_id: row.order_id.as_deref(),
+            reason_code: row.reason_code.as_deref(),
+            currency: &row.currency,
+            amount: row.amount,
+        };
+        let expected_hash = chain_hash(&running, &canonical(row.seq, &entry, row.created_at));
+        if row.seq != entries {
+            first_invalid = Some((row.seq, format!("expected entry {entries} here: an entry is missing or was inserted")));
+        } else if row.prev_hash != running {
+            first_invalid = Some((row.seq, "prev_hash does not match the previous entry".to_string()));
+        } else if row.hash != expected_hash {
+            first_invalid = Some((row.seq, "contents do not match the entry's hash".to_string()));
+        }
+        running = row.hash;
+    }
+    if first_invalid.is_none() && (entries != head.seq || running != head.hash) {
+        first_invalid = Some((entries + 1, format!("the chain ends at entry {entries} but the drawer's head is entry {}", head.seq)));
+    }
+    Ok(Verification { entries, first_invalid })
+}

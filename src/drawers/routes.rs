@@ -1,0 +1,206 @@
+//! The HTTP edge of the drawer API: parse, call the domain, map the result.
+//! Every POST and PATCH runs in one transaction under its `Idempotency-Key`.
+
+use super::auth::Caller;
+use super::idempotency::{self, Begun};
+use super::model::parse_body;
+use super::reports::{self, Page};
+use super::{counts, drawer, ledger, stores, transactions};
+use crate::context::AppContext;
+use crate::error::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v0/stores/{store_id}/cash-drawer-config", web::put().to(put_config))
+        .route("/v0/stores/{store_id}/cash-drawer-config", web::get().to(get_config))
+        .route("/v0/cash-drawer-transaction-types", web::get().to(list_types))
+        .route("/v0/cash-drawer-transaction-types", web::put().to(put_types))
+        .route("/v0/cash-drawers", web::get().to(list_drawers))
+        .route("/v0/cash-drawers", web::post().to(create_drawer))
+        .route("/v0/cash-drawers/{drawer_id}", web::get().to(get_drawer))
+        .route("/v0/cash-drawers/{drawer_id}", web::patch().to(update_drawer))
+        .route("/v0/cash-drawers/{drawer_id}", web::delete().to(decommission))
+        .route("/v0/cash-drawers/{drawer_id}/transactions", web::post().to(start_sale))
+        .route("/v0/cash-drawers/{drawer_id}/non-sale-transactions", web::post().to(start_non_sale))
+        .route("/v0/cash-drawers/{drawer_id}/counts", web::post().to(start_count))
+        .route("/v0/cash-drawers/{drawer_id}/activities", web::post().to(track_activity))
+        .route("/v0/cash-drawers/{drawer_id}/_activate", web::post().to(activate))
+        .route("/v0/cash-drawers/{drawer_id}/_deactivate", web::post().to(deactivate))
+        .route("/v0/cash-drawers/{drawer_id}/reports", web::get().to(daily_reports))
+        .route("/v0/cash-drawers/{drawer_id}/ledger/verify", web::get().to(verify_ledger))
+        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::get().to(get_transaction))
+        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::patch().to(finish_transaction))
+        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}", web::patch().to(record_count))
+        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", web::post().to(count_action))
+        .route("/v0/cash-transactions/report", web::get().to(store_report));
+}
+
+/// Runs one write in its own transaction under the request's idempotency key:
+/// a retry gets the stored answer, and the answer is stored with the effect.
+macro_rules! idempotent {
+    ($ctx:expr, $req:expr, $caller:expr, $bytes:expr, $status:expr, |$tx:ident| $call:expr) => {{
+        let mut w = match idempotency::begin(&$ctx.db, &$req, &$caller, &$bytes).await? {
+            Begun::Replay(answer) => return Ok(answer),
+            Begun::Fresh(w) => w,
+        };
+        let $tx = &mut w.tx;
+        let out = $call.await?;
+        w.finish($status, out).await
+    }};
+}
+
+type Answer = Result<HttpResponse, ApiError>;
+
+/// A request body, or why it could not be read (too large, cut off).
+type Body = Result<web::Bytes, actix_web::Error>;
+
+fn read(body: Body) -> Result<web::Bytes, ApiError> {
+    body.map_err(|err| match err.as_response_error().status_code() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        _ => ApiError::bad_request(format!("unreadable body: {err}")),
+    })
+}
+
+async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
+    let body = parse_body(&read(body)?)?;
+    let (created, config) = stores::put_config(&ctx.db, &caller, &path, &body).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(HttpResponse::build(status).json(config.to_json()))
+}
+
+async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+    Ok(HttpResponse::Ok().json(stores::get_config(&ctx.db, &caller, &path).await?.to_json()))
+}
+
+async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
+    Ok(HttpResponse::Ok().json(stores::list_types(&ctx.db).await?))
+}
+
+async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
+    let body = parse_body(&read(body)?)?;
+    Ok(HttpResponse::Ok().json(stores::put_types(&ctx.db, &caller, &body).await?))
+}
+
+async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+    Ok(HttpResponse::Ok().json(drawer::list(&ctx.db, &caller, query.get("store_id").map(String::as_str)).await?))
+}
+
+async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| async {
+        Ok::<_, ApiError>(drawer::create(tx, &caller, &body).await?.to_json())
+    })
+}
+
+async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+    Ok(HttpResponse::Ok().json(drawer::get(&ctx.db, &caller, &path).await?.to_json()))
+}
+
+async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| async {
+        Ok::<_, ApiError>(drawer::update(tx, &caller, &path, &body).await?.to_json())
+    })
+}
+
+async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+    let mut tx = ctx.db.begin().await?;
+    drawer::decommission(&mut tx, &caller, &path).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(tx, &caller, &path, &body))
+}
+
+async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(tx, &caller, &path, &body))
+}
+
+async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path, &body))
+}
+
+async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(tx, &caller, &path, &body))
+}
+
+async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(tx, &caller, &path, &body));
+    // Once a business day per drawer is often enough to keep the key table small.
+    if let Err(err) = idempotency::prune(&ctx.db).await {
+        log::warn!("failed to prune idempotency keys: {err}");
+    }
+    answer
+}
+
+async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path, &body))
+}
+
+async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
+    let page = Page::parse(&query)?;
+    Ok(HttpResponse::Ok().json(reports::daily(&ctx.db, &caller, &path, &page).await?))
+}
+
+async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+    let drawer = drawer::get(&ctx.db, &caller, &path).await?;
+    let outcome = ledger::verify(&ctx.db, &drawer.drawer_id, &drawer.head()).await?;
+    Ok(HttpResponse::Ok().json(match outcome.first_invalid {
+        None => json!({"valid": true, "entries": outcome.entries}),
+        Some((seq, reason)) => json!({
+            "valid": false,
+            "entries": outcome.entries,
+            "first_invalid_entry": seq,
+            "reason": reason,
+        }),
+    }))
+}
+
+async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
+    let (drawer_id, transaction_id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(transactions::get(&ctx.db, &caller, &drawer_id, &transaction_id).await?))
+}
+
+async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let (drawer_id, transaction_id) = path.into_inner();
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(tx, &caller, &drawer_id, &transaction_id, &body))
+}
+
+async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let (drawer_id, count_id) = path.into_inner();
+    let body = parse_body(&bytes)?;
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(tx, &caller, &drawer_id, &count_id, &body))
+}
+
+async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
+    let bytes = read(bytes)?;
+    let (drawer_id, count_id, action) = path.into_inner();
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(tx, &caller, &drawer_id, &count_id, &action))
+}
+
+async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+    Ok(HttpResponse::Ok().json(reports::store(&ctx.db, &caller, &query).await?))
+}
+
