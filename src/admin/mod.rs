@@ -3,11 +3,12 @@
 mod auth;
 mod catalog;
 mod settings;
+mod shops;
 
 pub use auth::AdminAuth;
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(settings::routes).configure(catalog::routes);
+    cfg.configure(settings::routes).configure(catalog::routes).configure(shops::routes);
 }
