@@ -9,3 +9,5 @@ mod foundation;
 mod ivr;
 mod settings;
 mod worker;
+mod sales;
+mod webhooks;
