@@ -24,7 +24,11 @@ use tokio_util::sync::CancellationToken;
 /// Deliveries are retried for this long after the event was fanned out.
 pub const RETRY_WINDOW: Duration = Duration::hours(24);
 /// A claimed delivery is due again after this long if its dispatcher died.
-pub const LEASE: Duration = Duration::seconds(60);
+/// Longer than a pass can hold it (see [`QUEUE_TIME`]).
+pub const LEASE: Duration = Duration::minutes(5);
+/// One pass spends at most about this long on one endpoint (plus one
+/// attempt); what it could not get to is released for the next pass.
+const QUEUE_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 /// The delay before the first retry; it doubles with each failure…
 const FIRST_RETRY: Duration = Duration::seconds(10);
 /// …up to this.
@@ -53,6 +57,17 @@ struct Claimed {
     created_at: DateTime<Utc>,
     event_type: String,
     payload: Value,
+}
+
+/// How one delivery went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Delivered,
+    /// The endpoint answered, not with success.
+    Refused,
+    /// No answer (connection failed, timed out): the endpoint's other
+    /// deliveries in this pass are released rather than waited on.
+    Unreachable,
 }
 
 /// The outcome of one HTTP attempt.
@@ -123,13 +138,23 @@ pub async fn deliver_due(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result
         }
         let results = futures_util::future::join_all(by_url.into_values().map(|queue| async move {
             let mut done = DeliveryRun::default();
-            for delivery in queue {
+            let started = std::time::Instant::now();
+            let mut queue = queue.into_iter();
+            for delivery in queue.by_ref() {
                 done.attempted += 1;
                 match deliver_one(ctx, &delivery, now).await {
-                    Ok(true) => done.delivered += 1,
-                    Ok(false) => {}
+                    Ok(Outcome::Delivered) => done.delivered += 1,
+                    Ok(Outcome::Refused) => {}
+                    Ok(Outcome::Unreachable) => break,
                     Err(err) => log::warn!("webhook delivery {} stays due after its lease: {err:#}", delivery.id),
                 }
+                if started.elapsed() > QUEUE_TIME {
+                    break;
+                }
+            }
+            let rest: Vec<i64> = queue.map(|d| d.id).collect();
+            if let Err(err) = release(ctx, &rest, now).await {
+                log::warn!("{} webhook deliveries stay due after their lease: {err:#}", rest.len());
             }
             done
         }))
@@ -182,6 +207,21 @@ async fn fan_out(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<()> {
     }
 }
 
+/// Gives claimed deliveries back without an attempt, due just after `now`
+/// (so not again in the same pass).
+async fn release(ctx: &AppContext, ids: &[i64], now: DateTime<Utc>) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = ANY($1) AND state = 'pending'")
+        .bind(ids)
+        .bind(now + Duration::seconds(1))
+        .execute(&ctx.db)
+        .await
+        .context("failed to release deliveries")?;
+    Ok(())
+}
+
 async fn claim(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<Vec<Claimed>> {
     sqlx::query_as(
         "UPDATE webhook_deliveries d SET next_attempt_at = $2
@@ -199,8 +239,8 @@ async fn claim(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<Vec<Claim
     .context("failed to claim due deliveries")
 }
 
-/// Attempts `delivery` and records the outcome; answers whether it was delivered.
-async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -> anyhow::Result<bool> {
+/// Attempts `delivery` and records the outcome.
+async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -> anyhow::Result<Outcome> {
     let secrets: Vec<String> = ctx
         .settings
         .snapshot()
@@ -211,11 +251,11 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
         .collect();
     if secrets.is_empty() {
         finish(ctx, delivery.id, "endpoint_removed", now, Some("endpoint no longer configured")).await?;
-        return Ok(false);
+        return Ok(Outcome::Refused);
     }
-    let attempt = match body::render(ctx, &delivery.event_type, &delivery.payload).await {
-        Ok(body) => post(delivery, &secrets, body, now).await,
-        Err(err) => Attempt { error: Some(format!("cannot render the event: {err:#}")), ..Attempt::default() },
+    let (attempt, sent) = match body::render(ctx, &delivery.event_type, &delivery.payload).await {
+        Ok(body) => (post(delivery, &secrets, body, now).await, true),
+        Err(err) => (Attempt { error: Some(format!("cannot render the event: {err:#}")), ..Attempt::default() }, false),
     };
     let delivered = attempt.status.is_some_and(|s| (200..300).contains(&s));
     let failures = delivery.attempts + 1;
@@ -262,10 +302,11 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
     .await
     .context("failed to update the delivery")?;
     tx.commit().await.context("failed to commit the attempt")?;
-    if !delivered {
-        log::info!("webhook {} to {}: attempt {failures} failed, now {state}", message_id(delivery.event_id), delivery.url);
+    if delivered {
+        return Ok(Outcome::Delivered);
     }
-    Ok(delivered)
+    log::info!("webhook {} to {}: attempt {failures} failed, now {state}", message_id(delivery.event_id), delivery.url);
+    Ok(if sent && attempt.status.is_none() { Outcome::Unreachable } else { Outcome::Refused })
 }
 
 async fn finish(ctx: &AppContext, id: i64, state: &str, now: DateTime<Utc>, why: Option<&str>) -> anyhow::Result<()> {

@@ -319,3 +319,29 @@ async fn events_written_while_no_dispatcher_runs_are_delivered_by_the_next_insta
     assert_eq!(types, ["validated", "terminated"]);
     next.server.stop(true).await;
 }
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_tried_once_per_pass_without_holding_up_the_others() {
+    let (app, key) = app_with_shop().await;
+    let receiver = Receiver::start(Behaviour::default()).await;
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hook", listener.local_addr().unwrap())
+    };
+    configure(&app, &[(&closed, SECRET), (&receiver.url, SECRET)]).await;
+    record(&app, &sale(&key, json!({}))).await;
+
+    let t0 = Utc::now();
+    // the reachable endpoint gets both events; the closed one is tried once, its next event released
+    assert_eq!(deliver_due(&app.ctx, t0).await.unwrap(), DeliveryRun { attempted: 3, delivered: 2 });
+    assert_eq!(receiver.all().len(), 2);
+    assert_eq!(deliver_due(&app.ctx, t0 + Duration::seconds(2)).await.unwrap(), DeliveryRun { attempted: 1, delivered: 0 });
+    let failed: Vec<Value> = deliveries(&app).await.into_iter().filter(|d| d["url"] == closed.as_str()).collect();
+    assert_eq!(failed.len(), 2);
+    for d in failed {
+        assert_eq!(d["state"], "pending");
+        let error = d["attempt_log"][0]["error"].as_str().unwrap();
+        assert!(error.starts_with("connection failed"), "{error}");
+        assert!(d["attempt_log"][0]["status_code"].is_null());
+    }
+}
