@@ -203,6 +203,16 @@ mod tests {
     }
 
     #[test]
+    fn public_base_url_defaults_to_the_bind_address_and_must_be_http() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.public_base_url(), "http://127.0.0.1:8080");
+        let s = Settings::from_lookup(|n| (n == "PUBLIC_BASE_URL").then(|| "https://pay.example.com/".into())).unwrap();
+        assert_eq!(s.public_base_url(), "https://pay.example.com");
+        let err = Settings::from_lookup(|n| (n == "PUBLIC_BASE_URL").then(|| "pay.example.com".into())).unwrap_err();
+        assert!(err.to_string().contains("PUBLIC_BASE_URL"));
+    }
+
+    #[test]
     fn passwords_in_urls_are_redacted() {
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");

@@ -9,12 +9,28 @@ use lopdf::{dictionary, Document, Object, Stream};
 const MARGIN: f32 = 40.0;
 const BODY_SIZE: f32 = 9.0;
 
-/// Text in the standard fonts' WinAnsi encoding: Latin-1 passes, other
-/// characters become `?` (the standard fonts have no glyphs for them).
+/// Text in the standard fonts' WinAnsi encoding: Latin-1 and the usual
+/// typographic signs pass, Turkish letters outside it lose their accent, any
+/// other character becomes `?` (the standard fonts have no glyph for it).
 fn win_ansi(text: &str) -> Vec<u8> {
     text.chars()
-        .map(|c| match c as u32 {
-            0x20..=0x7e | 0xa0..=0xff => c as u32 as u8,
+        .map(|c| match c {
+            ' '..='~' | '\u{a0}'..='\u{ff}' => c as u32 as u8,
+            '€' => 0x80,
+            '…' => 0x85,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '•' => 0x95,
+            '–' => 0x96,
+            '—' => 0x97,
+            'ş' => b's',
+            'Ş' => b'S',
+            'ğ' => b'g',
+            'Ğ' => b'G',
+            'ı' => b'i',
+            'İ' => b'I',
             _ => b'?',
         })
         .collect()
@@ -159,4 +175,15 @@ pub fn report(r: &SalesReport) -> anyhow::Result<Vec<u8>> {
         pdf.row(&[(0.0, &v.currency), (80.0, &rate), (160.0, &net), (240.0, &vat), (320.0, &gross)], false);
     }
     pdf.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_encoded_for_the_standard_fonts() {
+        assert_eq!(win_ansi("Çiçek Şişli 10€ — ok"), b"\xc7i\xe7ek Si\x73li 10\x80 \x97 ok".to_vec());
+        assert_eq!(win_ansi("日本"), b"??".to_vec());
+    }
 }
