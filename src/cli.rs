@@ -78,8 +78,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let ctx = startup::connect(settings).await?;
     startup::migrate(&ctx.db).await?;
+    // The webhook dispatcher reads its endpoints from the dynamic settings.
+    ctx.settings.reload(&ctx.db).await.context("failed to load dynamic settings")?;
     let stop = tokio_util::sync::CancellationToken::new();
-    let handles = crate::worker::spawn(ctx, stop.clone());
+    let mut handles = crate::worker::spawn(ctx.clone(), stop.clone());
+    handles.push((
+        "settings follower",
+        tokio::spawn(std::sync::Arc::clone(&ctx.settings).follow(
+            ctx.db.clone(),
+            ctx.config.redis_url.clone(),
+            ctx.keys.clone(),
+            stop.clone(),
+        )),
+    ));
     log::info!("worker running");
     shutdown_signal().await;
     log::info!("stopping: finishing the jobs in hand");

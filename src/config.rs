@@ -40,6 +40,9 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// HTTP worker threads (default: one per core).
     pub http_workers: usize,
+    /// `PUBLIC_BASE_URL`: how outside systems reach this service, for absolute
+    /// links in webhooks (invoice URLs). `None`: `http://{BIND}` once bound.
+    pub public_base_url: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/cashdesk";
@@ -125,6 +128,13 @@ impl Settings {
             }
         };
 
+        let public_base_url = optional("PUBLIC_BASE_URL").map(|u| u.trim().trim_end_matches('/').to_string());
+        if let Some(url) = &public_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+                errors.push(format!("PUBLIC_BASE_URL must be an http:// or https:// URL (got {url:?})"));
+            }
+        }
+
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -138,7 +148,13 @@ impl Settings {
             ivr_password,
             database_max_connections,
             http_workers,
+            public_base_url,
         })
+    }
+
+    /// The base of absolute links to this service, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        self.public_base_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
     }
 }
 
@@ -184,6 +200,16 @@ mod tests {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         assert_eq!(err.0.len(), 4);
+    }
+
+    #[test]
+    fn public_base_url_defaults_to_the_bind_address_and_must_be_http() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.public_base_url(), "http://127.0.0.1:8080");
+        let s = Settings::from_lookup(|n| (n == "PUBLIC_BASE_URL").then(|| "https://pay.example.com/".into())).unwrap();
+        assert_eq!(s.public_base_url(), "https://pay.example.com");
+        let err = Settings::from_lookup(|n| (n == "PUBLIC_BASE_URL").then(|| "pay.example.com".into())).unwrap_err();
+        assert!(err.to_string().contains("PUBLIC_BASE_URL"));
     }
 
     #[test]

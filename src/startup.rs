@@ -8,7 +8,7 @@ use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, drawers, hooks, middleware, orders, worker};
+use crate::{admin, checkout, drawers, hooks, middleware, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -97,9 +97,13 @@ pub struct RunOptions {
 impl Application {
     /// Connects, migrates, loads the dynamic settings and binds `settings.bind`
     /// (port 0 picks a free port, as tests do).
-    pub async fn build(settings: Settings, options: RunOptions) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings, options: RunOptions) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        if settings.public_base_url.is_none() {
+            // Port 0 becomes a real port only now; links must carry the real one.
+            settings.public_base_url = Some(format!("http://{}", listener.local_addr()?));
+        }
         let http_workers = settings.http_workers;
         let ctx = connect(settings).await?;
         migrate(&ctx.db).await?;
@@ -174,6 +178,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)
+        .configure(sales::routes)
         .configure(admin::routes)
         .configure(drawers::routes);
 }

@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod lockouts;
 mod settings;
+mod shops;
 
 pub use auth::{bearer, is_admin_token, AdminAuth};
 
@@ -14,5 +15,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(settings::routes)
         .configure(catalog::routes)
         .configure(lockouts::routes)
-        .configure(associates::routes);
+        .configure(associates::routes)
+        .configure(shops::routes);
 }

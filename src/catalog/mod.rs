@@ -239,3 +239,32 @@ pub mod upsert {
         .await
     }
 }
+
+/// A payment option by its numeric id or its slug, as outside tools know either.
+pub async fn payment_option_by_ref(db: impl PgExecutor<'_>, reference: &str) -> Result<Option<PaymentOption>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1")
+        .bind(reference)
+        .fetch_optional(db)
+        .await
+}
+
+/// A shipping option by its numeric id or its slug.
+pub async fn shipping_option_by_ref(db: impl PgExecutor<'_>, reference: &str) -> Result<Option<ShippingOption>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, slug, price FROM shipping_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1")
+        .bind(reference)
+        .fetch_optional(db)
+        .await
+}
+
+/// Inserts a new customer (inside the caller's transaction).
+pub async fn insert_customer(db: impl PgExecutor<'_>, c: &Customer) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.address)
+        .execute(db)
+        .await
+        .map(|_| ())
+}

@@ -9,7 +9,6 @@ use crate::money::fmt2;
 use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, NewPayment, Outcome, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{Datelike, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -69,11 +68,9 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     ok_json(json!({ "order_number": order_number }).to_string())
 }
 
-/// Draws the next order number from the durable sequence: unique forever,
-/// across instances, restarts and Redis flushes.
+/// Draws the next order number (the sequence lives in `orders`).
 pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(&ctx.db).await?;
-    Ok(format!("ORD-{}-{:06}", Utc::now().year(), n))
+    crate::orders::next_order_number(&ctx.db).await
 }
 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,

@@ -32,7 +32,8 @@ pub fn spawn(ctx: AppContext, stop: CancellationToken) -> Vec<(&'static str, Joi
     for _ in 0..JOB_LOOPS {
         handles.push(("completion job loop", tokio::spawn(job_loop(ctx.clone(), stop.clone()))));
     }
-    handles.push(("completion housekeeping", tokio::spawn(housekeeping(ctx, stop))));
+    handles.push(("completion housekeeping", tokio::spawn(housekeeping(ctx.clone(), stop.clone()))));
+    handles.push(("webhook dispatcher", tokio::spawn(crate::webhooks::run(ctx, stop))));
     handles
 }
 

@@ -52,6 +52,7 @@ impl TestEnv {
             ivr_password: Some(Secret::new(IVR.1)),
             database_max_connections: 10,
             http_workers: 1,
+            public_base_url: None,
         }
     }
 }

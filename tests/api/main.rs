@@ -11,3 +11,5 @@ mod ivr;
 mod security;
 mod settings;
 mod worker;
+mod sales;
+mod webhooks;

@@ -1,0 +1,83 @@
+//! The sales web service for outside sales tools and shop back offices
+//! (SPEC §9): recording sales, the daily sales report, catalog exports and
+//! signed invoice links. Shops authenticate with `shop_id` and `key`.
+
+pub mod catalog_export;
+pub mod export;
+pub mod invoice;
+pub mod record;
+pub mod report;
+pub mod shops;
+
+use crate::context::AppContext;
+use crate::error::ApiError;
+use actix_web::{web, HttpResponse};
+use export::Format;
+use std::collections::HashMap;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws/v1/sales", web::post().to(record::record_sale))
+        .route("/ws/v1/reports/sales", web::get().to(sales_report))
+        .route("/ws/v1/reports/sales.xsd", web::get().to(sales_report_schema))
+        .route("/ws/v1/catalog/{kind}", web::get().to(catalog))
+        .route(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf", web::get().to(invoice::get_invoice));
+}
+
+type Query = web::Query<HashMap<String, String>>;
+
+async fn authenticated(ctx: &AppContext, query: &Query) -> Result<shops::Shop, ApiError> {
+    shops::authenticate(&ctx.db, query.get("shop_id").map(String::as_str), query.get("key").map(String::as_str)).await
+}
+
+fn format(query: &Query, allowed: &[Format], default: Format) -> Result<Format, ApiError> {
+    let names = allowed.iter().map(|f| f.extension()).collect::<Vec<_>>().join(", ");
+    match query.get("format") {
+        None => Ok(default),
+        Some(text) => Format::parse(text)
+            .filter(|f| allowed.contains(f))
+            .ok_or_else(|| ApiError::validation(format!("format: must be one of {names}"))),
+    }
+}
+
+fn download(format: Format, file_name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{file_name}\"")))
+        .body(body)
+}
+
+/// `GET /ws/v1/reports/sales?date=YYYY-MM-DD&format=html|pdf|csv|xml|xlsx`
+async fn sales_report(ctx: web::Data<AppContext>, query: Query) -> Result<HttpResponse, ApiError> {
+    let shop = authenticated(&ctx, &query).await?;
+    let format = format(&query, &[Format::Html, Format::Pdf, Format::Csv, Format::Xml, Format::Xlsx], Format::Html)?;
+    let date = query
+        .get("date")
+        .ok_or_else(|| ApiError::validation("date: is required (YYYY-MM-DD, a UTC day)"))?
+        .parse::<chrono::NaiveDate>()
+        .map_err(|_| ApiError::validation("date: must be a day written YYYY-MM-DD"))?;
+    let report = report::build(&ctx.db, &shop.shop_id, &shop.name, date).await?;
+    let body = match format {
+        Format::Html => Ok(export::html::report(&report)),
+        Format::Pdf => export::pdf::report(&report),
+        Format::Csv => export::csv::report(&report),
+        Format::Xml => export::xml::report(&report),
+        Format::Xlsx => export::xlsx::report(&report),
+        Format::Json => Err(anyhow::anyhow!("json is not a report format")),
+    }
+    .map_err(ApiError::internal)?;
+    Ok(download(format, &report.file_name(format.extension()), body))
+}
+
+/// `GET /ws/v1/reports/sales.xsd`: the schema the XML report validates against.
+async fn sales_report_schema() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/xml; charset=utf-8").body(export::xml::SCHEMA)
+}
+
+/// `GET /ws/v1/catalog/{items|departments|clients}?format=csv|html|json`
+async fn catalog(ctx: web::Data<AppContext>, kind: web::Path<String>, query: Query) -> Result<HttpResponse, ApiError> {
+    let shop = authenticated(&ctx, &query).await?;
+    let format = format(&query, &[Format::Csv, Format::Html, Format::Json], Format::Json)?;
+    let (table, json) = catalog_export::load(&ctx.db, &kind).await?;
+    let body = catalog_export::render(format, &table, json)?;
+    Ok(download(format, &format!("{}-{}.{}", kind.as_str(), shop.shop_id, format.extension()), body))
+}

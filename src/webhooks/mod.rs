@@ -1,0 +1,70 @@
+//! Webhooks (SPEC §9): events written to the Postgres outbox in the
+//! transaction that causes them, delivered at least once to the endpoints of
+//! `ORDER_WEBHOOK_CONF`, signed per Standard Webhooks, retried with backoff
+//! for 24 h, every attempt kept for the operators.
+
+pub mod body;
+pub mod dispatcher;
+pub mod signing;
+
+pub use dispatcher::{deliver_due, message_id, run, DeliveryRun};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// A delivery as the operators see it, with its attempts.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event_id: i64,
+    pub event_type: String,
+    pub url: String,
+    pub state: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    #[sqlx(skip)]
+    pub attempt_log: Vec<AttemptView>,
+}
+
+/// One recorded attempt.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct AttemptView {
+    #[serde(skip)]
+    pub delivery_id: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub latency_ms: i32,
+    pub error: Option<String>,
+    pub response_snippet: Option<String>,
+}
+
+/// The latest `limit` deliveries, newest first, each with its attempts.
+pub async fn recent_deliveries(db: &PgPool, limit: i64) -> Result<Vec<DeliveryView>, sqlx::Error> {
+    let mut deliveries: Vec<DeliveryView> = sqlx::query_as(
+        "SELECT d.id, d.event_id, o.event_type, d.url, d.state, d.attempts, d.created_at, d.next_attempt_at,
+                d.finished_at, d.last_error
+         FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.event_id
+         ORDER BY d.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+    let attempts: Vec<AttemptView> = sqlx::query_as(
+        "SELECT delivery_id, attempted_at, status_code, latency_ms, error, response_snippet
+         FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY id",
+    )
+    .bind(&ids)
+    .fetch_all(db)
+    .await?;
+    for a in attempts {
+        if let Some(d) = deliveries.iter_mut().find(|d| d.id == a.delivery_id) {
+            d.attempt_log.push(a);
+        }
+    }
+    Ok(deliveries)
+}
