@@ -8,5 +8,7 @@ source scripts/deps.sh
 ensure_cargo
 ensure_postgres
 ensure_redis
+# xmllint validates the sales report XML against its published schema.
+command -v xmllint >/dev/null 2>&1 || { can_install && apt_install libxml2-utils; } || log "xmllint missing: the XML schema check is skipped"
 log "running the tests"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
