@@ -136,7 +136,7 @@ async fn run_settings(settings: Settings, action: SettingsAction) -> anyhow::Res
             let json: serde_json::Value = serde_json::from_str(&text).context("the value is not valid JSON")?;
             let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
             let row = dynamic::set(&ctx.db, &key, &json, &format!("cli:{user}")).await?;
-            let mut redis = ctx.redis.clone();
+            let mut redis = ctx.redis();
             dynamic::notify_change(&mut redis, &ctx.keys, &key).await;
             println!("{key} is now at version {}", row.version);
         }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 pub struct AppContext {
     pub config: Arc<Settings>,
     pub db: sqlx::PgPool,
-    /// Multiplexed connection for request paths: one socket, pipelined commands.
+    /// Multiplexed connection shared by background tasks; request handlers
+    /// get their thread's own through [`AppContext::redis`].
     pub redis: redis::aio::ConnectionManager,
     /// Pooled connections for blocking commands (`BLMOVE`) that would stall the multiplexed one.
     pub redis_pool: deadpool_redis::Pool,
@@ -22,4 +23,34 @@ pub struct AppContext {
     pub admin_token_hash: Option<[u8; 32]>,
     /// SHA-256 of the IVR credentials.
     pub ivr_credentials: Option<([u8; 32], [u8; 32])>,
+}
+
+thread_local! {
+    /// The multiplexed connection of this HTTP worker thread (set when the
+    /// worker starts). Its driver task runs on the same thread as the
+    /// handlers, so a command costs no hand-off between threads.
+    static THREAD_REDIS: std::cell::OnceCell<redis::aio::ConnectionManager> = const { std::cell::OnceCell::new() };
+}
+
+impl AppContext {
+    /// A Redis connection for this thread: the HTTP worker's own when there
+    /// is one, otherwise the shared one. Cheap to call.
+    pub fn redis(&self) -> redis::aio::ConnectionManager {
+        THREAD_REDIS.with(|local| local.get().cloned()).unwrap_or_else(|| self.redis.clone())
+    }
+
+    /// Opens this thread's own connection (called once per HTTP worker thread).
+    pub async fn open_thread_redis(&self) {
+        let Ok(client) = redis::Client::open(self.config.redis_url.as_str()) else { return };
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(std::time::Duration::from_secs(5)))
+            .set_response_timeout(Some(std::time::Duration::from_secs(5)))
+            .set_number_of_retries(2);
+        match redis::aio::ConnectionManager::new_with_config(client, config).await {
+            Ok(conn) => THREAD_REDIS.with(|local| {
+                let _ = local.set(conn);
+            }),
+            Err(err) => log::warn!("worker thread uses the shared Redis connection: {err}"),
+        }
+    }
 }

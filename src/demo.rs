@@ -72,7 +72,7 @@ pub async fn seed(ctx: &AppContext) -> anyhow::Result<()> {
             "shipping_sku": "SHIP-01",
         });
         settings::set(db, CASH_REGISTER_AUTH_CONF, &value, "seed-demo").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut redis = ctx.redis.clone();
+        let mut redis = ctx.redis();
         settings::notify_change(&mut redis, &ctx.keys, CASH_REGISTER_AUTH_CONF).await;
     }
     Ok(())

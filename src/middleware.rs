@@ -7,9 +7,20 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 use std::time::Instant;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A random prefix per process and a counter: unique ids without asking the
+/// kernel for randomness on every request.
+static ID_PREFIX: LazyLock<String> = LazyLock::new(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
+static ID_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn new_request_id() -> String {
+    format!("{}{:016x}", *ID_PREFIX, ID_COUNTER.fetch_add(1, Ordering::Relaxed))
+}
 
 /// An incoming request id is kept when it is short printable ASCII; otherwise a new one is made.
 fn request_id_of(req: &ServiceRequest) -> String {
@@ -18,7 +29,7 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+        .unwrap_or_else(new_request_id)
 }
 
 /// Gives every request an id (in the task-local [`REQUEST_ID`] and the
@@ -30,20 +41,23 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request_id_of(&req);
     let started = Instant::now();
-    let method = req.method().to_string();
-    let path = req.path().to_string();
+    let method = req.method().clone();
+    // Only copied when the access log is on.
+    let path = log::log_enabled!(log::Level::Info).then(|| req.path().to_string());
     let ctx = req.app_data::<web::Data<AppContext>>().cloned();
     let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
-    let status = res.status().as_u16();
+    let status = res.status();
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
     if let Some(ctx) = ctx {
-        ctx.metrics.http_requests.with_label_values(&[&method, &route, &status.to_string()]).inc();
-        ctx.metrics.http_latency.with_label_values(&[&method, &route]).observe(elapsed.as_secs_f64());
+        ctx.metrics.http_requests.with_label_values(&[method.as_str(), &route, status.as_str()]).inc();
+        ctx.metrics.http_latency.with_label_values(&[method.as_str(), &route]).observe(elapsed.as_secs_f64());
     }
-    log::info!("{method} {path} {status} {:.2}ms request_id={id}", elapsed.as_secs_f64() * 1000.0);
+    if let Some(path) = path {
+        log::info!("{method} {path} {} {:.2}ms request_id={id}", status.as_u16(), elapsed.as_secs_f64() * 1000.0);
+    }
     Ok(res)
 }

@@ -65,7 +65,8 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// credential costs one HMAC and a map lookup on the hot path.
 pub struct VerifiedCache {
     key: [u8; 32],
-    outcomes: Mutex<HashMap<(String, [u8; 32]), bool>>,
+    /// Keyed digest of (username, password) → outcome.
+    outcomes: Mutex<HashMap<[u8; 32], bool>>,
 }
 
 /// Bound on remembered outcomes; beyond it the cache starts over (wrong
@@ -84,8 +85,11 @@ impl VerifiedCache {
     /// Checks `password` for `username` against the stored `phc` hash, from
     /// memory when this pair was checked before.
     pub fn verify(&self, username: &str, password: &str, phc: &str) -> bool {
-        let digest = hmac_sha256(&self.key, password.as_bytes());
-        let cache_key = (username.to_string(), digest);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(&(username.len() as u64).to_le_bytes());
+        mac.update(username.as_bytes());
+        mac.update(password.as_bytes());
+        let cache_key: [u8; 32] = mac.finalize().into_bytes().into();
         if let Some(known) = self.outcomes.lock().map(|m| m.get(&cache_key).copied()).ok().flatten() {
             return known;
         }

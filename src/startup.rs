@@ -125,8 +125,17 @@ impl Application {
         }
 
         let data = web::Data::new(ctx.clone());
+        let factory_ctx = ctx.clone();
         let server = HttpServer::new(move || {
+            let thread_ctx = factory_ctx.clone();
             App::new()
+                .data_factory(move || {
+                    let ctx = thread_ctx.clone();
+                    async move {
+                        ctx.open_thread_redis().await;
+                        Ok::<_, ()>(())
+                    }
+                })
                 .app_data(data.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error_handler))
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -192,7 +201,7 @@ async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
         .await
         .map_or(false, |r| r.is_ok());
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let redis_ok = tokio::time::timeout(Duration::from_secs(2), redis::cmd("PING").query_async::<String>(&mut redis))
         .await
         .map_or(false, |r| r.is_ok());

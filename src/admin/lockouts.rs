@@ -14,7 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Every failed-login counter, with whether it locks its subject out.
 async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let pattern = format!("{}*", ctx.keys.login_failures_prefix());
     let prefix_len = pattern.len() - 1;
     let mut keys: Vec<String> = Vec::new();
@@ -51,7 +51,7 @@ async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String
     if !["cash_register", "ivr"].contains(&protocol.as_str()) {
         return Err(ApiError::not_found("protocol must be cash_register or ivr"));
     }
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let removed: i64 = redis::cmd("DEL").arg(ctx.keys.login_failures(&protocol, &subject)).query_async(&mut redis).await?;
     if removed == 0 {
         return Err(ApiError::not_found(format!("no failed logins recorded for {protocol} {subject}")));

@@ -74,7 +74,7 @@ async fn put(
     body: web::Json<PutBody>,
 ) -> Result<HttpResponse, ApiError> {
     let row = settings::set(&ctx.db, &key, &body.value, "admin-api").await?;
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     settings::notify_change(&mut redis, &ctx.keys, &key).await;
     // This instance applies the change before answering.
     ctx.settings.reload(&ctx.db).await?;

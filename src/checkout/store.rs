@@ -68,7 +68,7 @@ pub async fn load(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Opti
     if !valid_session_id(session_id) {
         return Ok(None);
     }
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let (state, version): (Option<String>, Option<String>) = redis::cmd("HMGET").arg(ctx.keys.checkout(session_id)).arg("state").arg("ver").query_async(&mut redis).await?;
     Ok(match (state.and_then(|s| serde_json::from_str::<Session>(&s).ok()), version) {
         (Some(session), Some(version)) => Some(Loaded { session, version }),
@@ -78,7 +78,7 @@ pub async fn load(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Opti
 
 /// Keeps an idle session alive for another 7 days.
 pub async fn touch(ctx: &AppContext, session_id: &str) -> redis::RedisResult<()> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     redis.expire::<_, ()>(ctx.keys.checkout(session_id), SESSION_IDLE_SECONDS as i64).await
 }
 
@@ -90,7 +90,7 @@ pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str) -
     let doc = serde_json::to_string(&session.pre_order()).map_err(json_error)?;
     let card = session.installment.as_ref().map(|i| card_json(&i.card).to_string()).unwrap_or_default();
     let new_version = uuid::Uuid::new_v4().simple().to_string();
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let saved: i64 = SAVE
         .key(ctx.keys.checkout(&session.id))
         .arg(expected_version)
@@ -122,14 +122,14 @@ pub async fn meta(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Opti
     if !valid_session_id(session_id) {
         return Ok(None);
     }
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let (ptype, fp): (Option<String>, Option<String>) = redis::cmd("HMGET").arg(ctx.keys.checkout(session_id)).arg("ptype").arg("fp").query_async(&mut redis).await?;
     Ok(ptype.zip(fp))
 }
 
 /// Registers `order_number` → session with the basket fingerprint, for exactly 24 h.
 pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str, fingerprint: &str) -> redis::RedisResult<()> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     redis
         .set_ex::<_, _, ()>(ctx.keys.order_number(order_number), format!("{session_id}:{fingerprint}"), ORDER_NUMBER_TTL_SECONDS)
         .await
@@ -137,7 +137,7 @@ pub async fn register_order_number(ctx: &AppContext, order_number: &str, session
 
 /// Drops a paid pre-order: its session, and its order number if it still points there.
 pub async fn forget(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<()> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     redis::pipe()
         .del(ctx.keys.checkout(session_id))
         .del(ctx.keys.order_number(order_number))
@@ -166,7 +166,7 @@ pub struct Found {
 /// Checks the login lockout, looks `order_number` up and reads `fields` of
 /// its session, in one round trip.
 pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Subjects, fields: &[&str]) -> redis::RedisResult<Lookup> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let mut invocation = LOOKUP.key(ctx.keys.order_number(order_number));
     invocation
         .key(&login.user_key)

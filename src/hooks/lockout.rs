@@ -35,7 +35,7 @@ impl Subjects {
 
 /// Counts one failed login against both subjects.
 pub async fn record_failure(ctx: &AppContext, subjects: &Subjects) {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let counted = redis::pipe()
         .incr(&subjects.user_key, 1)
         .ignore()
@@ -60,7 +60,7 @@ pub async fn record_failure(ctx: &AppContext, subjects: &Subjects) {
 
 /// True when either subject is over its limit (for paths that do not run the lookup script).
 pub async fn is_locked(ctx: &AppContext, subjects: &Subjects) -> bool {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let counts: Result<(Option<i64>, Option<i64>), _> =
         redis::cmd("MGET").arg(&subjects.user_key).arg(&subjects.address_key).query_async(&mut redis).await;
     match counts {

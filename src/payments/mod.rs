@@ -111,7 +111,7 @@ pub async fn record(ctx: &AppContext, p: &NewPayment<'_>) -> Result<Outcome, sql
 /// Puts the order-completion job of `order_number` on the Redis list. If this
 /// fails, the sweeper re-enqueues the payment later: nothing is lost.
 pub async fn enqueue(ctx: &AppContext, order_number: &str) {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     match redis.lpush::<_, _, i64>(ctx.keys.jobs_complete(), order_number).await {
         Ok(_) => ctx.metrics.jobs.with_label_values(&["queued"]).inc(),
         Err(err) => log::warn!("completion job for {order_number} not queued ({err}); the sweeper will queue it"),

@@ -107,7 +107,7 @@ async fn finish_job(ctx: &AppContext, worker_id: &str, order_number: &str) {
             log::error!("order {order_number} not created yet (will retry): {err:#}");
         }
     }
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     if let Err(err) = redis.lrem::<_, _, i64>(ctx.keys.jobs_processing(worker_id), 1, order_number).await {
         log::warn!("job {order_number} stays in the processing list of {worker_id}: {err}");
     }
@@ -116,7 +116,7 @@ async fn finish_job(ctx: &AppContext, worker_id: &str, order_number: &str) {
 /// Gives back what a stopping loop still holds and removes its lease.
 async fn retire(ctx: &AppContext, worker_id: &str) -> anyhow::Result<()> {
     return_jobs(ctx, worker_id).await?;
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     redis::pipe()
         .del(ctx.keys.worker_lease(worker_id))
         .srem(ctx.keys.workers(), worker_id)
@@ -126,7 +126,7 @@ async fn retire(ctx: &AppContext, worker_id: &str) -> anyhow::Result<()> {
 }
 
 async fn return_jobs(ctx: &AppContext, worker_id: &str) -> anyhow::Result<usize> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let mut returned = 0;
     loop {
         let job: Option<String> = redis
@@ -185,7 +185,7 @@ pub async fn create_order(ctx: &AppContext, order_number: &str) -> anyhow::Resul
 
 /// Returns the jobs of loops whose lease expired to the main list.
 pub async fn reap(ctx: &AppContext) -> anyhow::Result<usize> {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     let workers: Vec<String> = redis.smembers(ctx.keys.workers()).await?;
     let mut returned = 0;
     for worker_id in workers {
@@ -217,7 +217,7 @@ pub async fn sweep(ctx: &AppContext, older_than: Duration) -> anyhow::Result<usi
     if numbers.is_empty() {
         return Ok(0);
     }
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     redis.rpush::<_, _, i64>(ctx.keys.jobs_complete(), &numbers).await.context("failed to queue swept jobs")?;
     ctx.metrics.jobs.with_label_values(&["requeued"]).inc_by(numbers.len() as u64);
     log::warn!("queued {} payments without orders again", numbers.len());
@@ -253,7 +253,7 @@ pub async fn run_pending_jobs(ctx: &AppContext) -> anyhow::Result<usize> {
 
 /// Updates the queue-depth gauge (called when metrics are scraped).
 pub async fn refresh_queue_depth(ctx: &AppContext) {
-    let mut redis = ctx.redis.clone();
+    let mut redis = ctx.redis();
     if let Ok(depth) = redis.llen::<_, i64>(ctx.keys.jobs_complete()).await {
         ctx.metrics.queue_depth.set(depth);
     }
