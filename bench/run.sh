@@ -81,53 +81,92 @@ new_pre_order() { # $1 = number of lines; prints "session order_number total"
 : >"$WORK/orders"
 for k in $(seq 1 400); do new_pre_order $(( (k % 20) + 1 )) | awk '{print $2}' >>"$WORK/orders"; done
 
-log "cloning a 5-line pre-order into 120000 fresh order numbers for complete"
+log "cloning a 5-line pre-order into 200000 fresh order numbers for complete"
 read -r TEMPLATE_SESSION _ TEMPLATE_TOTAL < <(new_pre_order 5)
 redis-cli EVAL "
   local src = KEYS[1]
-  local fp = redis.call('HGET', src, 'fp')
+  local names = {'state', 'doc', 'ptype', 'fp', 'card', 'ivr'}
+  local values = redis.call('HMGET', src, unpack(names))
   for i = 1, tonumber(ARGV[2]) do
     local sid = string.format('%032x', i + 4096)
     redis.call('COPY', src, ARGV[1] .. 'checkout:' .. sid, 'REPLACE')
-    redis.call('SET', ARGV[1] .. 'order_number:BENCH-' .. i, sid .. ':' .. fp, 'EX', 86400)
+    local key = ARGV[1] .. 'order_number:BENCH-' .. i
+    redis.call('HSET', key, 'sid', sid, 'fp0', values[4])
+    for k = 1, #names do redis.call('HSET', key, names[k], values[k]) end
+    redis.call('EXPIRE', key, 86400)
   end
-  return 1" 1 "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" "$REDIS_KEY_PREFIX" 120000 >/dev/null
-seq 1 120000 | sed 's/^/BENCH-/' >"$WORK/fresh"
+  return 1" 1 "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" "$REDIS_KEY_PREFIX" 200000 >/dev/null
+# Request files for bench/lua/replay.lua: METHOD <tab> PATH <tab> BODY.
+requests() { # $1 method, $2 path, $3 body template with {N}; order numbers on stdin
+  awk -v m="$1" -v p="$2" -v b="$3" '{ body = b; gsub(/\{N\}/, $0, body); print m "\t" p "\t" body }'
+}
+requests POST /hooks/cash_register/pre_order/ '{"order_number":"{N}","username":"bench","password":"bench-secret"}' \
+  <"$WORK/orders" >"$WORK/req.cash_register_pre_order"
+requests POST /hooks/ivr/pre_order/ "{\"orderNumber\":\"{N}\",\"username\":\"$IVR_USERNAME\",\"password\":\"$IVR_PASSWORD\"}" \
+  <"$WORK/orders" >"$WORK/req.ivr_pre_order"
+COMPLETE_BODY="{\"order_number\":\"{N}\",\"transaction_id\":\"T-{N}\",\"username\":\"bench\",\"password\":\"bench-secret\",\"amount\":\"$TEMPLATE_TOTAL\"}"
+seq 1 40000 | sed 's/^/BENCH-/' | requests POST /hooks/cash_register/complete/ "$COMPLETE_BODY" >"$WORK/warm.cash_register_complete"
+seq 40001 200000 | sed 's/^/BENCH-/' | requests POST /hooks/cash_register/complete/ "$COMPLETE_BODY" >"$WORK/req.cash_register_complete"
 
-# run NAME -- wrk args...; records throughput, p50, p99 and peak RSS.
+log "cash drawers: a store with 20 active USD drawers and an associate"
+DRAWER_TOKEN=$(curl -sf -X POST "$B/admin/api/associates/" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"associate_id": "bench-till", "name": "Bench Till", "store_ids": ["bench-store"]}' | jq -r .token)
+drawer_call() { # $1 method, $2 path, $3 body
+  curl -sf -X "$1" "$B$2" -H "Authorization: Bearer $DRAWER_TOKEN" -H 'Content-Type: application/json' -d "$3" >/dev/null
+}
+drawer_call PUT /v0/stores/bench-store/cash-drawer-config '{"cash_drawer_type": "integrated", "cash_management_enabled": true}'
+for d in $(seq 1 20); do
+  drawer_call POST /v0/cash-drawers "{\"cash_drawer_id\": \"bench-$d\", \"name\": \"Till $d\", \"currency\": \"USD\", \"float\": 200, \"store_id\": \"bench-store\", \"type\": \"integrated\"}"
+  drawer_call POST "/v0/cash-drawers/bench-$d/_activate" '{"float_amount": {"value": 200, "currency": "USD"}}'
+done
+seq 1 20000 | awk '{ printf "POST\t/v0/cash-drawers/bench-%d/transactions\t{\"order_id\":\"bench-%d\",\"amount\":{\"value\":12.34,\"currency\":\"USD\"},\"given\":{\"value\":20,\"currency\":\"USD\"}}\n", $1 % 20 + 1, $1 }' \
+  >"$WORK/req.drawer_sale_start"
+printf 'GET\t/v0/cash-drawers/bench-%d/reports?offset=0&limit=10\t\n' $(seq 1 20) >"$WORK/req.drawer_reports"
+TODAY=$(date -u +%Y-%m-%d)
+printf 'GET\t/v0/cash-transactions/report?store-id=bench-store&start-time=%sT00:00:00Z&end-time=%sT23:59:59Z&offset=%d&limit=100\t\n' \
+  $(for o in 0 100 200 300; do echo "$TODAY $TODAY $o"; done) >"$WORK/req.store_report"
+
+# run NAME [wrk args...]: replays $WORK/req.NAME (after a warm-up on
+# $WORK/warm.NAME when there is one, else on the same requests) and records
+# throughput, p50, p99 and peak RSS.
 declare -A RPS P50 P99 RSS
 run() {
   local name=$1; shift
-  wrk -t2 -c"$CONNECTIONS" -d2s "$@" >/dev/null 2>&1 || true # warm-up
+  local warm="$WORK/warm.$name"
+  [ -f "$warm" ] || warm="$WORK/req.$name"
+  BENCH_REQUESTS="$warm" wrk -t2 -c"$CONNECTIONS" -d2s -s bench/lua/replay.lua "$@" "$B" >/dev/null 2>&1 || true
   local peak=0 sampler
   ( while sleep 0.2; do echo "$(rss_kb "$SERVER_PID")"; done ) >"$WORK/rss.$name" &
   sampler=$!
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" >"$WORK/wrk.$name" 2>&1
+  BENCH_REQUESTS="$WORK/req.$name" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/lua/replay.lua "$@" "$B" >"$WORK/wrk.$name" 2>&1
   kill "$sampler" 2>/dev/null || true
   peak=$(sort -n "$WORK/rss.$name" | tail -n 1)
   RPS[$name]=$(awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/wrk.$name")
   P50[$name]=$(awk '$1=="50%" {print $2}' "$WORK/wrk.$name")
   P99[$name]=$(awk '$1=="99%" {print $2}' "$WORK/wrk.$name")
   RSS[$name]=$(( ${peak:-0} / 1024 ))
-  if grep -q "Non-2xx" "$WORK/wrk.$name"; then echo "warning: $name had non-2xx answers" >&2; fi
+  if grep -q "Non-2xx" "$WORK/wrk.$name"; then echo "warning: $name had non-2xx answers" >&2; grep "Non-2xx" "$WORK/wrk.$name" >&2; fi
 }
 
 log "measuring (${CONNECTIONS} connections, ${DURATION}s each)"
-run health_live "$B/health/live"
+printf 'GET\t/health/live\t\n' >"$WORK/req.health_live"
+run health_live
 N1=$(head -n 1 "$WORK/orders")
 curl -sf -X POST "$B/hooks/cash_register/pre_order/" -d "order_number=$N1&username=bench&password=bench-secret" | grep -q '"pre_order"' \
   || { echo "pre_order sanity check failed" >&2; exit 1; }
-BENCH_ORDERS="$WORK/orders" BENCH_PATH=/hooks/cash_register/pre_order/ \
-  BENCH_BODY='{"order_number":"{N}","username":"bench","password":"bench-secret"}' \
-  run cash_register_pre_order -s bench/lua/rotate.lua "$B"
-BENCH_ORDERS="$WORK/orders" BENCH_PATH=/hooks/ivr/pre_order/ \
-  BENCH_BODY="{\"orderNumber\":\"{N}\",\"username\":\"$IVR_USERNAME\",\"password\":\"$IVR_PASSWORD\"}" \
-  run ivr_pre_order -s bench/lua/rotate.lua "$B"
-export BENCH_FRESH=1
-BENCH_ORDERS="$WORK/fresh" BENCH_PATH=/hooks/cash_register/complete/ \
-  BENCH_BODY="{\"order_number\":\"{N}\",\"transaction_id\":\"T-{N}\",\"username\":\"bench\",\"password\":\"bench-secret\",\"amount\":\"$TEMPLATE_TOTAL\"}" \
-  run cash_register_complete -s bench/lua/rotate.lua "$B"
-unset BENCH_FRESH
+run cash_register_pre_order
+run ivr_pre_order
+BENCH_SPLIT=1 run cash_register_complete
+BENCH_TOKEN=$DRAWER_TOKEN run drawer_sale_start
+# One completion per draft the start run left: each a ledger append under its drawer's lock.
+psql -tA -F $'\t' "$DATABASE_URL" -c "SELECT 'PATCH', '/v0/cash-drawers/' || drawer_id || '/transactions/' || transaction_id, '{\"status\":\"completed\"}'
+    FROM cash_transactions WHERE status = 'draft' ORDER BY random()" >"$WORK/req.drawer_sale_complete"
+DRAFTS=$(wc -l <"$WORK/req.drawer_sale_complete")
+head -n $(( DRAFTS / 5 )) "$WORK/req.drawer_sale_complete" >"$WORK/warm.drawer_sale_complete"
+tail -n +$(( DRAFTS / 5 + 1 )) "$WORK/req.drawer_sale_complete" >"$WORK/req.tmp" && mv "$WORK/req.tmp" "$WORK/req.drawer_sale_complete"
+BENCH_TOKEN=$DRAWER_TOKEN BENCH_SPLIT=1 run drawer_sale_complete
+BENCH_TOKEN=$DRAWER_TOKEN run drawer_reports
+BENCH_TOKEN=$DRAWER_TOKEN run store_report
 ACCEPTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")
 REJECTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments" )
 
@@ -163,10 +202,23 @@ TABLE=$(cat <<TABLE
 | POST /hooks/cash_register/complete/ (fresh orders) | ${RPS[cash_register_complete]} | ${P50[cash_register_complete]} | ${P99[cash_register_complete]} | ${RSS[cash_register_complete]} MB | $(ratio "${RPS[cash_register_complete]}" "$PGBENCH_TPS") of pgbench | ≥ 0.50 |
 | pgbench single-row INSERT (baseline) | $PGBENCH_TPS tps | | | | 1.00 | |
 | worker, 2 processes: orders created | $WORKER_RATE orders/s ($ACCEPTED in ${WORKER_MS} ms) | | | | $(ratio "$WORKER_RATE" "${RPS[cash_register_complete]}") of complete rate | ≥ 1000/s and ≥ 1.00 |
+| POST /v0/cash-drawers/{id}/transactions (start sale, 20 drawers) | ${RPS[drawer_sale_start]} | ${P50[drawer_sale_start]} | ${P99[drawer_sale_start]} | ${RSS[drawer_sale_start]} MB | $(ratio "${RPS[drawer_sale_start]}" "$BASE") of baseline | |
+| PATCH /v0/cash-drawers/{id}/transactions/{tx} (complete: ledger append) | ${RPS[drawer_sale_complete]} | ${P50[drawer_sale_complete]} | ${P99[drawer_sale_complete]} | ${RSS[drawer_sale_complete]} MB | $(ratio "${RPS[drawer_sale_complete]}" "$PGBENCH_TPS") of pgbench | |
+| GET /v0/cash-drawers/{id}/reports | ${RPS[drawer_reports]} | ${P50[drawer_reports]} | ${P99[drawer_reports]} | ${RSS[drawer_reports]} MB | $(ratio "${RPS[drawer_reports]}" "$BASE") of baseline | |
+| GET /v0/cash-transactions/report (limit 100) | ${RPS[store_report]} | ${P50[store_report]} | ${P99[store_report]} | ${RSS[store_report]} MB | $(ratio "${RPS[store_report]}" "$BASE") of baseline | |
 
 Idle RSS ${IDLE_RSS:-0} kB (target < 64 MB); start-up to ready ${STARTUP_MS} ms after migrations (target < 1 s); payments recorded $REJECTED, orders created $ORDERS.
 TABLE
 )
+if [ "${BENCH_LEDGER:-1}" = "1" ]; then
+  log "drawer reports over a 1,000,000-row ledger (bench/drawer_reports.sh)"
+  LEDGER=$(PROFILE=release BENCH_PORT=$((PORT + 1)) bash bench/drawer_reports.sh | grep '^|')
+  TABLE="$TABLE
+
+Drawer reports with 1,000,000 ledger rows across 100 drawers (target < 50 ms), sequential requests:
+
+$LEDGER"
+fi
 echo "$TABLE"
 printf '%s\n' "$TABLE" >>docs/PERFORMANCE.md
 log "appended to docs/PERFORMANCE.md"

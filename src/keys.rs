@@ -24,14 +24,20 @@ impl Keys {
         format!("{}checkout:{}", self.prefix, session_id)
     }
 
-    /// The prefix of checkout keys, for the pre-order lookup script.
-    pub fn checkout_prefix(&self) -> String {
-        format!("{}checkout:", self.prefix)
+    /// The set of order numbers issued for one checkout session.
+    pub fn checkout_numbers(&self, session_id: &str) -> String {
+        format!("{}checkout_numbers:{}", self.prefix, session_id)
     }
 
-    /// Order number → `{session_id}:{fingerprint}`, for exactly 24 hours.
+    /// Hash of one order number, for exactly 24 hours: `sid`, `fp0` and a
+    /// mirror of its session's fields (see `checkout::store`).
     pub fn order_number(&self, order_number: &str) -> String {
-        format!("{}order_number:{}", self.prefix, order_number)
+        format!("{}{}", self.order_number_prefix(), order_number)
+    }
+
+    /// The prefix of order-number keys, for scripts that walk a session's numbers.
+    pub fn order_number_prefix(&self) -> String {
+        format!("{}order_number:", self.prefix)
     }
 
     /// The list of order-completion jobs waiting for a worker.

@@ -5,7 +5,15 @@
 //! answers), `ptype` (payment type, `""` when none), `fp` (basket
 //! fingerprint), `card` (the installment card object, `""` when none), `ivr`
 //! (the IVR product-list fragment) and `ver` (for compare-and-set writes).
-//! An order number maps to `"{session_id}:{fingerprint}"` for exactly 24 h.
+//!
+//! An order number is a hash of its own (`keys::order_number`), alive for
+//! exactly 24 h: `sid` and `fp0` (the session and its basket fingerprint when
+//! the number was issued) beside a mirror of the session's rendered fields.
+//! Every session write updates the mirrors of its live numbers in the same
+//! script (`keys::checkout_numbers` lists them), and paying a session strips
+//! the mirrors of its other numbers, so the hooks read everything about an
+//! order number with one `HMGET` of one key: one round trip, and no pre-order
+//! bytes pushed through Lua, which costs Redis several times a plain read.
 
 use super::model::{card_json, Session};
 use crate::context::AppContext;
@@ -19,37 +27,66 @@ pub const SESSION_IDLE_SECONDS: u64 = 7 * 24 * 3600;
 /// Order-number mappings live exactly this long.
 pub const ORDER_NUMBER_TTL_SECONDS: u64 = 24 * 3600;
 
-/// Writes a session only if nobody wrote it since it was read.
+/// The session fields an order number mirrors.
+const MIRRORED: [&str; 6] = ["state", "doc", "ptype", "fp", "card", "ivr"];
+
+/// Writes a session only if nobody wrote it since it was read, and brings the
+/// mirrors of its live order numbers up to date. KEYS: session, its numbers
+/// set; ARGV: expected version, new version, idle seconds, order-number key
+/// prefix, then field/value pairs.
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"local cur = redis.call('HGET', KEYS[1], 'ver') or ''
           if cur ~= ARGV[1] then return 0 end
-          redis.call('HSET', KEYS[1], 'ver', ARGV[2], unpack(ARGV, 4))
+          redis.call('HSET', KEYS[1], 'ver', ARGV[2], unpack(ARGV, 5))
           redis.call('EXPIRE', KEYS[1], ARGV[3])
+          for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+            local key = ARGV[4] .. n
+            if redis.call('EXISTS', key) == 1 then
+              redis.call('HSET', key, unpack(ARGV, 5))
+            else
+              redis.call('SREM', KEYS[2], n)
+            end
+          end
           return 1",
     )
 });
 
-/// The hooks' one round trip: login lockout, then order number → session →
-/// the asked fields. KEYS: mapping, user and address failure counters; ARGV:
-/// checkout key prefix, user limit, address limit, fields. Answers `{"L"}`
-/// (locked out), `{"0"}` (number unknown), `{"1"}` (session gone) or
-/// `{"2", session_id, fingerprint_at_issue, ptype, fp, field...}`.
-static LOOKUP: LazyLock<Script> = LazyLock::new(|| {
+/// Issues an order number for a session: the number's hash gets the session
+/// id, the fingerprint now and a mirror of the session, for exactly 24 h.
+/// KEYS: session, order number, the session's numbers set; ARGV: the order
+/// number, the session id, its lifetime, the session's idle lifetime,
+/// mirrored field names (`fp` fourth). Answers 0 when the session is gone.
+static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2])
-             or tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[3]) then return {'L'} end
-          local m = redis.call('GET', KEYS[1])
-          if not m then return {'0'} end
-          local sep = string.find(m, ':', 1, true)
-          local sid = string.sub(m, 1, sep - 1)
-          local fields = {'ptype', 'fp'}
-          for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-          local s = redis.call('HMGET', ARGV[1] .. sid, unpack(fields))
-          if not s[1] then return {'1'} end
-          local out = {'2', sid, string.sub(m, sep + 1)}
-          for i = 1, #s do out[#out + 1] = s[i] or '' end
-          return out",
+        r"local names = {unpack(ARGV, 5)}
+          local values = redis.call('HMGET', KEYS[1], unpack(names))
+          if not values[1] then return 0 end
+          local fields = {'sid', ARGV[2], 'fp0', values[4] or ''}
+          for i = 1, #names do
+            fields[#fields + 1] = names[i]
+            fields[#fields + 1] = values[i] or ''
+          end
+          redis.call('HSET', KEYS[2], unpack(fields))
+          redis.call('EXPIRE', KEYS[2], ARGV[3])
+          redis.call('SADD', KEYS[3], ARGV[1])
+          redis.call('EXPIRE', KEYS[3], ARGV[3])
+          redis.call('EXPIRE', KEYS[1], ARGV[4])
+          return 1",
+    )
+});
+
+/// Drops a paid session: the session, the paid number, and the mirrors of its
+/// other numbers (which then answer "session gone"). KEYS: session, paid
+/// number, the session's numbers set; ARGV: order-number key prefix, mirrored
+/// field names.
+static FORGET: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"for _, n in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+            redis.call('HDEL', ARGV[1] .. n, unpack(ARGV, 2))
+          end
+          redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+          return 1",
     )
 });
 
@@ -93,9 +130,11 @@ pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str) -
     let mut redis = ctx.redis();
     let saved: i64 = SAVE
         .key(ctx.keys.checkout(&session.id))
+        .key(ctx.keys.checkout_numbers(&session.id))
         .arg(expected_version)
         .arg(&new_version)
         .arg(SESSION_IDLE_SECONDS)
+        .arg(ctx.keys.order_number_prefix())
         .arg("state")
         .arg(state)
         .arg("doc")
@@ -117,32 +156,43 @@ fn json_error(err: serde_json::Error) -> redis::RedisError {
     redis::RedisError::from((redis::ErrorKind::Client, "session serialization", err.to_string()))
 }
 
-/// The session's payment type and basket fingerprint, if it exists.
-pub async fn meta(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Option<(String, String)>> {
+/// The session's payment type (`""` when none), if the session exists.
+pub async fn payment_type(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Option<String>> {
     if !valid_session_id(session_id) {
         return Ok(None);
     }
     let mut redis = ctx.redis();
-    let (ptype, fp): (Option<String>, Option<String>) = redis::cmd("HMGET").arg(ctx.keys.checkout(session_id)).arg("ptype").arg("fp").query_async(&mut redis).await?;
-    Ok(ptype.zip(fp))
+    redis.hget(ctx.keys.checkout(session_id), "ptype").await
 }
 
-/// Registers `order_number` → session with the basket fingerprint, for exactly 24 h.
-pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str, fingerprint: &str) -> redis::RedisResult<()> {
+/// Registers `order_number` for the session, with the basket as it is now,
+/// for exactly 24 h. Answers false when the session is gone.
+pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<bool> {
     let mut redis = ctx.redis();
-    redis
-        .set_ex::<_, _, ()>(ctx.keys.order_number(order_number), format!("{session_id}:{fingerprint}"), ORDER_NUMBER_TTL_SECONDS)
-        .await
+    let mut invocation = REGISTER.key(ctx.keys.checkout(session_id));
+    invocation
+        .key(ctx.keys.order_number(order_number))
+        .key(ctx.keys.checkout_numbers(session_id))
+        .arg(order_number)
+        .arg(session_id)
+        .arg(ORDER_NUMBER_TTL_SECONDS)
+        .arg(SESSION_IDLE_SECONDS)
+        .arg(&MIRRORED[..]);
+    let registered: i64 = invocation.invoke_async(&mut redis).await?;
+    Ok(registered == 1)
 }
 
-/// Drops a paid pre-order: its session, and its order number if it still points there.
+/// Drops a paid pre-order: its session and order number; the session's other
+/// order numbers then answer "session gone".
 pub async fn forget(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<()> {
     let mut redis = ctx.redis();
-    redis::pipe()
-        .del(ctx.keys.checkout(session_id))
-        .del(ctx.keys.order_number(order_number))
-        .query_async::<()>(&mut redis)
-        .await
+    let mut invocation = FORGET.key(ctx.keys.checkout(session_id));
+    invocation
+        .key(ctx.keys.order_number(order_number))
+        .key(ctx.keys.checkout_numbers(session_id))
+        .arg(ctx.keys.order_number_prefix())
+        .arg(&MIRRORED[..]);
+    invocation.invoke_async::<()>(&mut redis).await
 }
 
 /// What the Redis lookup of an order number found.
@@ -163,38 +213,37 @@ pub struct Found {
     pub fields: Vec<String>,
 }
 
-/// Checks the login lockout, looks `order_number` up and reads `fields` of
-/// its session, in one round trip.
+/// Reads the login lockout counters and `order_number`'s hash (its session,
+/// fingerprints, payment type and the asked mirrored `fields`) in one round
+/// trip of two plain reads.
 pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Subjects, fields: &[&str]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
-    let mut invocation = LOOKUP.key(ctx.keys.order_number(order_number));
-    invocation
-        .key(&login.user_key)
-        .key(&login.address_key)
-        .arg(ctx.keys.checkout_prefix())
-        .arg(lockout::MAX_FAILURES_PER_USER)
-        .arg(lockout::MAX_FAILURES_PER_ADDRESS);
-    for f in fields {
-        invocation.arg(*f);
+    let ((user_failures, address_failures), mut values): ((Option<i64>, Option<i64>), Vec<Option<String>>) = redis::pipe()
+        .mget(&[&login.user_key, &login.address_key])
+        .cmd("HMGET")
+        .arg(ctx.keys.order_number(order_number))
+        .arg(&["sid", "fp0", "ptype", "fp"])
+        .arg(fields)
+        .query_async(&mut redis)
+        .await?;
+    if user_failures.unwrap_or(0) >= lockout::MAX_FAILURES_PER_USER
+        || address_failures.unwrap_or(0) >= lockout::MAX_FAILURES_PER_ADDRESS
+    {
+        return Ok(Lookup::LockedOut);
     }
-    let mut reply: Vec<String> = invocation.invoke_async(&mut redis).await?;
-    Ok(match reply.first().map(String::as_str) {
-        Some("2") if reply.len() == 5 + fields.len() => {
-            let fields = reply.split_off(5);
-            let mut it = reply.into_iter().skip(1);
-            let mut next = || it.next().unwrap_or_default();
-            Found {
-                session_id: next(),
-                fingerprint_at_issue: next(),
-                payment_type: next(),
-                fingerprint_now: next(),
-                fields,
-            }
-            .into()
+    if values.len() != 4 + fields.len() {
+        return Err(redis::RedisError::from((redis::ErrorKind::Client, "unexpected HMGET reply length")));
+    }
+    let asked: Vec<String> = values.split_off(4).into_iter().map(Option::unwrap_or_default).collect();
+    let mut meta = values.into_iter();
+    let mut next = || meta.next().flatten();
+    let (session_id, fingerprint_at_issue, payment_type, fingerprint_now) = (next(), next(), next(), next());
+    Ok(match (session_id, fingerprint_at_issue, payment_type, fingerprint_now) {
+        (None, ..) => Lookup::NotInCache,
+        (Some(session_id), Some(fingerprint_at_issue), Some(payment_type), Some(fingerprint_now)) => {
+            Found { session_id, fingerprint_at_issue, payment_type, fingerprint_now, fields: asked }.into()
         }
-        Some("1") => Lookup::SessionGone,
-        Some("L") => Lookup::LockedOut,
-        _ => Lookup::NotInCache,
+        _ => Lookup::SessionGone,
     })
 }
 

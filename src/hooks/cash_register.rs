@@ -38,7 +38,7 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     let Some(session_id) = checkout::session_id_from(&req) else {
         return error("411", SESSION_GONE);
     };
-    let (payment_type, fingerprint) = match checkout::store::meta(&ctx, &session_id).await {
+    let payment_type = match checkout::store::payment_type(&ctx, &session_id).await {
         Ok(Some(meta)) => meta,
         Ok(None) => return error("411", SESSION_GONE),
         Err(err) => {
@@ -61,9 +61,13 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
         );
     }
-    if let Err(err) = checkout::store::register_order_number(&ctx, &order_number, &session_id, &fingerprint).await {
-        log::error!("get_order_number: redis: {err}");
-        return error("500", UNAVAILABLE);
+    match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
+        Ok(true) => {}
+        Ok(false) => return error("411", SESSION_GONE),
+        Err(err) => {
+            log::error!("get_order_number: redis: {err}");
+            return error("500", UNAVAILABLE);
+        }
     }
     ok_json(json!({ "order_number": order_number }).to_string())
 }

@@ -3,7 +3,7 @@
 //! A subject over its limit within the window is locked out: it gets the
 //! hook's credential error even with the right password, until the window
 //! passes or an operator clears it (`/admin/api/lockouts/`). The check rides
-//! along in the pre-order lookup script, so the hot path stays one round trip.
+//! along in the pre-order lookup pipeline, so the hot path stays one round trip.
 
 use crate::context::AppContext;
 use actix_web::HttpRequest;

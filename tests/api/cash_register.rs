@@ -34,11 +34,6 @@ fn assert_complete_failed(answer: &Value, code: i64, order_number: Option<&str>)
     assert!(!answer["error_message"].as_str().unwrap().is_empty());
 }
 
-async fn delete_session(app: &TestApp, session: &str) {
-    let mut redis = app.redis().await;
-    let _: () = redis::cmd("DEL").arg(app.ctx.keys.checkout(session)).query_async(&mut redis).await.unwrap();
-}
-
 // ---- get_order_number -------------------------------------------------------
 
 #[tokio::test]
@@ -152,8 +147,8 @@ async fn pre_order_answers_411_407_408_402_in_that_order() {
     // 407 wins over 408
     app.patch(&session, &json!({"payment_option": null})).await;
     assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&number)).await), "407");
-    // 411 wins over all of them
-    delete_session(&app, &session).await;
+    // 411 wins over all of them: the session was paid under another number
+    app.pay_session_elsewhere(&session).await;
     assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&number)).await), "411");
 }
 
@@ -165,6 +160,28 @@ async fn a_basket_set_back_to_its_contents_is_not_changed() {
     app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 5}]}})).await;
     app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}})).await;
     assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&number)).await), "none");
+}
+
+#[tokio::test]
+async fn every_number_of_a_session_shows_the_pre_order_as_it_is_now() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let (session, first) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let second = app.get_order_number(&session).await["order_number"].as_str().unwrap().to_string();
+    let address = json!({"line1": "Istiklal Cd. 1", "city": "Istanbul"});
+    app.patch(&session, &json!({"shipping_address": address, "shipping_option": "courier"})).await;
+    for number in [&first, &second] {
+        let answer = app.hook(PRE_ORDER, &pre_order_body(number)).await;
+        assert_eq!(answer["pre_order"]["shipping_address"], address, "{answer}");
+        assert_eq!(answer["pre_order"]["unpaid_amount"], "129.98", "{answer}");
+    }
+    app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-2", "quantity": 1}]}})).await;
+    for number in [&first, &second] {
+        assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(number)).await), "402");
+    }
+    // a number issued now sees the new basket as its own
+    let third = app.get_order_number(&session).await["order_number"].as_str().unwrap().to_string();
+    assert_eq!(app.hook(PRE_ORDER, &pre_order_body(&third)).await["pre_order"]["unpaid_amount"], "40.49");
 }
 
 #[tokio::test]
@@ -283,7 +300,7 @@ async fn complete_answers_403_then_404_then_411() {
     wrong["password"] = json!("wrong");
     assert_complete_failed(&app.hook(COMPLETE, &wrong).await, 403, None);
     assert_complete_failed(&app.hook(COMPLETE, &complete_body("ORD-1999-000001", "T", "99.99")).await, 404, None);
-    delete_session(&app, &session).await;
+    app.pay_session_elsewhere(&session).await;
     assert_complete_failed(&app.hook(COMPLETE, &complete_body(&number, "T", "99.99")).await, 411, Some(&number));
 }
 

@@ -233,6 +233,18 @@ impl TestApp {
         .await
     }
 
+    /// Pays `session` under a fresh order number and lets the worker finish
+    /// the order: the session is then gone for every other number it had.
+    pub async fn pay_session_elsewhere(&self, session: &str) {
+        let (status, body) = self.patch(session, &json!({"payment_option": "cash-register"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let unpaid = body["pre_order"]["unpaid_amount"].as_str().expect("unpaid amount").to_string();
+        let number = self.get_order_number(session).await["order_number"].as_str().expect("order number").to_string();
+        let answer = self.complete(&number, "PAID-ELSEWHERE", &unpaid).await;
+        assert_eq!(answer["result"], "0", "{answer}");
+        assert_eq!(self.run_jobs().await, 1);
+    }
+
     /// Runs every queued completion job now.
     pub async fn run_jobs(&self) -> usize {
         cashdesk::worker::run_pending_jobs(&self.ctx).await.expect("jobs run")
