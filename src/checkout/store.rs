@@ -76,16 +76,18 @@ static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Drops a paid session: the session, the paid number, and the mirrors of its
-/// other numbers (which then answer "session gone"). KEYS: session, paid
-/// number, the session's numbers set; ARGV: order-number key prefix, mirrored
-/// field names.
+/// Drops paid sessions: each session, its paid number, and the mirrors of its
+/// other numbers (which then answer "session gone"). KEYS: per paid pre-order
+/// its session, paid number and numbers set; ARGV: order-number key prefix,
+/// mirrored field names.
 static FORGET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"for _, n in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-            redis.call('HDEL', ARGV[1] .. n, unpack(ARGV, 2))
+        r"for i = 1, #KEYS, 3 do
+            for _, n in ipairs(redis.call('SMEMBERS', KEYS[i + 2])) do
+              redis.call('HDEL', ARGV[1] .. n, unpack(ARGV, 2))
+            end
+            redis.call('DEL', KEYS[i], KEYS[i + 1], KEYS[i + 2])
           end
-          redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
           return 1",
     )
 });
@@ -182,16 +184,22 @@ pub async fn register_order_number(ctx: &AppContext, order_number: &str, session
     Ok(registered == 1)
 }
 
-/// Drops a paid pre-order: its session and order number; the session's other
-/// order numbers then answer "session gone".
-pub async fn forget(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<()> {
+/// Drops paid pre-orders, each given as (order number, session id): the
+/// session and that number go; the session's other numbers then answer
+/// "session gone".
+pub async fn forget(ctx: &AppContext, paid: &[(&str, &str)]) -> redis::RedisResult<()> {
+    if paid.is_empty() {
+        return Ok(());
+    }
     let mut redis = ctx.redis();
-    let mut invocation = FORGET.key(ctx.keys.checkout(session_id));
-    invocation
-        .key(ctx.keys.order_number(order_number))
-        .key(ctx.keys.checkout_numbers(session_id))
-        .arg(ctx.keys.order_number_prefix())
-        .arg(&MIRRORED[..]);
+    let mut invocation = FORGET.prepare_invoke();
+    for (order_number, session_id) in paid {
+        invocation
+            .key(ctx.keys.checkout(session_id))
+            .key(ctx.keys.order_number(order_number))
+            .key(ctx.keys.checkout_numbers(session_id));
+    }
+    invocation.arg(ctx.keys.order_number_prefix()).arg(&MIRRORED[..]);
     invocation.invoke_async::<()>(&mut redis).await
 }
 

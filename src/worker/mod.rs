@@ -1,9 +1,10 @@
 //! The background worker: turns accepted payments into orders.
 //!
 //! Jobs are order numbers on the Redis list `jobs:complete`. A job loop moves
-//! one at a time into its own processing list (`BLMOVE`), creates the order,
-//! and only then removes it, so a loop that dies mid-job leaves the job where
-//! the reaper finds it: each loop keeps a lease key alive, and the reaper
+//! jobs into its own processing list (a blocking `BLMOVE` for the first, then
+//! up to [`JOB_BATCH`] in all without waiting), creates their orders in one
+//! database transaction, and only then removes them, so a loop that dies
+//! mid-batch leaves its jobs where the reaper finds them: each loop keeps a lease key alive, and the reaper
 //! returns the jobs of loops whose lease expired. The sweeper is the safety
 //! net under Redis itself: committed payments without an order are queued
 //! again, so even a flushed Redis loses nothing.
@@ -18,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Job loops per worker process.
 pub const JOB_LOOPS: usize = 4;
+/// Jobs a loop takes and completes together: one commit for all of them.
+pub const JOB_BATCH: usize = 64;
 /// A loop whose lease is older than this is taken for dead.
 pub const LEASE_SECONDS: u64 = 15;
 /// Payments without an order are queued again after this long.
@@ -51,9 +54,8 @@ async fn job_loop(ctx: AppContext, stop: CancellationToken) {
                 }
             }
         }
-        match take_job(&ctx, &worker_id, 1.0).await {
-            Ok(Some(order_number)) => finish_job(&ctx, &worker_id, &order_number).await,
-            Ok(None) => {}
+        match take_jobs(&ctx, &worker_id, 1.0, JOB_BATCH).await {
+            Ok(jobs) => finish_jobs(&ctx, &worker_id, &jobs).await,
             Err(err) => {
                 log::warn!("worker {worker_id}: cannot take a job: {err:#}");
                 // The move may have happened with its answer lost: give back what we hold.
@@ -82,34 +84,57 @@ async fn renew_lease(ctx: &AppContext, worker_id: &str) -> anyhow::Result<()> {
 /// Moves the next job into `worker_id`'s processing list, waiting up to
 /// `timeout_seconds`. A blocking command, so it uses a pooled connection.
 pub async fn take_job(ctx: &AppContext, worker_id: &str, timeout_seconds: f64) -> anyhow::Result<Option<String>> {
-    let mut conn = ctx.redis_pool.get().await.context("failed to get a Redis connection")?;
-    let job: Option<String> = conn
-        .blmove(
-            ctx.keys.jobs_complete(),
-            ctx.keys.jobs_processing(worker_id),
-            redis::Direction::Right,
-            redis::Direction::Left,
-            timeout_seconds,
-        )
-        .await
-        .context("failed to take a job")?;
-    Ok(job)
+    Ok(take_jobs(ctx, worker_id, timeout_seconds, 1).await?.pop())
 }
 
-/// Processes a taken job and removes it from the processing list. A job that
-/// fails is dropped from the list: its payment still has no order, so the
-/// sweeper queues it again after [`SWEEP_AFTER`] (a natural back-off).
-async fn finish_job(ctx: &AppContext, worker_id: &str, order_number: &str) {
-    match create_order(ctx, order_number).await {
-        Ok(_) => ctx.metrics.jobs.with_label_values(&["processed"]).inc(),
-        Err(err) => {
-            ctx.metrics.jobs.with_label_values(&["retried"]).inc();
-            log::error!("order {order_number} not created yet (will retry): {err:#}");
+/// Moves up to `max` jobs into `worker_id`'s processing list: waits up to
+/// `timeout_seconds` for the first, then takes whatever else is queued
+/// without waiting, in one more round trip.
+pub async fn take_jobs(ctx: &AppContext, worker_id: &str, timeout_seconds: f64, max: usize) -> anyhow::Result<Vec<String>> {
+    let (queue, processing) = (ctx.keys.jobs_complete(), ctx.keys.jobs_processing(worker_id));
+    let mut conn = ctx.redis_pool.get().await.context("failed to get a Redis connection")?;
+    let first: Option<String> = conn
+        .blmove(&queue, &processing, redis::Direction::Right, redis::Direction::Left, timeout_seconds)
+        .await
+        .context("failed to take a job")?;
+    let Some(first) = first else { return Ok(Vec::new()) };
+    let mut jobs = vec![first];
+    if max > 1 {
+        let mut more = redis::pipe();
+        for _ in 1..max {
+            more.lmove(&queue, &processing, redis::Direction::Right, redis::Direction::Left);
+        }
+        let taken: Vec<Option<String>> = more.query_async(&mut conn).await.context("failed to take more jobs")?;
+        jobs.extend(taken.into_iter().flatten());
+    }
+    Ok(jobs)
+}
+
+/// Completes taken jobs and removes them from the processing list. A job
+/// whose order cannot be created is dropped from the list all the same: its
+/// payment still has no order, so the sweeper queues it again after
+/// [`SWEEP_AFTER`] (a natural back-off).
+async fn finish_jobs(ctx: &AppContext, worker_id: &str, jobs: &[String]) {
+    if jobs.is_empty() {
+        return;
+    }
+    let numbers: Vec<&str> = jobs.iter().map(String::as_str).collect();
+    if let Err(err) = create_orders(ctx, &numbers).await {
+        // One bad payment must not hold up the others: take them one by one.
+        log::warn!("{} orders not created together ({err:#}); creating them one by one", numbers.len());
+        for number in &numbers {
+            if let Err(err) = create_orders(ctx, &[number]).await {
+                ctx.metrics.jobs.with_label_values(&["retried"]).inc();
+                log::error!("order {number} not created yet (will retry): {err:#}");
+            }
         }
     }
-    let mut redis = ctx.redis();
-    if let Err(err) = redis.lrem::<_, _, i64>(ctx.keys.jobs_processing(worker_id), 1, order_number).await {
-        log::warn!("job {order_number} stays in the processing list of {worker_id}: {err}");
+    let mut done = redis::pipe();
+    for job in jobs {
+        done.lrem(ctx.keys.jobs_processing(worker_id), 1, job).ignore();
+    }
+    if let Err(err) = done.query_async::<()>(&mut ctx.redis()).await {
+        log::warn!("{} jobs stay in the processing list of {worker_id}: {err}", jobs.len());
     }
 }
 
@@ -144,43 +169,52 @@ async fn return_jobs(ctx: &AppContext, worker_id: &str) -> anyhow::Result<usize>
     }
 }
 
-/// Creates the order of a paid `order_number`, idempotently: a job delivered
-/// twice finds the order and changes nothing. Then drops the pre-order from
-/// Redis. Answers whether an order was created now.
-pub async fn create_order(ctx: &AppContext, order_number: &str) -> anyhow::Result<bool> {
+/// Creates the orders of paid `order_numbers` in one transaction,
+/// idempotently: a job delivered twice finds its order and changes nothing.
+/// Then drops the paid pre-orders from Redis. Answers how many orders were
+/// created now.
+pub async fn create_orders(ctx: &AppContext, order_numbers: &[&str]) -> anyhow::Result<usize> {
     let mut tx = ctx.db.begin().await.context("failed to begin")?;
-    // The row lock makes concurrent deliveries of one job take turns.
-    let payment: Option<PaymentRow> = sqlx::query_as(
+    // The row locks make concurrent deliveries of one job take turns; taking
+    // them in id order keeps two batches from deadlocking.
+    let payments: Vec<PaymentRow> = sqlx::query_as(
         "SELECT id, order_number, session_id, source, transaction_id, paid_amount, promotions, pre_order, terminal_code,
                 staff_id, staff_email, store_id, created_at, order_created_at
-         FROM payments WHERE order_number = $1 FOR UPDATE",
+         FROM payments WHERE order_number = ANY($1) ORDER BY id FOR UPDATE",
     )
-    .bind(order_number)
-    .fetch_optional(&mut *tx)
+    .bind(order_numbers)
+    .fetch_all(&mut *tx)
     .await
-    .context("failed to read the payment")?;
-    let Some(payment) = payment else {
-        log::warn!("completion job for {order_number}, which has no payment; dropped");
-        return Ok(false);
-    };
-    let created = if payment.order_created_at.is_none() {
-        orders::insert(&mut tx, &orders::from_payment(&payment)).await.context("failed to write the order")?;
-        sqlx::query("UPDATE payments SET order_created_at = now() WHERE id = $1")
-            .bind(payment.id)
+    .context("failed to read the payments")?;
+    if payments.len() < order_numbers.len() {
+        for number in order_numbers.iter().filter(|n| !payments.iter().any(|p| p.order_number == **n)) {
+            log::warn!("completion job for {number}, which has no payment; dropped");
+        }
+    }
+    let unordered: Vec<&PaymentRow> = payments.iter().filter(|p| p.order_created_at.is_none()).collect();
+    for payment in &unordered {
+        orders::insert(&mut tx, &orders::from_payment(payment))
+            .await
+            .with_context(|| format!("failed to write the order {}", payment.order_number))?;
+    }
+    if !unordered.is_empty() {
+        sqlx::query("UPDATE payments SET order_created_at = now() WHERE id = ANY($1)")
+            .bind(unordered.iter().map(|p| p.id).collect::<Vec<i64>>())
             .execute(&mut *tx)
             .await
-            .context("failed to mark the payment")?;
-        true
-    } else {
-        false
-    };
-    tx.commit().await.context("failed to commit the order")?;
-    if created {
-        let lag = (chrono::Utc::now() - payment.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+            .context("failed to mark the payments")?;
+    }
+    tx.commit().await.context("failed to commit the orders")?;
+
+    let now = chrono::Utc::now();
+    for payment in &unordered {
+        let lag = (now - payment.created_at).num_milliseconds().max(0) as f64 / 1000.0;
         ctx.metrics.completion_lag.observe(lag);
     }
-    crate::checkout::store::forget(ctx, order_number, &payment.session_id).await.context("failed to drop the paid pre-order")?;
-    Ok(created)
+    ctx.metrics.jobs.with_label_values(&["processed"]).inc_by(order_numbers.len() as u64);
+    let paid: Vec<(&str, &str)> = payments.iter().map(|p| (p.order_number.as_str(), p.session_id.as_str())).collect();
+    crate::checkout::store::forget(ctx, &paid).await.context("failed to drop the paid pre-orders")?;
+    Ok(unordered.len())
 }
 
 /// Returns the jobs of loops whose lease expired to the main list.
@@ -243,9 +277,13 @@ pub async fn run_pending_jobs(ctx: &AppContext) -> anyhow::Result<usize> {
     let worker_id = format!("drain-{}", uuid::Uuid::new_v4().simple());
     renew_lease(ctx, &worker_id).await?;
     let mut done = 0;
-    while let Some(order_number) = take_job(ctx, &worker_id, 0.01).await? {
-        finish_job(ctx, &worker_id, &order_number).await;
-        done += 1;
+    loop {
+        let jobs = take_jobs(ctx, &worker_id, 0.01, JOB_BATCH).await?;
+        if jobs.is_empty() {
+            break;
+        }
+        finish_jobs(ctx, &worker_id, &jobs).await;
+        done += jobs.len();
     }
     retire(ctx, &worker_id).await?;
     Ok(done)

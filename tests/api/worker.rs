@@ -101,3 +101,31 @@ async fn serve_runs_a_worker_that_creates_orders_in_the_background() {
     assert!(metrics.contains(r#"cashdesk_payments_total{result="0",source="cash_register"} 3"#), "{metrics}");
     assert!(metrics.contains(r#"cashdesk_completion_jobs_total{event="processed"} 3"#), "{metrics}");
 }
+
+#[tokio::test]
+async fn an_order_that_cannot_be_written_does_not_hold_up_the_rest_of_its_batch() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 4).await;
+    // A snapshot the orders table refuses (tax rate beyond NUMERIC(5, 2)).
+    sqlx::query("UPDATE payments SET pre_order = jsonb_set(pre_order, '{basket,basketitem_set,0,tax_rate}', '\"123456.00\"') WHERE order_number = $1")
+        .bind(&numbers[1])
+        .execute(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(app.run_jobs().await, 4);
+    for (i, number) in numbers.iter().enumerate() {
+        let expected = if i == 1 { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(app.order(number).await.0, expected, "{number}");
+    }
+    // Once the row is mended, the sweeper brings the last one in.
+    sqlx::query("UPDATE payments SET pre_order = jsonb_set(pre_order, '{basket,basketitem_set,0,tax_rate}', '\"20.00\"') WHERE order_number = $1")
+        .bind(&numbers[1])
+        .execute(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 1);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(app.order(&numbers[1]).await.0, StatusCode::OK);
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 4);
+}
