@@ -257,7 +257,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         log::error!("complete {number}: {err}");
         fail(500, UNAVAILABLE)
     };
-    let found = match check_pre_order(ctx, number, &login, &["state"]).await.map_err(|e| unavailable(&e))? {
+    let found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
         PreOrderCheck::LockedOut => return Err(fail(403, INVALID_CREDENTIALS)),
         PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
         PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
@@ -292,7 +292,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         paid_amount: unpaid,
         discounted_amount: request.discounted_amount,
         promotions: serde_json::to_value(&applied).unwrap_or_default(),
-        pre_order: session.pre_order(),
+        pre_order: &found.fields[1],
         terminal_code: request.terminal_code.as_deref(),
         staff_id: session.staff.staff_id,
         staff_email: session.staff.staff_email.as_deref(),

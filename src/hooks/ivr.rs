@@ -128,7 +128,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
         }
         return failure("Success must be true");
     }
-    let found = match check_pre_order(ctx, order_number, &login, &["state"]).await {
+    let found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
         Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
         Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
             return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
@@ -170,7 +170,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
         paid_amount: unpaid,
         discounted_amount: None,
         promotions: json!([]),
-        pre_order: session.pre_order(),
+        pre_order: &found.fields[1],
         terminal_code: None,
         staff_id,
         staff_email: session.staff.staff_email.as_deref(),

@@ -35,7 +35,8 @@ pub struct NewPayment<'a> {
     pub paid_amount: Decimal,
     pub discounted_amount: Option<Decimal>,
     pub promotions: Value,
-    pub pre_order: Value,
+    /// The pre-order JSON as rendered in the session (`doc`), stored as is.
+    pub pre_order: &'a str,
     pub terminal_code: Option<&'a str>,
     pub staff_id: Option<i64>,
     pub staff_email: Option<&'a str>,
@@ -80,7 +81,7 @@ pub async fn record(ctx: &AppContext, p: &NewPayment<'_>) -> Result<Outcome, sql
     let inserted = sqlx::query(
         "INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
              discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)",
     )
     .bind(p.order_number)
     .bind(p.session_id)
@@ -90,7 +91,7 @@ pub async fn record(ctx: &AppContext, p: &NewPayment<'_>) -> Result<Outcome, sql
     .bind(p.paid_amount)
     .bind(p.discounted_amount)
     .bind(&p.promotions)
-    .bind(&p.pre_order)
+    .bind(p.pre_order)
     .bind(p.terminal_code)
     .bind(p.staff_id)
     .bind(p.staff_email)
