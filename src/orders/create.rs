@@ -3,7 +3,7 @@
 use crate::money::dec;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
 /// One order line to write.
@@ -75,19 +75,36 @@ impl NewOrder {
 
 /// Writes `order` unless an order with its number exists. Answers the new
 /// order's internal id, or `None` when it existed (a job delivered twice).
-/// The order's `validated` and `terminated` webhook events go into the
-/// outbox in the same transaction.
+/// The lines, discounts and the order's `validated` and `terminated` webhook
+/// events go in with it: one statement (data-modifying CTEs), so a worker
+/// writing a batch of orders pays one round trip per order.
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Result<Option<i64>, sqlx::Error> {
     let paid_in_full = order.paid_amount >= order.total_amount();
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO orders (order_number, status, source, payment_id, shop_id, customer_id, customer, currency,
-             total_quantity, total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
-             payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
-             staff_id, staff_email, store_id, cash_box_id, is_refund, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-             $21, $22, $23, $24, $25, COALESCE($26, now()))
-         ON CONFLICT (order_number) DO NOTHING
-         RETURNING id",
+    let (lines, discounts) = (&order.lines, &order.discounts);
+    sqlx::query_scalar(
+        "WITH o AS (
+             INSERT INTO orders (order_number, status, source, payment_id, shop_id, customer_id, customer, currency,
+                 total_quantity, total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
+                 payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
+                 staff_id, staff_email, store_id, cash_box_id, is_refund, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                 $21, $22, $23, $24, $25, COALESCE($26, now()))
+             ON CONFLICT (order_number) DO NOTHING
+             RETURNING id, order_number),
+         lines AS (
+             INSERT INTO order_lines (order_id, line_no, basket_item_id, sku, name, quantity, unit_price, price,
+                 tax_rate, discount_amount, total_amount)
+             SELECT o.id, t.* FROM o, UNNEST($27::int[], $28::int[], $29::text[], $30::text[], $31::int[],
+                 $32::numeric[], $33::numeric[], $34::numeric[], $35::numeric[], $36::numeric[]) AS t),
+         discounts AS (
+             INSERT INTO order_discounts (order_id, position, source, description, amount, affected_items)
+             SELECT o.id, d.* FROM o, UNNEST($37::int[], $38::text[], $39::text[], $40::numeric[], $41::jsonb[]) AS d),
+         events AS (
+             INSERT INTO webhook_outbox (event_type, payload)
+             SELECT e.type, jsonb_build_object('order_id', o.id, 'order_number', o.order_number)
+             FROM o, UNNEST(ARRAY['validated', 'terminated']) WITH ORDINALITY AS e(type, position)
+             ORDER BY e.position)
+         SELECT id FROM o",
     )
     .bind(&order.order_number)
     .bind(if paid_in_full { "completed" } else { "pending_payment" })
@@ -97,7 +114,7 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Res
     .bind(&order.customer_id)
     .bind(&order.customer)
     .bind(&order.currency)
-    .bind(order.lines.iter().map(|l| l.quantity).sum::<i32>())
+    .bind(lines.iter().map(|l| l.quantity).sum::<i32>())
     .bind(order.total_product_amount())
     .bind(order.total_discount_amount())
     .bind(order.shipping_amount)
@@ -115,50 +132,23 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Res
     .bind(&order.cash_box_id)
     .bind(order.is_refund)
     .bind(order.created_at)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(id) = id else { return Ok(None) };
-
-    // All lines in one statement: one round trip however long the basket.
-    let lines = &order.lines;
-    sqlx::query(
-        "INSERT INTO order_lines (order_id, line_no, basket_item_id, sku, name, quantity, unit_price, price,
-             tax_rate, discount_amount, total_amount)
-         SELECT $1, t.* FROM UNNEST($2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::numeric[],
-             $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[]) AS t",
-    )
-    .bind(id)
     .bind((1..=lines.len() as i32).collect::<Vec<i32>>())
     .bind(lines.iter().map(|l| l.basket_item_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.name.as_str()).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.unit_price).collect::<Vec<_>>())
     .bind(lines.iter().map(NewLine::price).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.tax_rate).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.discount_amount).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.price() - l.discount_amount).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
-    for (position, d) in order.discounts.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO order_discounts (order_id, position, source, description, amount, affected_items)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(position as i32 + 1)
-        .bind(&d.source)
-        .bind(&d.description)
-        .bind(d.amount)
-        .bind(&d.affected_items)
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ('validated', $1), ('terminated', $1)")
-        .bind(json!({"order_id": id, "order_number": order.order_number}))
-        .execute(&mut **tx)
-        .await?;
-    Ok(Some(id))
+    .bind((1..=discounts.len() as i32).collect::<Vec<i32>>())
+    .bind(discounts.iter().map(|d| d.source.as_str()).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|d| d.description.as_str()).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|d| d.amount).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|d| &d.affected_items).collect::<Vec<_>>())
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// The payment columns an order is built from.
