@@ -16,6 +16,7 @@ pub mod middleware;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod routes;
 pub mod sales;
 pub mod secrets;
 pub mod settings;

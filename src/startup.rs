@@ -6,6 +6,7 @@ use crate::context::AppContext;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::routes::Routes;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
 use crate::{admin, checkout, drawers, hooks, middleware, orders, sales, worker};
@@ -142,7 +143,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .configure(routes)
+                .configure(|cfg| routes(&mut Routes::new(cfg)))
                 .default_service(web::to(crate::error::not_found))
         })
         .workers(http_workers)
@@ -180,10 +181,10 @@ impl Application {
 }
 
 /// Every route of the service.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics))
+pub fn routes(r: &mut Routes) {
+    r.get("/health/live", live)
+        .get("/health/ready", ready)
+        .get("/metrics", metrics)
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)

@@ -6,12 +6,13 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/associates/", web::post().to(create))
-        .route("/admin/api/associates/{associate_id}/", web::delete().to(delete));
+pub fn routes(r: &mut Routes) {
+    r.post("/admin/api/associates/", create)
+        .delete("/admin/api/associates/{associate_id}/", delete);
 }
 
 async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {

@@ -6,17 +6,18 @@ use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::{fmt2, parse_cents, parse_decimal};
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/departments/{code}/", web::put().to(put_department))
-        .route("/admin/api/products/{sku}/", web::put().to(put_product))
-        .route("/admin/api/customers/{id}/", web::put().to(put_customer))
-        .route("/admin/api/payment-options/{slug}/", web::put().to(put_payment_option))
-        .route("/admin/api/shipping-options/{slug}/", web::put().to(put_shipping_option))
-        .route("/admin/api/cards/{slug}/", web::put().to(put_card));
+pub fn routes(r: &mut Routes) {
+    r.put("/admin/api/departments/{code}/", put_department)
+        .put("/admin/api/products/{sku}/", put_product)
+        .put("/admin/api/customers/{id}/", put_customer)
+        .put("/admin/api/payment-options/{slug}/", put_payment_option)
+        .put("/admin/api/shipping-options/{slug}/", put_shipping_option)
+        .put("/admin/api/cards/{slug}/", put_card);
 }
 
 /// A JSON body checked field by field, so each error names its field.

@@ -4,12 +4,13 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::hooks::lockout;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/lockouts/", web::get().to(list))
-        .route("/admin/api/lockouts/{protocol}/{subject}/", web::delete().to(clear));
+pub fn routes(r: &mut Routes) {
+    r.get("/admin/api/lockouts/", list)
+        .delete("/admin/api/lockouts/{protocol}/{subject}/", clear);
 }
 
 /// Every failed-login counter, with whether it locks its subject out.

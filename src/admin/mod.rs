@@ -9,10 +9,10 @@ mod shops;
 
 pub use auth::{bearer, is_admin_token, AdminAuth};
 
-use actix_web::web;
+use crate::routes::Routes;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(settings::routes)
+pub fn routes(r: &mut Routes) {
+    r.configure(settings::routes)
         .configure(catalog::routes)
         .configure(lockouts::routes)
         .configure(associates::routes)

@@ -4,15 +4,16 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/settings/", web::get().to(list))
-        .route("/admin/api/settings/{key}/", web::get().to(get))
-        .route("/admin/api/settings/{key}/", web::put().to(put))
-        .route("/admin/api/settings/{key}/history/", web::get().to(history));
+pub fn routes(r: &mut Routes) {
+    r.get("/admin/api/settings/", list)
+        .get("/admin/api/settings/{key}/", get)
+        .put("/admin/api/settings/{key}/", put)
+        .get("/admin/api/settings/{key}/history/", history);
 }
 
 impl From<SettingsError> for ApiError {

@@ -6,13 +6,14 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/shops/", web::post().to(create_shop))
-        .route("/admin/api/webhooks/deliveries/", web::get().to(deliveries));
+pub fn routes(r: &mut Routes) {
+    r.post("/admin/api/shops/", create_shop)
+        .get("/admin/api/webhooks/deliveries/", deliveries);
 }
 
 async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {

@@ -3,6 +3,7 @@
 use super::{patch, store, Session};
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -10,13 +11,8 @@ use serde_json::{json, Value};
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/checkout/")
-            .route(web::post().to(create))
-            .route(web::get().to(read))
-            .route(web::patch().to(update)),
-    );
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/checkout/", create).get("/api/v1/checkout/", read).patch("/api/v1/checkout/", update);
 }
 
 /// The session a request names, by `X-Checkout-Session` header or cookie.

@@ -9,33 +9,34 @@ use super::{counts, drawer, ledger, stores, transactions};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
+use crate::routes::Routes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v0/stores/{store_id}/cash-drawer-config", web::put().to(put_config))
-        .route("/v0/stores/{store_id}/cash-drawer-config", web::get().to(get_config))
-        .route("/v0/cash-drawer-transaction-types", web::get().to(list_types))
-        .route("/v0/cash-drawer-transaction-types", web::put().to(put_types))
-        .route("/v0/cash-drawers", web::get().to(list_drawers))
-        .route("/v0/cash-drawers", web::post().to(create_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::get().to(get_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::patch().to(update_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::delete().to(decommission))
-        .route("/v0/cash-drawers/{drawer_id}/transactions", web::post().to(start_sale))
-        .route("/v0/cash-drawers/{drawer_id}/non-sale-transactions", web::post().to(start_non_sale))
-        .route("/v0/cash-drawers/{drawer_id}/counts", web::post().to(start_count))
-        .route("/v0/cash-drawers/{drawer_id}/activities", web::post().to(track_activity))
-        .route("/v0/cash-drawers/{drawer_id}/_activate", web::post().to(activate))
-        .route("/v0/cash-drawers/{drawer_id}/_deactivate", web::post().to(deactivate))
-        .route("/v0/cash-drawers/{drawer_id}/reports", web::get().to(daily_reports))
-        .route("/v0/cash-drawers/{drawer_id}/ledger/verify", web::get().to(verify_ledger))
-        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::get().to(get_transaction))
-        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::patch().to(finish_transaction))
-        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}", web::patch().to(record_count))
-        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", web::post().to(count_action))
-        .route("/v0/cash-transactions/report", web::get().to(store_report));
+pub fn routes(r: &mut Routes) {
+    r.put("/v0/stores/{store_id}/cash-drawer-config", put_config)
+        .get("/v0/stores/{store_id}/cash-drawer-config", get_config)
+        .get("/v0/cash-drawer-transaction-types", list_types)
+        .put("/v0/cash-drawer-transaction-types", put_types)
+        .get("/v0/cash-drawers", list_drawers)
+        .post("/v0/cash-drawers", create_drawer)
+        .get("/v0/cash-drawers/{drawer_id}", get_drawer)
+        .patch("/v0/cash-drawers/{drawer_id}", update_drawer)
+        .delete("/v0/cash-drawers/{drawer_id}", decommission)
+        .post("/v0/cash-drawers/{drawer_id}/transactions", start_sale)
+        .post("/v0/cash-drawers/{drawer_id}/non-sale-transactions", start_non_sale)
+        .post("/v0/cash-drawers/{drawer_id}/counts", start_count)
+        .post("/v0/cash-drawers/{drawer_id}/activities", track_activity)
+        .post("/v0/cash-drawers/{drawer_id}/_activate", activate)
+        .post("/v0/cash-drawers/{drawer_id}/_deactivate", deactivate)
+        .get("/v0/cash-drawers/{drawer_id}/reports", daily_reports)
+        .get("/v0/cash-drawers/{drawer_id}/ledger/verify", verify_ledger)
+        .get("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", get_transaction)
+        .patch("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", finish_transaction)
+        .patch("/v0/cash-drawers/{drawer_id}/counts/{count_id}", record_count)
+        .post("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", count_action)
+        .get("/v0/cash-transactions/report", store_report);
 }
 
 /// Runs one write in its own transaction under the request's idempotency key:

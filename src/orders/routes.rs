@@ -3,13 +3,14 @@
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/orders/{order_number}/", web::get().to(get_order));
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/orders/{order_number}/", get_order);
 }
 
 #[derive(sqlx::FromRow)]

@@ -11,16 +11,17 @@ pub mod shops;
 
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use export::Format;
 use std::collections::HashMap;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ws/v1/sales", web::post().to(record::record_sale))
-        .route("/ws/v1/reports/sales", web::get().to(sales_report))
-        .route("/ws/v1/reports/sales.xsd", web::get().to(sales_report_schema))
-        .route("/ws/v1/catalog/{kind}", web::get().to(catalog))
-        .route(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf", web::get().to(invoice::get_invoice));
+pub fn routes(r: &mut Routes) {
+    r.post("/ws/v1/sales", record::record_sale)
+        .get("/ws/v1/reports/sales", sales_report)
+        .get("/ws/v1/reports/sales.xsd", sales_report_schema)
+        .get("/ws/v1/catalog/{kind}", catalog)
+        .get(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf", invoice::get_invoice);
 }
 
 type Query = web::Query<HashMap<String, String>>;
