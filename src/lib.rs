@@ -14,6 +14,7 @@ pub mod keys;
 pub mod metrics;
 pub mod middleware;
 pub mod money;
+pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod routes;

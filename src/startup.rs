@@ -9,7 +9,7 @@ use crate::metrics::Metrics;
 use crate::routes::Routes;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, drawers, hooks, middleware, orders, sales, worker};
+use crate::{admin, checkout, drawers, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -190,15 +190,25 @@ pub fn routes(r: &mut Routes) {
         .configure(orders::routes)
         .configure(sales::routes)
         .configure(admin::routes)
-        .configure(drawers::routes);
+        .configure(drawers::routes)
+        .configure(openapi::routes);
 }
 
-async fn live() -> HttpResponse {
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses(
+        (status = 200, description = "The process is up", body = crate::openapi::schemas::Liveness),
+    ))]
+pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// Ready only when both Postgres and Redis answer.
-async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses(
+        (status = 200, description = "Postgres and Redis answer", body = crate::openapi::schemas::Readiness),
+        (status = 503, description = "Postgres or Redis does not answer", body = crate::openapi::schemas::Readiness),
+    ))]
+pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
         .await
         .map_or(false, |r| r.is_ok());
@@ -218,7 +228,11 @@ async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     }
 }
 
-async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format: requests by route and status, latencies, payments by outcome, completion jobs, queue depth, completion lag", body = String, content_type = "text/plain"),
+    ))]
+pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
     worker::refresh_queue_depth(&ctx).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render())
 }

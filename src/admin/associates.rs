@@ -15,7 +15,18 @@ pub fn routes(r: &mut Routes) {
         .delete("/admin/api/associates/{associate_id}/", delete);
 }
 
-async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/admin/api/associates/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    request_body(content = crate::openapi::schemas::AssociateWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The token, shown once", body = crate::openapi::schemas::AssociateCreated),
+        (status = 409, description = "The associate already has a token", body = crate::openapi::schemas::ErrorBody),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
     let associate_id = fields.required_text("associate_id", 128)?;
     let name = fields.required_text("name", 256)?;
@@ -36,7 +47,16 @@ async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>
     }
 }
 
-async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/admin/api/associates/{associate_id}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("associate_id" = String, Path, description = "The associate")),
+    responses(
+        (status = 204, description = "Revoked at once"),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such associate with an active token", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if revoke_token(&ctx.db, &path).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -84,7 +84,19 @@ fn upserted(created: bool, body: Value) -> HttpResponse {
     }
 }
 
-async fn put_department(
+#[utoipa::path(put, path = "/admin/api/departments/{code}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("code" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::DepartmentWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored department"),
+        (status = 201, description = "Created: the stored department"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_department(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     code: web::Path<String>,
@@ -96,7 +108,19 @@ async fn put_department(
     Ok(upserted(created, json!(dept)))
 }
 
-async fn put_product(
+#[utoipa::path(put, path = "/admin/api/products/{sku}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("sku" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::ProductWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored product"),
+        (status = 201, description = "Created: the stored product"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_product(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     sku: web::Path<String>,
@@ -148,7 +172,19 @@ fn product_json(p: &Product) -> Value {
     })
 }
 
-async fn put_customer(
+#[utoipa::path(put, path = "/admin/api/customers/{id}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("id" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::CustomerWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored customer"),
+        (status = 201, description = "Created: the stored customer"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_customer(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
@@ -166,7 +202,19 @@ async fn put_customer(
     Ok(upserted(created, json!(customer)))
 }
 
-async fn put_payment_option(
+#[utoipa::path(put, path = "/admin/api/payment-options/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::PaymentOptionWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored payment option"),
+        (status = 201, description = "Created: the stored payment option"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_payment_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
@@ -182,7 +230,19 @@ async fn put_payment_option(
     Ok(upserted(created, json!(option)))
 }
 
-async fn put_shipping_option(
+#[utoipa::path(put, path = "/admin/api/shipping-options/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::ShippingOptionWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored shipping option"),
+        (status = 201, description = "Created: the stored shipping option"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_shipping_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
@@ -194,7 +254,19 @@ async fn put_shipping_option(
     Ok(upserted(created, json!(option)))
 }
 
-async fn put_card(
+#[utoipa::path(put, path = "/admin/api/cards/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = crate::openapi::schemas::CardWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored card"),
+        (status = 201, description = "Created: the stored card"),
+        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_card(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,

@@ -29,7 +29,12 @@ fn answer(session: &Session) -> Value {
     json!({"session_id": session.id, "pre_order": session.pre_order()})
 }
 
-async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/checkout/", tag = "checkout",
+    responses(
+        (status = 201, description = "A new session; also sets cookie checkout_session", body = crate::openapi::schemas::CheckoutAnswer),
+        (status = 503, description = "Redis unavailable", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let session = Session::new();
     store::save(&ctx, &session, "").await?;
     let cookie = Cookie::build(SESSION_COOKIE, session.id.clone())
@@ -48,14 +53,30 @@ async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loa
     store::load(ctx, &id).await?.ok_or_else(|| ApiError::not_found("checkout session not found or expired"))
 }
 
-async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/checkout/", tag = "checkout",
+    params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
+    responses(
+        (status = 200, description = "The session", body = crate::openapi::schemas::CheckoutAnswer),
+        (status = 404, description = "No or unknown session", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let loaded = named_session(&ctx, &req).await?;
     store::touch(&ctx, &loaded.session.id).await?;
     Ok(HttpResponse::Ok().json(answer(&loaded.session)))
 }
 
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
-async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(patch, path = "/api/v1/checkout/", tag = "checkout",
+    params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
+    request_body(content = crate::openapi::schemas::CheckoutPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session after the change", body = crate::openapi::schemas::CheckoutAnswer),
+        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No or unknown session", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Changed concurrently too often; retry", body = crate::openapi::schemas::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

@@ -65,31 +65,92 @@ fn read(body: Body) -> Result<web::Bytes, ApiError> {
     })
 }
 
-async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
+#[utoipa::path(put, path = "/v0/stores/{store_id}/cash-drawer-config", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Path, description = "The store")),
+    request_body(content = crate::openapi::schemas::StoreConfig, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The stored configuration"),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
     let (created, config) = stores::put_config(&ctx.db, &caller, &path, &body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(config.to_json()))
 }
 
-async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/stores/{store_id}/cash-drawer-config", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Path, description = "The store")),
+    responses(
+        (status = 200, description = "The configuration"),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(stores::get_config(&ctx.db, &caller, &path).await?.to_json()))
 }
 
-async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawer-transaction-types", tag = "cash drawers",
+    security(("associate_token" = [])),
+    responses(
+        (status = 200, description = "Every non-sale type with its status and reasons"),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
     Ok(HttpResponse::Ok().json(stores::list_types(&ctx.db).await?))
 }
 
-async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
+#[utoipa::path(put, path = "/v0/cash-drawer-transaction-types", tag = "cash drawers",
+    security(("associate_token" = [])),
+    request_body(content = crate::openapi::schemas::TransactionTypes, content_type = "application/json", description = "Admin token only"),
+    responses(
+        (status = 200, description = "The stored configuration"),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
     Ok(HttpResponse::Ok().json(stores::put_types(&ctx.db, &caller, &body).await?))
 }
 
-async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Query, description = "The store")),
+    responses(
+        (status = 200, description = "The store's drawers (decommissioned left out)", body = crate::openapi::schemas::DrawerList),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::list(&ctx.db, &caller, query.get("store_id").map(String::as_str)).await?))
 }
 
-async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::DrawerCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new (inactive) drawer", body = crate::openapi::schemas::Drawer),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| async {
@@ -97,11 +158,33 @@ async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Cal
     })
 }
 
-async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 200, description = "The drawer", body = crate::openapi::schemas::Drawer),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::get(&ctx.db, &caller, &path).await?.to_json()))
 }
 
-async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::DrawerUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The drawer", body = crate::openapi::schemas::Drawer),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| async {
@@ -109,38 +192,109 @@ async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Cal
     })
 }
 
-async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(delete, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 204, description = "Decommissioned"),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let mut tx = ctx.db.begin().await?;
     drawer::decommission(&mut tx, &caller, &path).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/transactions", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::SaleStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A draft transaction and the change to give", body = crate::openapi::schemas::SaleStarted),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(tx, &caller, &path, &body))
 }
 
-async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/non-sale-transactions", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::NonSaleStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A draft transaction", body = crate::openapi::schemas::TransactionStarted),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(tx, &caller, &path, &body))
 }
 
-async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/counts", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::CountStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A started count", body = crate::openapi::schemas::CountStarted),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path, &body))
 }
 
-async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/activities", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::Activity, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded", body = crate::openapi::schemas::ActivityTracked),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(tx, &caller, &path, &body))
 }
 
-async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_activate", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::Activate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Active; cashBox_open webhook queued", body = crate::openapi::schemas::Activated),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(tx, &caller, &path, &body));
@@ -151,18 +305,50 @@ async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, 
     answer
 }
 
-async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_deactivate", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::Deactivate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Inactive; the day's report; cashBox_close webhook queued"),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path, &body))
 }
 
-async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/reports", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "1 to 100, default 10")),
+    responses(
+        (status = 200, description = "One report per activation, newest first", body = crate::openapi::schemas::DailyReports),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
     let page = Page::parse(&query)?;
     Ok(HttpResponse::Ok().json(reports::daily(&ctx.db, &caller, &path, &page).await?))
 }
 
-async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/ledger/verify", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 200, description = "Whether the hash chain matches", body = crate::openapi::schemas::LedgerVerification),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let drawer = drawer::get(&ctx.db, &caller, &path).await?;
     let outcome = ledger::verify(&ctx.db, &drawer.drawer_id, &drawer.head()).await?;
     Ok(HttpResponse::Ok().json(match outcome.first_invalid {
@@ -176,32 +362,87 @@ async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Pa
     }))
 }
 
-async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction")),
+    responses(
+        (status = 200, description = "The transaction", body = crate::openapi::schemas::CashTransaction),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
     let (drawer_id, transaction_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(transactions::get(&ctx.db, &caller, &drawer_id, &transaction_id).await?))
 }
 
-async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::TransactionFinish, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The finished transaction", body = crate::openapi::schemas::CashTransaction),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, transaction_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(tx, &caller, &drawer_id, &transaction_id, &body))
 }
 
-async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/counts/{count_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = crate::openapi::schemas::CountRecord, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The discrepancy (only that for blind counts)", body = crate::openapi::schemas::CountRecorded),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, count_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(tx, &caller, &drawer_id, &count_id, &body))
 }
 
-async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("action" = String, Path, description = "_recount, _submit or _cancel"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    responses(
+        (status = 200, description = "The count's new status", body = crate::openapi::schemas::CountActed),
+        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
+        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, count_id, action) = path.into_inner();
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(tx, &caller, &drawer_id, &count_id, &action))
 }
 
-async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-transactions/report", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store-id" = String, Query, description = "The store"), ("start-time" = Option<String>, Query, description = "RFC 3339"), ("end-time" = Option<String>, Query, description = "RFC 3339"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "At most 100"), ("transaction-type" = Option<String>, Query, description = "Only this type")),
+    responses(
+        (status = 200, description = "Transactions in the window", body = crate::openapi::schemas::StoreReport),
+        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(reports::store(&ctx.db, &caller, &query).await?))
 }
 

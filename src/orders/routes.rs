@@ -118,7 +118,13 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<Value>
     })))
 }
 
-async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}/", tag = "orders",
+    params(("order_number" = String, Path, description = "e.g. ORD-2026-000001")),
+    responses(
+        (status = 200, description = "The order", body = crate::openapi::schemas::Order),
+        (status = 404, description = "No such order (yet)", body = crate::openapi::schemas::ErrorBody),
+    ))]
+pub async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match find(&ctx.db, &path).await? {
         Some(order) => Ok(HttpResponse::Ok().json(order)),
         None => Err(ApiError::not_found(format!("order {} not found", path.as_str()))),

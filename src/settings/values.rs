@@ -178,6 +178,68 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
     Ok(json!({ "endpoints": stored }))
 }
 
+/// What changed from `previous` to `stored` (both as stored, secrets hashed),
+/// in words an operator reads in the history; secrets are never shown, only
+/// whether they changed.
+pub fn describe_changes(key: &str, previous: Option<&Value>, stored: &Value) -> Vec<String> {
+    let empty = json!({});
+    let previous = previous.unwrap_or(&empty);
+    let mut changes = Vec::new();
+    let (list, id_field, secret_field, noun) = match key {
+        CASH_REGISTER_AUTH_CONF => ("credentials", "username", "password_hash", "credential"),
+        ORDER_WEBHOOK_CONF => ("endpoints", "url", "secret", "endpoint"),
+        _ => return changes,
+    };
+    // (id, secret) pairs; an endpoint may be listed twice while its secret rotates.
+    let pairs = |v: &Value| -> Vec<(String, String)> {
+        v.get(list)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        let text = |f: &str| i.get(f).and_then(Value::as_str).unwrap_or_default().to_string();
+                        (text(id_field), text(secret_field))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (before, after) = (pairs(previous), pairs(stored));
+    let mut ids: Vec<&String> = before.iter().chain(after.iter()).map(|(id, _)| id).collect();
+    ids.dedup();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids.into_iter().filter(|id| seen.insert(id.as_str())) {
+        let secrets = |pairs: &[(String, String)]| -> Vec<String> {
+            pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.clone()).collect()
+        };
+        let (old, new) = (secrets(&before), secrets(&after));
+        let secret_word = if key == CASH_REGISTER_AUTH_CONF { "password" } else { "secret" };
+        if old.is_empty() {
+            changes.push(format!("added {noun} {id}"));
+        } else if new.is_empty() {
+            changes.push(format!("removed {noun} {id}"));
+        } else if old != new {
+            let added = new.iter().filter(|s| !old.contains(s)).count();
+            let removed = old.iter().filter(|s| !new.contains(s)).count();
+            changes.push(match (added, removed) {
+                (0, _) => format!("removed a {secret_word} of {noun} {id}"),
+                (_, 0) => format!("added a {secret_word} to {noun} {id}"),
+                _ => format!("changed the {secret_word} of {noun} {id}"),
+            });
+        }
+    }
+    if key == CASH_REGISTER_AUTH_CONF {
+        for field in ["installment_enabled", "shipping_sku"] {
+            let (old, new) = (previous.get(field).unwrap_or(&Value::Null), stored.get(field).unwrap_or(&Value::Null));
+            if old != new {
+                changes.push(format!("{field}: {old} → {new}"));
+            }
+        }
+    }
+    changes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +280,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("endpoints[0].url"), "{err}");
+    }
+
+    #[test]
+    fn changes_name_what_changed_without_secrets() {
+        let v1 = json!({"credentials": [{"username": "c1", "password_hash": "h1"}], "installment_enabled": false, "shipping_sku": "S1"});
+        assert_eq!(
+            describe_changes(CASH_REGISTER_AUTH_CONF, None, &v1),
+            ["added credential c1", "installment_enabled: null → false", "shipping_sku: null → \"S1\""]
+        );
+        let v2 = json!({"credentials": [{"username": "c1", "password_hash": "h9"}, {"username": "c2", "password_hash": "h2"}],
+                        "installment_enabled": true, "shipping_sku": "S1"});
+        let changes = describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v1), &v2);
+        assert_eq!(changes, ["changed the password of credential c1", "added credential c2", "installment_enabled: false → true"]);
+        assert!(!changes.concat().contains("h9"));
+        let v3 = json!({"credentials": [{"username": "c2", "password_hash": "h2"}], "installment_enabled": true, "shipping_sku": "S1"});
+        assert_eq!(describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v2), &v3), ["removed credential c1"]);
+
+        let w1 = json!({"endpoints": [{"url": "https://a", "secret": "whsec_1"}]});
+        let w2 = json!({"endpoints": [{"url": "https://a", "secret": "whsec_1"}, {"url": "https://a", "secret": "whsec_2"}]});
+        assert_eq!(describe_changes(ORDER_WEBHOOK_CONF, Some(&w1), &w2), ["added a secret to endpoint https://a"]);
+        assert_eq!(describe_changes(ORDER_WEBHOOK_CONF, Some(&w2), &w1), ["removed a secret of endpoint https://a"]);
     }
 }
