@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn chromium_binary() -> String {
@@ -118,14 +118,20 @@ impl Browser {
         loop {
             let found = self
                 .script(
-                    "const e = document.querySelector(arguments[0]); return e && e.offsetParent !== null ? e : null;",
+                    "const e = document.querySelector(arguments[0]); return e && e.getClientRects().length > 0 ? e : null;",
                     json!([css]),
                 )
                 .await;
             if let Some(id) = found.get(ELEMENT).and_then(Value::as_str) {
                 return id.to_string();
             }
-            assert!(Instant::now() < deadline, "no visible element {css}");
+            if !found.is_null() {
+                panic!("unexpected element reference {found}");
+            }
+            if Instant::now() > deadline {
+                let state = self.script("return [document.readyState, document.body ? document.body.innerText.slice(0, 300) : null, String(document.querySelector(arguments[0]))];", json!([css])).await;
+                panic!("no visible element {css} ({state}); the page logged {:?}", self.console().await);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -157,7 +163,9 @@ impl Browser {
             if text.contains(expected) {
                 return text;
             }
-            assert!(Instant::now() < deadline, "{css} says {text:?}, not {expected:?}");
+            if Instant::now() > deadline {
+                panic!("{css} says {text:?}, not {expected:?}; the page logged {:?}", self.console().await);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
