@@ -339,8 +339,9 @@ pub struct SettingList {
 
 /// A new value. `CASH_REGISTER_AUTH_CONF`: `{"credentials": [{"username", "password"}], "installment_enabled",
 /// "shipping_sku"}`; `ORDER_WEBHOOK_CONF`: `{"endpoints": [{"url", "secret": "whsec_…"}]}`. A password or
-/// secret sent back as `********` keeps the stored one (credentials by username, endpoints by URL), so
-/// adding a pair or removing an old one never needs the other secrets again.
+/// secret sent back as `********` keeps the stored one (credentials by username; endpoints by the
+/// `secret_id` read with them, else by URL), so adding a pair or removing an old one never needs the
+/// other secrets again.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"value": {"credentials": [{"username": "cashier01", "password": "********"},
     {"username": "cashier02", "password": "new-secret"}], "installment_enabled": false, "shipping_sku": "SHIP-01"}}))]

@@ -36,11 +36,23 @@ pub fn masked(key: &str, stored: &Value) -> Value {
     };
     if let Some(items) = value.get_mut(list).and_then(Value::as_array_mut) {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
-            item.remove(secret_field);
+            let secret = item.remove(secret_field);
             item.insert(shown_field.to_string(), json!(MASK));
+            // An endpoint is listed twice while its secret rotates: the id
+            // tells the two masked secrets apart on write-back.
+            if key == ORDER_WEBHOOK_CONF {
+                if let Some(secret) = secret.as_ref().and_then(Value::as_str) {
+                    item.insert("secret_id".to_string(), json!(secret_id(secret)));
+                }
+            }
         }
     }
     value
+}
+
+/// A short fingerprint of a webhook secret: names it without revealing it.
+pub fn secret_id(secret: &str) -> String {
+    secrets::sha256_hex(secret.as_bytes())[..12].to_string()
 }
 
 fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, SettingsError> {
@@ -130,6 +142,17 @@ fn prepare_cash_register(input: &Value, current: Option<&Value>) -> Result<Value
     }))
 }
 
+/// The stored secrets of `url`, in order.
+fn stored_secrets<'a>(current: Option<&'a Value>, url: &'a str) -> impl Iterator<Item = &'a str> {
+    current
+        .and_then(|c| c.get("endpoints"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(move |e| e.get("url").and_then(Value::as_str) == Some(url))
+        .filter_map(|e| e.get("secret").and_then(Value::as_str))
+}
+
 fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, SettingsError> {
     let obj = object(input, ORDER_WEBHOOK_CONF)?;
     refuse_unknown_fields(obj, &["endpoints"], ORDER_WEBHOOK_CONF)?;
@@ -142,7 +165,7 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
     for (i, endpoint) in endpoints.iter().enumerate() {
         let what = format!("endpoints[{i}]");
         let endpoint = object(endpoint, &what)?;
-        refuse_unknown_fields(endpoint, &["url", "secret"], &what)?;
+        refuse_unknown_fields(endpoint, &["url", "secret", "secret_id"], &what)?;
         let url = required_string(endpoint, "url", &what)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 || url.contains(char::is_whitespace) {
             return Err(invalid(format!("{what}.url must be an http:// or https:// URL")));
@@ -167,11 +190,18 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
                     }
                 }
             }
-            None => current_item(current, "endpoints", "url", url)
-                .and_then(|e| e.get("secret"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| invalid(format!("{what}.secret is required for new endpoint {url}")))?,
+            None => match endpoint.get("secret_id") {
+                // Keeps the stored secret the read named (one URL may have two).
+                Some(Value::String(id)) => stored_secrets(current, url)
+                    .find(|s| secret_id(s) == *id)
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("{what}.secret_id matches no stored secret of {url}")))?,
+                Some(_) => return Err(invalid(format!("{what}.secret_id must be a string"))),
+                None => stored_secrets(current, url)
+                    .next()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("{what}.secret is required for new endpoint {url}")))?,
+            },
         };
         stored.push(json!({"url": url, "secret": secret}));
     }
@@ -280,6 +310,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("endpoints[0].url"), "{err}");
+    }
+
+    #[test]
+    fn a_rotating_endpoint_keeps_each_masked_secret_by_its_id() {
+        let (old, new) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=", "whsec_c2VjcmV0LWJlaW5nLXJvdGF0ZWQtb3V0LW5vdy0xMjM0NTY=");
+        let input = json!({"endpoints": [{"url": "https://a/h", "secret": old}, {"url": "https://a/h", "secret": new}]});
+        let stored = prepare_write(ORDER_WEBHOOK_CONF, &input, None).unwrap();
+        let shown = masked(ORDER_WEBHOOK_CONF, &stored);
+        assert!(!shown.to_string().contains("whsec_"));
+        // written back unchanged: both secrets stay, in order
+        assert_eq!(prepare_write(ORDER_WEBHOOK_CONF, &shown, Some(&stored)).unwrap(), stored);
+        // the old one removed: the new one stays (not the first of the URL)
+        let kept = json!({"endpoints": [shown["endpoints"][1].clone()]});
+        let after = prepare_write(ORDER_WEBHOOK_CONF, &kept, Some(&stored)).unwrap();
+        assert_eq!(after["endpoints"][0]["secret"], new);
+        let wrong = json!({"endpoints": [{"url": "https://a/h", "secret": MASK, "secret_id": "000000000000"}]});
+        let err = prepare_write(ORDER_WEBHOOK_CONF, &wrong, Some(&stored)).unwrap_err().to_string();
+        assert!(err.contains("endpoints[0].secret_id"), "{err}");
     }
 
     #[test]

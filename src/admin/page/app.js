@@ -197,7 +197,7 @@ function credentialRow(tbody, cred) {
 function endpointRow(tbody, endpoint) {
   const index = tbody.children.length;
   const existing = endpoint !== null;
-  const row = el("tr", { dataset: { existing: existing ? "yes" : "no" } },
+  const row = el("tr", { dataset: { existing: existing ? "yes" : "no", secretId: (existing && endpoint.secret_id) || "" } },
     rowInput("endpoints", index, "url", {
       type: "url", class: "url", value: existing ? endpoint.url : "", readonly: existing, placeholder: "https://example.com/hook",
     }),
@@ -292,7 +292,13 @@ async function saveWebhooks(event) {
   clearErrors(form);
   const rows = $$("#wh-rows tr");
   if (!checkRows(form, rows, "endpoints", "url", "secret", "endpoint")) return;
-  const endpoints = rows.map((row) => ({ url: $(".url", row).value.trim(), secret: $(".secret", row).value || MASK }));
+  // A kept secret goes back masked with its id: one URL may list two secrets while they rotate.
+  const endpoints = rows.map((row) => {
+    const secret = $(".secret", row).value;
+    const endpoint = { url: $(".url", row).value.trim(), secret: secret || MASK };
+    if (!secret && row.dataset.secretId) endpoint.secret_id = row.dataset.secretId;
+    return endpoint;
+  });
   await saveSetting(form, "ORDER_WEBHOOK_CONF", { endpoints }, fillWebhooks);
 }
 
