@@ -1,6 +1,7 @@
 //! Building and running the application: connections, migrations, the HTTP
 //! server and the in-process worker.
 
+use crate::openapi::schemas as doc;
 use crate::config::{redact_url, Settings};
 use crate::context::AppContext;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
@@ -196,7 +197,7 @@ pub fn routes(r: &mut Routes) {
 
 #[utoipa::path(get, path = "/health/live", tag = "operations",
     responses(
-        (status = 200, description = "The process is up", body = crate::openapi::schemas::Liveness),
+        (status = 200, description = "The process is up", body = doc::Liveness),
     ))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
@@ -205,8 +206,8 @@ pub async fn live() -> HttpResponse {
 /// Ready only when both Postgres and Redis answer.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Postgres and Redis answer", body = crate::openapi::schemas::Readiness),
-        (status = 503, description = "Postgres or Redis does not answer", body = crate::openapi::schemas::Readiness),
+        (status = 200, description = "Postgres and Redis answer", body = doc::Readiness),
+        (status = 503, description = "Postgres or Redis does not answer", body = doc::Readiness),
     ))]
 pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))

@@ -3,6 +3,7 @@
 //! revokes it at once.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
@@ -17,14 +18,11 @@ pub fn routes(r: &mut Routes) {
 
 #[utoipa::path(post, path = "/admin/api/associates/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
-    request_body(content = crate::openapi::schemas::AssociateWrite, content_type = "application/json"),
+    request_body(content = doc::AssociateWrite, content_type = "application/json"),
     responses(
-        (status = 201, description = "The token, shown once", body = crate::openapi::schemas::AssociateCreated),
-        (status = 409, description = "The associate already has a token", body = crate::openapi::schemas::ErrorBody),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        (status = 201, description = "The token, shown once", body = doc::AssociateCreated),
+        (status = 409, description = "The associate already has a token", body = doc::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
@@ -52,9 +50,9 @@ pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Va
     params(("associate_id" = String, Path, description = "The associate")),
     responses(
         (status = 204, description = "Revoked at once"),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such associate with an active token", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "No such associate with an active token", body = doc::ErrorBody),
     ))]
 pub async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if revoke_token(&ctx.db, &path).await? {

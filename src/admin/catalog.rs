@@ -2,6 +2,7 @@
 //! upserts answering 201 when created, 200 when updated, 400 naming the bad field.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -87,14 +88,11 @@ fn upserted(created: bool, body: Value) -> HttpResponse {
 #[utoipa::path(put, path = "/admin/api/departments/{code}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("code" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::DepartmentWrite, content_type = "application/json"),
+    request_body(content = doc::DepartmentWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored department"),
         (status = 201, description = "Created: the stored department"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_department(
     _: AdminAuth,
@@ -111,14 +109,11 @@ pub async fn put_department(
 #[utoipa::path(put, path = "/admin/api/products/{sku}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("sku" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::ProductWrite, content_type = "application/json"),
+    request_body(content = doc::ProductWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored product"),
         (status = 201, description = "Created: the stored product"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_product(
     _: AdminAuth,
@@ -175,14 +170,11 @@ fn product_json(p: &Product) -> Value {
 #[utoipa::path(put, path = "/admin/api/customers/{id}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("id" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::CustomerWrite, content_type = "application/json"),
+    request_body(content = doc::CustomerWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored customer"),
         (status = 201, description = "Created: the stored customer"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_customer(
     _: AdminAuth,
@@ -205,14 +197,11 @@ pub async fn put_customer(
 #[utoipa::path(put, path = "/admin/api/payment-options/{slug}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::PaymentOptionWrite, content_type = "application/json"),
+    request_body(content = doc::PaymentOptionWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored payment option"),
         (status = 201, description = "Created: the stored payment option"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_payment_option(
     _: AdminAuth,
@@ -233,14 +222,11 @@ pub async fn put_payment_option(
 #[utoipa::path(put, path = "/admin/api/shipping-options/{slug}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::ShippingOptionWrite, content_type = "application/json"),
+    request_body(content = doc::ShippingOptionWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored shipping option"),
         (status = 201, description = "Created: the stored shipping option"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_shipping_option(
     _: AdminAuth,
@@ -257,14 +243,11 @@ pub async fn put_shipping_option(
 #[utoipa::path(put, path = "/admin/api/cards/{slug}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
-    request_body(content = crate::openapi::schemas::CardWrite, content_type = "application/json"),
+    request_body(content = doc::CardWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated: the stored card"),
         (status = 201, description = "Created: the stored card"),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn put_card(
     _: AdminAuth,

@@ -1,6 +1,7 @@
 //! `/admin/api/lockouts/`: see and clear login lockouts (hooks, and admin page sign-in).
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::hooks::lockout;
@@ -17,8 +18,8 @@ pub fn routes(r: &mut Routes) {
 #[utoipa::path(get, path = "/admin/api/lockouts/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
-        (status = 200, description = "Failed-login counters and whether each locks its subject out", body = crate::openapi::schemas::LockoutList),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Failed-login counters and whether each locks its subject out", body = doc::LockoutList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
     ))]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let mut redis = ctx.redis();
@@ -64,9 +65,9 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
     params(("protocol" = String, Path, description = "cash_register, ivr or admin"), ("subject" = String, Path, description = "user:<username> or addr:<address>")),
     responses(
         (status = 204, description = "Cleared"),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Unknown protocol, or nothing recorded", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "Unknown protocol, or nothing recorded", body = doc::ErrorBody),
     ))]
 pub async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (protocol, subject) = path.into_inner();

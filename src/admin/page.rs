@@ -5,6 +5,7 @@
 //! text, never as markup.
 
 use super::auth::require_enabled;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::routes::Routes;
@@ -37,7 +38,7 @@ fn hardened(content_type: &str, body: &'static str) -> HttpResponse {
 #[utoipa::path(get, path = "/admin/", tag = "admin page",
     responses(
         (status = 200, description = "The admin page (HTML)", content_type = "text/html"),
-        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = doc::ErrorBody),
     ))]
 pub async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
@@ -49,7 +50,7 @@ pub async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError>
     params(("file" = String, Path, description = "`app.js` or `app.css`")),
     responses(
         (status = 200, description = "The file", content_type = "text/javascript"),
-        (status = 404, description = "No such file", body = crate::openapi::schemas::ErrorBody),
+        (status = 404, description = "No such file", body = doc::ErrorBody),
     ))]
 pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match file.as_str() {

@@ -3,9 +3,10 @@
 //! today's balance.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::openapi::schemas::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
+use doc::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
 use crate::routes::Routes;
 use crate::webhooks::{self, ReplayRefused};
 use actix_web::{web, HttpResponse};
@@ -77,7 +78,7 @@ pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Qu
     security(("admin_token" = []), ("admin_session" = [])),
     params(("delivery_id" = i64, Path, description = "The delivery's id")),
     responses(
-        (status = 202, description = "Due now", body = crate::openapi::schemas::ReplayAnswer),
+        (status = 202, description = "Due now", body = doc::ReplayAnswer),
         (status = 404, description = "No such delivery", body = ErrorBody),
         (status = 409, description = "Already delivered, or its URL is no longer configured", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),

@@ -6,9 +6,10 @@
 //! the session's expiry, so any instance serves any session.
 
 use super::auth::{is_admin_token, require_enabled, CSRF_HEADER};
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::openapi::schemas::{AdminSessionAnswer, SignIn};
+use doc::{AdminSessionAnswer, SignIn};
 use crate::routes::Routes;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use actix_web::cookie::{time, Cookie, SameSite};
@@ -58,9 +59,9 @@ fn cookie(ctx: &AppContext, value: String, max_age: time::Duration) -> Cookie<'s
     request_body = SignIn,
     responses(
         (status = 200, description = "Signed in: the `cashdesk_admin` cookie is set (HttpOnly, SameSite=Strict); send `csrf_token` as `X-CSRF-Token` on every state-changing admin request", body = AdminSessionAnswer),
-        (status = 400, description = "Body is not `{\"token\": \"...\"}`", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Wrong admin token, or the admin side is disabled", body = crate::openapi::schemas::ErrorBody),
-        (status = 429, description = "Too many wrong tokens from this address; wait 15 minutes", body = crate::openapi::schemas::ErrorBody),
+        (status = 400, description = "Body is not `{\"token\": \"...\"}`", body = doc::ErrorBody),
+        (status = 401, description = "Wrong admin token, or the admin side is disabled", body = doc::ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address; wait 15 minutes", body = doc::ErrorBody),
     ))]
 pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<SignIn>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
@@ -97,7 +98,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Js
 #[utoipa::path(get, path = "/admin/session", tag = "admin page",
     responses(
         (status = 200, description = "The session of the `cashdesk_admin` cookie is live", body = AdminSessionAnswer),
-        (status = 401, description = "No live session", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No live session", body = doc::ErrorBody),
     ))]
 pub async fn current(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
@@ -118,8 +119,8 @@ pub async fn current(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<Htt
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, description = "No live session", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Missing or wrong CSRF token", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No live session", body = doc::ErrorBody),
+        (status = 403, description = "Missing or wrong CSRF token", body = doc::ErrorBody),
     ))]
 pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;

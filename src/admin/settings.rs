@@ -1,6 +1,7 @@
 //! `/admin/api/settings/…`: read, change and audit dynamic settings.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
@@ -45,8 +46,8 @@ fn shown(row: &settings::SettingRow) -> Value {
 #[utoipa::path(get, path = "/admin/api/settings/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
-        (status = 200, description = "Every known setting, secrets masked", body = crate::openapi::schemas::SettingList),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Every known setting, secrets masked", body = doc::SettingList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
     ))]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let rows = settings::list(&ctx.db).await?;
@@ -64,9 +65,9 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
-        (status = 200, description = "The setting, secrets masked", body = crate::openapi::schemas::Setting),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Unknown key, or never set", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The setting, secrets masked", body = doc::Setting),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key, or never set", body = doc::ErrorBody),
     ))]
 pub async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
@@ -85,14 +86,14 @@ pub struct PutBody {
 #[utoipa::path(put, path = "/admin/api/settings/{key}/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
-    request_body(content = crate::openapi::schemas::SettingWrite, content_type = "application/json"),
+    request_body(content = doc::SettingWrite, content_type = "application/json"),
     responses(
-        (status = 200, description = "Stored and in force on every instance within 2 seconds (on this one at once)", body = crate::openapi::schemas::Setting),
-        (status = 400, description = "Invalid value; the message names the field, e.g. credentials[1].password", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Unknown key", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Stored and in force on every instance within 2 seconds (on this one at once)", body = doc::Setting),
+        (status = 400, description = "Invalid value; the message names the field, e.g. credentials[1].password", body = doc::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key", body = doc::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
 pub async fn put(
     auth: AdminAuth,
@@ -112,9 +113,9 @@ pub async fn put(
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
-        (status = 200, description = "Every version, newest first, with who, when and what changed; secrets masked", body = crate::openapi::schemas::SettingHistory),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Unknown key", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Every version, newest first, with who, when and what changed; secrets masked", body = doc::SettingHistory),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key", body = doc::ErrorBody),
     ))]
 pub async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;

@@ -2,6 +2,7 @@
 //! (shown once).
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
@@ -15,14 +16,11 @@ pub fn routes(r: &mut Routes) {
 
 #[utoipa::path(post, path = "/admin/api/shops/", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
-    request_body(content = crate::openapi::schemas::ShopWrite, content_type = "application/json"),
+    request_body(content = doc::ShopWrite, content_type = "application/json"),
     responses(
-        (status = 201, description = "The shop key, shown once", body = crate::openapi::schemas::ShopCreated),
-        (status = 409, description = "The shop exists", body = crate::openapi::schemas::ErrorBody),
-        (status = 400, description = "Invalid body; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        (status = 201, description = "The shop key, shown once", body = doc::ShopCreated),
+        (status = 409, description = "The shop exists", body = doc::ErrorBody),
+        doc::AdminWriteErrors,
     ))]
 pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;

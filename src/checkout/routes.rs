@@ -1,6 +1,7 @@
 //! `/api/v1/checkout/`: create, read and edit a checkout session.
 
 use super::{patch, store, Session};
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::routes::Routes;
@@ -31,8 +32,8 @@ fn answer(session: &Session) -> Value {
 
 #[utoipa::path(post, path = "/api/v1/checkout/", tag = "checkout",
     responses(
-        (status = 201, description = "A new session; also sets cookie checkout_session", body = crate::openapi::schemas::CheckoutAnswer),
-        (status = 503, description = "Redis unavailable", body = crate::openapi::schemas::ErrorBody),
+        (status = 201, description = "A new session; also sets cookie checkout_session", body = doc::CheckoutAnswer),
+        (status = 503, description = "Redis unavailable", body = doc::ErrorBody),
     ))]
 pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let session = Session::new();
@@ -56,8 +57,8 @@ async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loa
 #[utoipa::path(get, path = "/api/v1/checkout/", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     responses(
-        (status = 200, description = "The session", body = crate::openapi::schemas::CheckoutAnswer),
-        (status = 404, description = "No or unknown session", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The session", body = doc::CheckoutAnswer),
+        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
     ))]
 pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let loaded = named_session(&ctx, &req).await?;
@@ -68,13 +69,13 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
 #[utoipa::path(patch, path = "/api/v1/checkout/", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
-    request_body(content = crate::openapi::schemas::CheckoutPatch, content_type = "application/json"),
+    request_body(content = doc::CheckoutPatch, content_type = "application/json"),
     responses(
-        (status = 200, description = "The session after the change", body = crate::openapi::schemas::CheckoutAnswer),
-        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No or unknown session", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Changed concurrently too often; retry", body = crate::openapi::schemas::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The session after the change", body = doc::CheckoutAnswer),
+        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = doc::ErrorBody),
+        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
+        (status = 409, description = "Changed concurrently too often; retry", body = doc::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
 pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {

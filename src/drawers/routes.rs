@@ -6,6 +6,7 @@ use super::idempotency::{self, Begun};
 use super::model::parse_body;
 use super::reports::{self, Page};
 use super::{counts, drawer, ledger, stores, transactions};
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
@@ -68,14 +69,11 @@ fn read(body: Body) -> Result<web::Bytes, ApiError> {
 #[utoipa::path(put, path = "/v0/stores/{store_id}/cash-drawer-config", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("store_id" = String, Path, description = "The store")),
-    request_body(content = crate::openapi::schemas::StoreConfig, content_type = "application/json"),
+    request_body(content = doc::StoreConfig, content_type = "application/json"),
     responses(
-        (status = 200, description = "The stored configuration"),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Updated: the stored configuration"),
+        (status = 201, description = "Created: the stored configuration"),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
@@ -89,10 +87,7 @@ pub async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::P
     params(("store_id" = String, Path, description = "The store")),
     responses(
         (status = 200, description = "The configuration"),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        doc::DrawerReadErrors,
     ))]
 pub async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(stores::get_config(&ctx.db, &caller, &path).await?.to_json()))
@@ -102,7 +97,7 @@ pub async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::P
     security(("associate_token" = [])),
     responses(
         (status = 200, description = "Every non-sale type with its status and reasons"),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
+        (status = 401, description = "No or unknown bearer token", body = doc::ErrorBody),
     ))]
 pub async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
     Ok(HttpResponse::Ok().json(stores::list_types(&ctx.db).await?))
@@ -110,14 +105,10 @@ pub async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
 
 #[utoipa::path(put, path = "/v0/cash-drawer-transaction-types", tag = "cash drawers",
     security(("associate_token" = [])),
-    request_body(content = crate::openapi::schemas::TransactionTypes, content_type = "application/json", description = "Admin token only"),
+    request_body(content = doc::TransactionTypes, content_type = "application/json", description = "Admin token only"),
     responses(
         (status = 200, description = "The stored configuration"),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
@@ -128,11 +119,8 @@ pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -
     security(("associate_token" = [])),
     params(("store_id" = String, Query, description = "The store")),
     responses(
-        (status = 200, description = "The store's drawers (decommissioned left out)", body = crate::openapi::schemas::DrawerList),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The store's drawers (decommissioned left out)", body = doc::DrawerList),
+        doc::DrawerReadErrors,
     ))]
 pub async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::list(&ctx.db, &caller, query.get("store_id").map(String::as_str)).await?))
@@ -141,14 +129,10 @@ pub async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web
 #[utoipa::path(post, path = "/v0/cash-drawers", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::DrawerCreate, content_type = "application/json"),
+    request_body(content = doc::DrawerCreate, content_type = "application/json"),
     responses(
-        (status = 201, description = "The new (inactive) drawer", body = crate::openapi::schemas::Drawer),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 201, description = "The new (inactive) drawer", body = doc::Drawer),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -162,11 +146,8 @@ pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller:
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id")),
     responses(
-        (status = 200, description = "The drawer", body = crate::openapi::schemas::Drawer),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The drawer", body = doc::Drawer),
+        doc::DrawerReadErrors,
     ))]
 pub async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::get(&ctx.db, &caller, &path).await?.to_json()))
@@ -175,14 +156,10 @@ pub async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::P
 #[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::DrawerUpdate, content_type = "application/json"),
+    request_body(content = doc::DrawerUpdate, content_type = "application/json"),
     responses(
-        (status = 200, description = "The drawer", body = crate::openapi::schemas::Drawer),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The drawer", body = doc::Drawer),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -197,11 +174,7 @@ pub async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller:
     params(("drawer_id" = String, Path, description = "The cash drawer's id")),
     responses(
         (status = 204, description = "Decommissioned"),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let mut tx = ctx.db.begin().await?;
@@ -213,14 +186,10 @@ pub async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web:
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/transactions", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::SaleStart, content_type = "application/json"),
+    request_body(content = doc::SaleStart, content_type = "application/json"),
     responses(
-        (status = 200, description = "A draft transaction and the change to give", body = crate::openapi::schemas::SaleStarted),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "A draft transaction and the change to give", body = doc::SaleStarted),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -231,14 +200,10 @@ pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Ca
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/non-sale-transactions", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::NonSaleStart, content_type = "application/json"),
+    request_body(content = doc::NonSaleStart, content_type = "application/json"),
     responses(
-        (status = 200, description = "A draft transaction", body = crate::openapi::schemas::TransactionStarted),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "A draft transaction", body = doc::TransactionStarted),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -249,14 +214,10 @@ pub async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/counts", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::CountStart, content_type = "application/json"),
+    request_body(content = doc::CountStart, content_type = "application/json"),
     responses(
-        (status = 200, description = "A started count", body = crate::openapi::schemas::CountStarted),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "A started count", body = doc::CountStarted),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -267,14 +228,10 @@ pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: C
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/activities", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::Activity, content_type = "application/json"),
+    request_body(content = doc::Activity, content_type = "application/json"),
     responses(
-        (status = 200, description = "Recorded", body = crate::openapi::schemas::ActivityTracked),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Recorded", body = doc::ActivityTracked),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -285,14 +242,10 @@ pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_activate", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::Activate, content_type = "application/json"),
+    request_body(content = doc::Activate, content_type = "application/json"),
     responses(
-        (status = 200, description = "Active; cashBox_open webhook queued", body = crate::openapi::schemas::Activated),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Active; cashBox_open webhook queued", body = doc::Activated),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -308,14 +261,10 @@ pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Call
 #[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_deactivate", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::Deactivate, content_type = "application/json"),
+    request_body(content = doc::Deactivate, content_type = "application/json"),
     responses(
         (status = 200, description = "Inactive; the day's report; cashBox_close webhook queued"),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -327,11 +276,8 @@ pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Ca
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "1 to 100, default 10")),
     responses(
-        (status = 200, description = "One report per activation, newest first", body = crate::openapi::schemas::DailyReports),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "One report per activation, newest first", body = doc::DailyReports),
+        doc::DrawerReadErrors,
     ))]
 pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
     let page = Page::parse(&query)?;
@@ -342,11 +288,8 @@ pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id")),
     responses(
-        (status = 200, description = "Whether the hash chain matches", body = crate::openapi::schemas::LedgerVerification),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Whether the hash chain matches", body = doc::LedgerVerification),
+        doc::DrawerReadErrors,
     ))]
 pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let drawer = drawer::get(&ctx.db, &caller, &path).await?;
@@ -366,11 +309,8 @@ pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction")),
     responses(
-        (status = 200, description = "The transaction", body = crate::openapi::schemas::CashTransaction),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The transaction", body = doc::CashTransaction),
+        doc::DrawerReadErrors,
     ))]
 pub async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
     let (drawer_id, transaction_id) = path.into_inner();
@@ -380,14 +320,10 @@ pub async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: w
 #[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::TransactionFinish, content_type = "application/json"),
+    request_body(content = doc::TransactionFinish, content_type = "application/json"),
     responses(
-        (status = 200, description = "The finished transaction", body = crate::openapi::schemas::CashTransaction),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The finished transaction", body = doc::CashTransaction),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -399,14 +335,10 @@ pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, ca
 #[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/counts/{count_id}", tag = "cash drawers",
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
-    request_body(content = crate::openapi::schemas::CountRecord, content_type = "application/json"),
+    request_body(content = doc::CountRecord, content_type = "application/json"),
     responses(
-        (status = 200, description = "The discrepancy (only that for blind counts)", body = crate::openapi::schemas::CountRecorded),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The discrepancy (only that for blind counts)", body = doc::CountRecorded),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -419,12 +351,8 @@ pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: 
     security(("associate_token" = [])),
     params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("action" = String, Path, description = "_recount, _submit or _cancel"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
     responses(
-        (status = 200, description = "The count's new status", body = crate::openapi::schemas::CountActed),
-        (status = 400, description = "Invalid request; the message names the field", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such drawer (or store, transaction, count)", body = crate::openapi::schemas::ErrorBody),
-        (status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, finished twice, idempotency key reused with another body)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The count's new status", body = doc::CountActed),
+        doc::DrawerWriteErrors,
     ))]
 pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
@@ -436,11 +364,8 @@ pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: 
     security(("associate_token" = [])),
     params(("store-id" = String, Query, description = "The store"), ("start-time" = Option<String>, Query, description = "RFC 3339"), ("end-time" = Option<String>, Query, description = "RFC 3339"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "At most 100"), ("transaction-type" = Option<String>, Query, description = "Only this type")),
     responses(
-        (status = 200, description = "Transactions in the window", body = crate::openapi::schemas::StoreReport),
-        (status = 400, description = "Invalid query", body = crate::openapi::schemas::ErrorBody),
-        (status = 401, description = "No or unknown bearer token", body = crate::openapi::schemas::ErrorBody),
-        (status = 403, description = "The token does not act on this store", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "Not found", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "Transactions in the window", body = doc::StoreReport),
+        doc::DrawerReadErrors,
     ))]
 pub async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(reports::store(&ctx.db, &caller, &query).await?))

@@ -135,3 +135,18 @@ pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError
         Err(err) => Err(ApiError::internal(anyhow::anyhow!("swagger ui: {err}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_error_answers_refer_to_the_error_body() {
+        let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
+        let conflict = &doc["paths"]["/v0/cash-drawers"]["post"]["responses"]["409"];
+        assert_eq!(conflict["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody", "{conflict}");
+        let security = &doc["components"]["securitySchemes"];
+        assert_eq!(security["admin_session"]["in"], "cookie");
+        assert_eq!(security["admin_token"]["scheme"], "bearer");
+    }
+}

@@ -713,18 +713,25 @@ pub struct Deactivate {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "status": "inactive", "activation_timestamp": "2026-03-01T08:00:00Z", "deactivation_timestamp": "2026-03-01T20:00:00Z"}))]
 pub struct Deactivated {
     pub cash_drawer_id: String,
     pub status: String,
-    pub report: Value,
+    pub activation_timestamp: String,
+    pub deactivation_timestamp: String,
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"reports": [{"open_float": {"value": 200, "currency": "USD"}, "net_sales": {"value": 45, "currency": "USD"}}], "total": 1}))]
+#[schema(example = json!({"reports": [{"activation_timestamp": "2026-03-01T08:00:00Z", "open_float": {"value": 200, "currency": "USD"},
+    "net_cash_in": {"value": 45, "currency": "USD"}, "net_cash_out": {"value": 0, "currency": "USD"}}],
+    "pagination_info": {"count": 1, "total": 1, "offset": 0}}))]
 pub struct DailyReports {
-    /// One per activation, newest first, with the fields of SPEC §8.
+    /// One per activation, newest first, with the fields of SPEC §8 (`open_float`, `net_sales`, `net_returns`,
+    /// `net_non_sale_cash_in`, `net_non_sale_cash_out`, `net_cash_in`, `net_cash_out`, `end_of_day_count`,
+    /// `variance_total`, `deposit_total`, activation and deactivation timestamps).
     pub reports: Vec<Value>,
-    pub total: i64,
+    /// `{"count", "total", "offset"}`
+    pub pagination_info: Value,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -732,14 +739,62 @@ pub struct DailyReports {
 pub struct LedgerVerification {
     pub valid: bool,
     pub entries: i64,
-    /// The first row that does not match, when `valid` is false.
-    pub first_invalid: Option<Value>,
+    /// When `valid` is false: the seq of the first row that does not match…
+    pub first_invalid_entry: Option<i64>,
+    /// …and why.
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"transactions": [], "total": 0}))]
+#[schema(example = json!({"transactionReport": [], "total": 0}))]
 pub struct StoreReport {
-    /// camelCase fields as in the seed.
-    pub transactions: Vec<Value>,
+    /// camelCase fields as in the seed (`cashDrawerId`, `cashDrawerName`, `cashDrawerStatus`, `currency`, …).
+    #[serde(rename = "transactionReport")]
+    #[schema(rename = "transactionReport")]
+    pub transaction_report: Vec<Value>,
     pub total: i64,
+}
+
+// ------------------------------------------------------ shared error answers
+
+/// The error answers every drawer write may give.
+#[derive(utoipa::IntoResponses)]
+pub enum DrawerWriteErrors {
+    #[response(status = 400, description = "Invalid request; the message names the field")]
+    Invalid(ErrorBody),
+    #[response(status = 401, description = "No or unknown bearer token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token does not act on this store")]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "No such drawer (or store, transaction, count)")]
+    NotFound(ErrorBody),
+    #[response(status = 409, description = "Not allowed in the current state (inactive or decommissioned drawer, cash management off, \
+        finished twice), or the idempotency key was used with another body")]
+    Conflict(ErrorBody),
+}
+
+/// The error answers every drawer read may give.
+#[derive(utoipa::IntoResponses)]
+pub enum DrawerReadErrors {
+    #[response(status = 400, description = "Invalid query")]
+    Invalid(ErrorBody),
+    #[response(status = 401, description = "No or unknown bearer token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The token does not act on this store")]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "Not found")]
+    NotFound(ErrorBody),
+}
+
+/// The error answers every admin write may give.
+#[derive(utoipa::IntoResponses)]
+pub enum AdminWriteErrors {
+    #[response(status = 400, description = "Invalid body; the message names the field")]
+    Invalid(ErrorBody),
+    #[response(status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "Page session without its X-CSRF-Token")]
+    Forbidden(ErrorBody),
+    #[response(status = 413, description = "Body over 64 KiB")]
+    TooLarge(ErrorBody),
 }

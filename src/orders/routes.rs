@@ -1,5 +1,6 @@
 //! `GET /api/v1/orders/{order_number}/`
 
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
@@ -121,8 +122,8 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<Value>
 #[utoipa::path(get, path = "/api/v1/orders/{order_number}/", tag = "orders",
     params(("order_number" = String, Path, description = "e.g. ORD-2026-000001")),
     responses(
-        (status = 200, description = "The order", body = crate::openapi::schemas::Order),
-        (status = 404, description = "No such order (yet)", body = crate::openapi::schemas::ErrorBody),
+        (status = 200, description = "The order", body = doc::Order),
+        (status = 404, description = "No such order (yet)", body = doc::ErrorBody),
     ))]
 pub async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match find(&ctx.db, &path).await? {

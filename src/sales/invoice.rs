@@ -4,6 +4,7 @@
 //! (an invoice is a durable document of an order that never changes).
 
 use super::export::pdf::PdfBuilder;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
@@ -50,8 +51,8 @@ pub async fn signed_url(ctx: &AppContext, order_id: i64) -> Result<String, sqlx:
     params(("order_internal_id" = i64, Path, description = "The order's internal id"), ("sig" = String, Query, description = "The link's signature (links come in the webhooks)")),
     responses(
         (status = 200, description = "The invoice", body = String, content_type = "application/pdf"),
-        (status = 403, description = "Missing or wrong signature", body = crate::openapi::schemas::ErrorBody),
-        (status = 404, description = "No such order", body = crate::openapi::schemas::ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = doc::ErrorBody),
+        (status = 404, description = "No such order", body = doc::ErrorBody),
     ))]
 pub async fn get_invoice(
     ctx: web::Data<AppContext>,
