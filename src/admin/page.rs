@@ -20,7 +20,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn routes(r: &mut Routes) {
-    r.get("/admin/", index).get("/admin/assets/{file}", asset);
+    r.get("/admin", to_index).get("/admin/", index).get("/admin/assets/{file}", asset);
 }
 
 fn hardened(content_type: &str, body: &'static str) -> HttpResponse {
@@ -32,6 +32,12 @@ fn hardened(content_type: &str, body: &'static str) -> HttpResponse {
         .insert_header(("Referrer-Policy", "no-referrer"))
         .insert_header(("Cache-Control", "no-cache"))
         .body(body)
+}
+
+/// `/admin` is the page too.
+#[utoipa::path(get, path = "/admin", tag = "admin page", responses((status = 308, description = "Redirect to `/admin/`")))]
+pub async fn to_index() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/admin/")).finish()
 }
 
 /// The operators' page (sign in with the admin token).

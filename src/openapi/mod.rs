@@ -52,7 +52,7 @@ pub fn routes(r: &mut Routes) {
         hooks::ivr::pre_order, hooks::ivr::complete,
         orders::routes::get_order,
         sales::record::record_sale, sales::sales_report, sales::sales_report_schema, sales::catalog, sales::invoice::get_invoice,
-        admin::page::index, admin::page::asset,
+        admin::page::to_index, admin::page::index, admin::page::asset,
         admin::session::sign_in, admin::session::current, admin::session::sign_out,
         admin::settings::list, admin::settings::get, admin::settings::put, admin::settings::history,
         admin::catalog::put_department, admin::catalog::put_product, admin::catalog::put_customer,

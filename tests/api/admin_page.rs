@@ -23,6 +23,9 @@ async fn sign_in(app: &TestApp, client: &reqwest::Client) -> String {
 #[tokio::test]
 async fn admin_page_is_served_with_a_strict_content_security_policy_and_no_inline_script() {
     let app = spawn_app().await;
+    let res = app.get("/admin").await;
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(res.headers()["location"], "/admin/");
     let res = app.get("/admin/").await;
     assert_eq!(res.status(), StatusCode::OK);
     let csp = res.headers()["content-security-policy"].to_str().unwrap().to_string();
