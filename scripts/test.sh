@@ -10,5 +10,13 @@ ensure_postgres
 ensure_redis
 # xmllint validates the sales report XML against its published schema.
 command -v xmllint >/dev/null 2>&1 || { can_install && apt_install libxml2-utils; } || log "xmllint missing: the XML schema check is skipped"
+# The admin page is tested in headless Chromium driven by chromedriver; the
+# browser test fails (it does not skip) when they are missing.
+if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+  can_install && apt_install chromium chromium-driver
+fi
+command -v curl >/dev/null 2>&1 || { can_install && apt_install curl; }
 log "running the tests"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
+# Property-based fuzzing of the whole API against its OpenAPI description.
+bash scripts/fuzz.sh

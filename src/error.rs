@@ -106,6 +106,9 @@ impl ResponseError for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        if is_unstorable_text(&err) {
+            return ApiError::bad_request("text must not contain NUL characters");
+        }
         if is_unavailable(&err) {
             log::error!("request {}: database unavailable: {}", current_request_id(), err);
             return ApiError::unavailable("database unavailable; retry shortly");
@@ -130,6 +133,14 @@ impl From<anyhow::Error> for ApiError {
 /// True when the database could not be reached rather than refusing the query.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+}
+
+/// True when Postgres refused a text value it cannot hold (a NUL character:
+/// SQLSTATE 22021): the client sent it, so it is the client's error, found
+/// wherever such text first reaches a query (the fuzzer found one in a query
+/// parameter).
+pub fn is_unstorable_text(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("22021"))
 }
 
 /// The name of the violated unique constraint, if `err` is a unique violation.

@@ -74,4 +74,11 @@ impl Keys {
     pub fn login_failures(&self, protocol: &str, subject: &str) -> String {
         format!("{}ratelimit:{}:{}", self.prefix, protocol, subject)
     }
+
+    /// One signed-in operator session of the admin page, named by the
+    /// SHA-256 of its cookie value (so a Redis dump holds no usable session);
+    /// holds the session's CSRF token, expires with the session.
+    pub fn admin_session(&self, session_id_sha256: &str) -> String {
+        format!("{}admin_session:{}", self.prefix, session_id_sha256)
+    }
 }

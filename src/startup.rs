@@ -1,14 +1,16 @@
 //! Building and running the application: connections, migrations, the HTTP
 //! server and the in-process worker.
 
+use crate::openapi::schemas as doc;
 use crate::config::{redact_url, Settings};
 use crate::context::AppContext;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::routes::Routes;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, drawers, hooks, middleware, orders, sales, worker};
+use crate::{admin, checkout, drawers, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use std::net::TcpListener;
@@ -142,7 +144,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .configure(routes)
+                .configure(|cfg| routes(&mut Routes::new(cfg)))
                 .default_service(web::to(crate::error::not_found))
         })
         .workers(http_workers)
@@ -180,24 +182,34 @@ impl Application {
 }
 
 /// Every route of the service.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics))
+pub fn routes(r: &mut Routes) {
+    r.get("/health/live", live)
+        .get("/health/ready", ready)
+        .get("/metrics", metrics)
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)
         .configure(sales::routes)
         .configure(admin::routes)
-        .configure(drawers::routes);
+        .configure(drawers::routes)
+        .configure(openapi::routes);
 }
 
-async fn live() -> HttpResponse {
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses(
+        (status = 200, description = "The process is up", body = doc::Liveness),
+    ))]
+pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// Ready only when both Postgres and Redis answer.
-async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses(
+        (status = 200, description = "Postgres and Redis answer", body = doc::Readiness),
+        (status = 503, description = "Postgres or Redis does not answer", body = doc::Readiness),
+    ))]
+pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
         .await
         .map_or(false, |r| r.is_ok());
@@ -217,7 +229,11 @@ async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     }
 }
 
-async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format: requests by route and status, latencies, payments by outcome, completion jobs, queue depth, completion lag", body = String, content_type = "text/plain"),
+    ))]
+pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
     worker::refresh_queue_depth(&ctx).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render())
 }

@@ -3,18 +3,28 @@
 //! revokes it at once.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/associates/", web::post().to(create))
-        .route("/admin/api/associates/{associate_id}/", web::delete().to(delete));
+pub fn routes(r: &mut Routes) {
+    r.post("/admin/api/associates/", create)
+        .delete("/admin/api/associates/{associate_id}/", delete);
 }
 
-async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/admin/api/associates/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    request_body(content = doc::AssociateWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The token, shown once", body = doc::AssociateCreated),
+        (status = 409, description = "The associate already has a token", body = doc::ErrorBody),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
     let associate_id = fields.required_text("associate_id", 128)?;
     let name = fields.required_text("name", 256)?;
@@ -35,7 +45,16 @@ async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>
     }
 }
 
-async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/admin/api/associates/{associate_id}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("associate_id" = String, Path, description = "The associate")),
+    responses(
+        (status = 204, description = "Revoked at once"),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "No such associate with an active token", body = doc::ErrorBody),
+    ))]
+pub async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if revoke_token(&ctx.db, &path).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {

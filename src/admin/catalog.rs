@@ -2,21 +2,23 @@
 //! upserts answering 201 when created, 200 when updated, 400 naming the bad field.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::{fmt2, parse_cents, parse_decimal};
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/departments/{code}/", web::put().to(put_department))
-        .route("/admin/api/products/{sku}/", web::put().to(put_product))
-        .route("/admin/api/customers/{id}/", web::put().to(put_customer))
-        .route("/admin/api/payment-options/{slug}/", web::put().to(put_payment_option))
-        .route("/admin/api/shipping-options/{slug}/", web::put().to(put_shipping_option))
-        .route("/admin/api/cards/{slug}/", web::put().to(put_card));
+pub fn routes(r: &mut Routes) {
+    r.put("/admin/api/departments/{code}/", put_department)
+        .put("/admin/api/products/{sku}/", put_product)
+        .put("/admin/api/customers/{id}/", put_customer)
+        .put("/admin/api/payment-options/{slug}/", put_payment_option)
+        .put("/admin/api/shipping-options/{slug}/", put_shipping_option)
+        .put("/admin/api/cards/{slug}/", put_card);
 }
 
 /// A JSON body checked field by field, so each error names its field.
@@ -83,7 +85,16 @@ fn upserted(created: bool, body: Value) -> HttpResponse {
     }
 }
 
-async fn put_department(
+#[utoipa::path(put, path = "/admin/api/departments/{code}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("code" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::DepartmentWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored department"),
+        (status = 201, description = "Created: the stored department"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_department(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     code: web::Path<String>,
@@ -95,7 +106,16 @@ async fn put_department(
     Ok(upserted(created, json!(dept)))
 }
 
-async fn put_product(
+#[utoipa::path(put, path = "/admin/api/products/{sku}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("sku" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::ProductWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored product"),
+        (status = 201, description = "Created: the stored product"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_product(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     sku: web::Path<String>,
@@ -147,7 +167,16 @@ fn product_json(p: &Product) -> Value {
     })
 }
 
-async fn put_customer(
+#[utoipa::path(put, path = "/admin/api/customers/{id}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("id" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::CustomerWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored customer"),
+        (status = 201, description = "Created: the stored customer"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_customer(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
@@ -165,7 +194,16 @@ async fn put_customer(
     Ok(upserted(created, json!(customer)))
 }
 
-async fn put_payment_option(
+#[utoipa::path(put, path = "/admin/api/payment-options/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::PaymentOptionWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored payment option"),
+        (status = 201, description = "Created: the stored payment option"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_payment_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
@@ -181,7 +219,16 @@ async fn put_payment_option(
     Ok(upserted(created, json!(option)))
 }
 
-async fn put_shipping_option(
+#[utoipa::path(put, path = "/admin/api/shipping-options/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::ShippingOptionWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored shipping option"),
+        (status = 201, description = "Created: the stored shipping option"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_shipping_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
@@ -193,7 +240,16 @@ async fn put_shipping_option(
     Ok(upserted(created, json!(option)))
 }
 
-async fn put_card(
+#[utoipa::path(put, path = "/admin/api/cards/{slug}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
+    request_body(content = doc::CardWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored card"),
+        (status = 201, description = "Created: the stored card"),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn put_card(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,

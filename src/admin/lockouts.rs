@@ -1,19 +1,27 @@
-//! `/admin/api/lockouts/`: see and clear hook login lockouts.
+//! `/admin/api/lockouts/`: see and clear login lockouts (hooks, and admin page sign-in).
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::hooks::lockout;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/lockouts/", web::get().to(list))
-        .route("/admin/api/lockouts/{protocol}/{subject}/", web::delete().to(clear));
+pub fn routes(r: &mut Routes) {
+    r.get("/admin/api/lockouts/", list)
+        .delete("/admin/api/lockouts/{protocol}/{subject}/", clear);
 }
 
 /// Every failed-login counter, with whether it locks its subject out.
-async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/admin/api/lockouts/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    responses(
+        (status = 200, description = "Failed-login counters and whether each locks its subject out", body = doc::LockoutList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+    ))]
+pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let mut redis = ctx.redis();
     let pattern = format!("{}*", ctx.keys.login_failures_prefix());
     let prefix_len = pattern.len() - 1;
@@ -36,7 +44,13 @@ async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, 
         let rest = &key[prefix_len.min(key.len())..];
         let Some((protocol, subject)) = rest.split_once(':') else { continue };
         let failures = failures.unwrap_or(0);
-        let limit = if subject.starts_with("user:") { lockout::MAX_FAILURES_PER_USER } else { lockout::MAX_FAILURES_PER_ADDRESS };
+        let limit = if protocol == "admin" {
+            super::session::MAX_SIGN_IN_FAILURES
+        } else if subject.starts_with("user:") {
+            lockout::MAX_FAILURES_PER_USER
+        } else {
+            lockout::MAX_FAILURES_PER_ADDRESS
+        };
         items.push(json!({
             "protocol": protocol, "subject": subject, "failures": failures,
             "locked": failures >= limit, "expires_in_seconds": ttl,
@@ -46,10 +60,19 @@ async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, 
 }
 
 /// Clears one counter, e.g. `DELETE /admin/api/lockouts/cash_register/user:cashier01/`.
-async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/admin/api/lockouts/{protocol}/{subject}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("protocol" = String, Path, description = "cash_register, ivr or admin"), ("subject" = String, Path, description = "user:<username> or addr:<address>")),
+    responses(
+        (status = 204, description = "Cleared"),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "Unknown protocol, or nothing recorded", body = doc::ErrorBody),
+    ))]
+pub async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (protocol, subject) = path.into_inner();
-    if !["cash_register", "ivr"].contains(&protocol.as_str()) {
-        return Err(ApiError::not_found("protocol must be cash_register or ivr"));
+    if !["cash_register", "ivr", "admin"].contains(&protocol.as_str()) {
+        return Err(ApiError::not_found("protocol must be cash_register, ivr or admin"));
     }
     let mut redis = ctx.redis();
     let removed: i64 = redis::cmd("DEL").arg(ctx.keys.login_failures(&protocol, &subject)).query_async(&mut redis).await?;

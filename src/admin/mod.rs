@@ -1,20 +1,28 @@
-//! The operators' side: the admin API (settings, catalog, associates) behind `ADMIN_TOKEN`.
+//! The operators' side: the admin API (settings, catalog, associates, shops,
+//! lockouts, recent activity) behind `ADMIN_TOKEN`, and the operators' page
+//! with its sign-in sessions.
 
-mod associates;
+pub(crate) mod associates;
 mod auth;
-mod catalog;
-mod lockouts;
-mod settings;
-mod shops;
+pub(crate) mod catalog;
+pub(crate) mod lockouts;
+pub(crate) mod page;
+pub(crate) mod recent;
+pub(crate) mod session;
+pub(crate) mod settings;
+pub(crate) mod shops;
 
-pub use auth::{bearer, is_admin_token, AdminAuth};
+pub use auth::{bearer, is_admin_token, AdminAuth, CSRF_HEADER};
 
-use actix_web::web;
+use crate::routes::Routes;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(settings::routes)
+pub fn routes(r: &mut Routes) {
+    r.configure(page::routes)
+        .configure(session::routes)
+        .configure(settings::routes)
         .configure(catalog::routes)
         .configure(lockouts::routes)
         .configure(associates::routes)
-        .configure(shops::routes);
+        .configure(shops::routes)
+        .configure(recent::routes);
 }

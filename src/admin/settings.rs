@@ -1,18 +1,20 @@
 //! `/admin/api/settings/…`: read, change and audit dynamic settings.
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/settings/", web::get().to(list))
-        .route("/admin/api/settings/{key}/", web::get().to(get))
-        .route("/admin/api/settings/{key}/", web::put().to(put))
-        .route("/admin/api/settings/{key}/history/", web::get().to(history));
+pub fn routes(r: &mut Routes) {
+    r.get("/admin/api/settings/", list)
+        .get("/admin/api/settings/{key}/", get)
+        .put("/admin/api/settings/{key}/", put)
+        .get("/admin/api/settings/{key}/history/", history);
 }
 
 impl From<SettingsError> for ApiError {
@@ -41,7 +43,13 @@ fn shown(row: &settings::SettingRow) -> Value {
     })
 }
 
-async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/admin/api/settings/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    responses(
+        (status = 200, description = "Every known setting, secrets masked", body = doc::SettingList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+    ))]
+pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let rows = settings::list(&ctx.db).await?;
     let items: Vec<Value> = KNOWN_KEYS
         .iter()
@@ -53,7 +61,15 @@ async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, 
     Ok(HttpResponse::Ok().json(json!({ "settings": items })))
 }
 
-async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/admin/api/settings/{key}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
+    responses(
+        (status = 200, description = "The setting, secrets masked", body = doc::Setting),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key, or never set", body = doc::ErrorBody),
+    ))]
+pub async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     match settings::get(&ctx.db, &key).await? {
         Some(row) => Ok(HttpResponse::Ok().json(shown(&row))),
@@ -63,17 +79,29 @@ async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PutBody {
+pub struct PutBody {
     value: Value,
 }
 
-async fn put(
-    _: AdminAuth,
+#[utoipa::path(put, path = "/admin/api/settings/{key}/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
+    request_body(content = doc::SettingWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored and in force on every instance within 2 seconds (on this one at once)", body = doc::Setting),
+        (status = 400, description = "Invalid value; the message names the field, e.g. credentials[1].password", body = doc::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key", body = doc::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+    ))]
+pub async fn put(
+    auth: AdminAuth,
     ctx: web::Data<AppContext>,
     key: web::Path<String>,
     body: web::Json<PutBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = settings::set(&ctx.db, &key, &body.value, "admin-api").await?;
+    let row = settings::set(&ctx.db, &key, &body.value, auth.actor).await?;
     let mut redis = ctx.redis();
     settings::notify_change(&mut redis, &ctx.keys, &key).await;
     // This instance applies the change before answering.
@@ -81,15 +109,26 @@ async fn put(
     Ok(HttpResponse::Ok().json(shown(&row)))
 }
 
-async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/admin/api/settings/{key}/history/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
+    responses(
+        (status = 200, description = "Every version, newest first, with who, when and what changed; secrets masked", body = doc::SettingHistory),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 404, description = "Unknown key", body = doc::ErrorBody),
+    ))]
+pub async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     let entries = settings::history(&ctx.db, &key).await?;
+    // Newest first: each entry's predecessor is the next one.
     let items: Vec<Value> = entries
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             json!({
                 "version": e.version, "value": settings::masked(&e.key, &e.value),
                 "updated_at": e.updated_at, "updated_by": e.updated_by,
+                "changes": settings::describe_changes(&e.key, entries.get(i + 1).map(|p| &p.value), &e.value),
             })
         })
         .collect();

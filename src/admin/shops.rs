@@ -1,21 +1,28 @@
 //! `POST /admin/api/shops/`: a shop of the sales web service and its key
-//! (shown once); `GET /admin/api/webhooks/deliveries/`: webhook deliveries
-//! with every attempt, for the operators' page.
+//! (shown once).
 
 use super::AdminAuth;
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api/shops/", web::post().to(create_shop))
-        .route("/admin/api/webhooks/deliveries/", web::get().to(deliveries));
+pub fn routes(r: &mut Routes) {
+    r.post("/admin/api/shops/", create_shop);
 }
 
-async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/admin/api/shops/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    request_body(content = doc::ShopWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The shop key, shown once", body = doc::ShopCreated),
+        (status = 409, description = "The shop exists", body = doc::ErrorBody),
+        doc::AdminWriteErrors,
+    ))]
+pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !["shop_id", "name"].contains(&k.as_str())) {
         return Err(ApiError::validation(format!("{k}: unknown field (allowed: shop_id, name)")));
@@ -33,15 +40,4 @@ async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<V
         .ok_or_else(|| ApiError::validation("name: is required (at most 256 characters)"))?;
     let key = shops::create(&ctx.db, shop_id, name).await?;
     Ok(HttpResponse::Created().json(json!({"shop_id": shop_id, "name": name, "key": key})))
-}
-
-#[derive(Deserialize)]
-struct Page {
-    limit: Option<i64>,
-}
-
-async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, page: web::Query<Page>) -> Result<HttpResponse, ApiError> {
-    let limit = page.limit.unwrap_or(100).clamp(1, 1000);
-    let deliveries = crate::webhooks::recent_deliveries(&ctx.db, limit).await?;
-    Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
 }

@@ -3,7 +3,7 @@
 
 pub mod model;
 mod patch;
-mod routes;
+pub(crate) mod routes;
 pub mod store;
 
 pub use model::{Line, Session};

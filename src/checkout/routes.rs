@@ -1,8 +1,10 @@
 //! `/api/v1/checkout/`: create, read and edit a checkout session.
 
 use super::{patch, store, Session};
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -10,13 +12,8 @@ use serde_json::{json, Value};
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/checkout/")
-            .route(web::post().to(create))
-            .route(web::get().to(read))
-            .route(web::patch().to(update)),
-    );
+pub fn routes(r: &mut Routes) {
+    r.post("/api/v1/checkout/", create).get("/api/v1/checkout/", read).patch("/api/v1/checkout/", update);
 }
 
 /// The session a request names, by `X-Checkout-Session` header or cookie.
@@ -33,7 +30,12 @@ fn answer(session: &Session) -> Value {
     json!({"session_id": session.id, "pre_order": session.pre_order()})
 }
 
-async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/checkout/", tag = "checkout",
+    responses(
+        (status = 201, description = "A new session; also sets cookie checkout_session", body = doc::CheckoutAnswer),
+        (status = 503, description = "Redis unavailable", body = doc::ErrorBody),
+    ))]
+pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let session = Session::new();
     store::save(&ctx, &session, "").await?;
     let cookie = Cookie::build(SESSION_COOKIE, session.id.clone())
@@ -52,14 +54,30 @@ async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loa
     store::load(ctx, &id).await?.ok_or_else(|| ApiError::not_found("checkout session not found or expired"))
 }
 
-async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/checkout/", tag = "checkout",
+    params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
+    responses(
+        (status = 200, description = "The session", body = doc::CheckoutAnswer),
+        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
+    ))]
+pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let loaded = named_session(&ctx, &req).await?;
     store::touch(&ctx, &loaded.session.id).await?;
     Ok(HttpResponse::Ok().json(answer(&loaded.session)))
 }
 
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
-async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(patch, path = "/api/v1/checkout/", tag = "checkout",
+    params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
+    request_body(content = doc::CheckoutPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session after the change", body = doc::CheckoutAnswer),
+        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = doc::ErrorBody),
+        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
+        (status = 409, description = "Changed concurrently too often; retry", body = doc::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+    ))]
+pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

@@ -13,10 +13,11 @@ mod idempotency;
 mod ledger;
 mod model;
 mod reports;
-mod routes;
+pub(crate) mod routes;
 mod stores;
 mod transactions;
 
 pub use auth::{issue_token, revoke as revoke_token, Caller};
 pub use model::{DrawerError, Fields, Money};
+pub use reports::overview;
 pub use routes::routes;

@@ -205,3 +205,43 @@ pub async fn store(db: &PgPool, caller: &Caller, query: &HashMap<String, String>
         .collect();
     Ok(json!({"transactionReport": report, "total": total}))
 }
+
+/// Every drawer with the cash it should hold now (active drawers: float plus
+/// completed movements of the open activation) and today's completed cash in
+/// and out (UTC day, float and day-closing entries left out), for the
+/// operators' page.
+pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Result<Vec<Value>, sqlx::Error> {
+    type Row = (String, String, String, String, String, Decimal, Option<DateTime<Utc>>, Option<Decimal>, Decimal, Decimal);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status, d.float_amount, a.activated_at,
+                CASE WHEN d.status = 'active' THEN
+                    (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
+                     WHERE l.activation_id = d.current_activation_id AND l.entry_type IN {BALANCE_TYPES})
+                END AS balance,
+                (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
+                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('sale', 'non_sale_in')),
+                (SELECT COALESCE(-SUM(l.amount), 0) FROM cash_drawer_ledger l
+                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out'))
+         FROM cash_drawers d LEFT JOIN cash_drawer_activations a ON a.activation_id = d.current_activation_id
+         ORDER BY d.store_id, d.drawer_id LIMIT $2",
+        BALANCE_TYPES = super::ledger::BALANCE_TYPES
+    ))
+    .bind(day_start)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, store_id, name, currency, status, float, activated_at, balance, cash_in, cash_out)| {
+            json!({
+                "cash_drawer_id": id, "store_id": store_id, "name": name, "status": status,
+                "float": money_json(float, &currency),
+                "activated_at": activated_at.map(timestamp),
+                "balance": balance.map(|b| money_json(b, &currency)),
+                "today_cash_in": money_json(cash_in, &currency),
+                "today_cash_out": money_json(cash_out, &currency),
+                "currency": currency,
+            })
+        })
+        .collect())
+}

@@ -6,36 +6,38 @@ use super::idempotency::{self, Begun};
 use super::model::parse_body;
 use super::reports::{self, Page};
 use super::{counts, drawer, ledger, stores, transactions};
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
+use crate::routes::Routes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v0/stores/{store_id}/cash-drawer-config", web::put().to(put_config))
-        .route("/v0/stores/{store_id}/cash-drawer-config", web::get().to(get_config))
-        .route("/v0/cash-drawer-transaction-types", web::get().to(list_types))
-        .route("/v0/cash-drawer-transaction-types", web::put().to(put_types))
-        .route("/v0/cash-drawers", web::get().to(list_drawers))
-        .route("/v0/cash-drawers", web::post().to(create_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::get().to(get_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::patch().to(update_drawer))
-        .route("/v0/cash-drawers/{drawer_id}", web::delete().to(decommission))
-        .route("/v0/cash-drawers/{drawer_id}/transactions", web::post().to(start_sale))
-        .route("/v0/cash-drawers/{drawer_id}/non-sale-transactions", web::post().to(start_non_sale))
-        .route("/v0/cash-drawers/{drawer_id}/counts", web::post().to(start_count))
-        .route("/v0/cash-drawers/{drawer_id}/activities", web::post().to(track_activity))
-        .route("/v0/cash-drawers/{drawer_id}/_activate", web::post().to(activate))
-        .route("/v0/cash-drawers/{drawer_id}/_deactivate", web::post().to(deactivate))
-        .route("/v0/cash-drawers/{drawer_id}/reports", web::get().to(daily_reports))
-        .route("/v0/cash-drawers/{drawer_id}/ledger/verify", web::get().to(verify_ledger))
-        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::get().to(get_transaction))
-        .route("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", web::patch().to(finish_transaction))
-        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}", web::patch().to(record_count))
-        .route("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", web::post().to(count_action))
-        .route("/v0/cash-transactions/report", web::get().to(store_report));
+pub fn routes(r: &mut Routes) {
+    r.put("/v0/stores/{store_id}/cash-drawer-config", put_config)
+        .get("/v0/stores/{store_id}/cash-drawer-config", get_config)
+        .get("/v0/cash-drawer-transaction-types", list_types)
+        .put("/v0/cash-drawer-transaction-types", put_types)
+        .get("/v0/cash-drawers", list_drawers)
+        .post("/v0/cash-drawers", create_drawer)
+        .get("/v0/cash-drawers/{drawer_id}", get_drawer)
+        .patch("/v0/cash-drawers/{drawer_id}", update_drawer)
+        .delete("/v0/cash-drawers/{drawer_id}", decommission)
+        .post("/v0/cash-drawers/{drawer_id}/transactions", start_sale)
+        .post("/v0/cash-drawers/{drawer_id}/non-sale-transactions", start_non_sale)
+        .post("/v0/cash-drawers/{drawer_id}/counts", start_count)
+        .post("/v0/cash-drawers/{drawer_id}/activities", track_activity)
+        .post("/v0/cash-drawers/{drawer_id}/_activate", activate)
+        .post("/v0/cash-drawers/{drawer_id}/_deactivate", deactivate)
+        .get("/v0/cash-drawers/{drawer_id}/reports", daily_reports)
+        .get("/v0/cash-drawers/{drawer_id}/ledger/verify", verify_ledger)
+        .get("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", get_transaction)
+        .patch("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", finish_transaction)
+        .patch("/v0/cash-drawers/{drawer_id}/counts/{count_id}", record_count)
+        .post("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", count_action)
+        .get("/v0/cash-transactions/report", store_report);
 }
 
 /// Runs one write in its own transaction under the request's idempotency key:
@@ -64,31 +66,75 @@ fn read(body: Body) -> Result<web::Bytes, ApiError> {
     })
 }
 
-async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
+#[utoipa::path(put, path = "/v0/stores/{store_id}/cash-drawer-config", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Path, description = "The store")),
+    request_body(content = doc::StoreConfig, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated: the stored configuration"),
+        (status = 201, description = "Created: the stored configuration"),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
     let (created, config) = stores::put_config(&ctx.db, &caller, &path, &body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(config.to_json()))
 }
 
-async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/stores/{store_id}/cash-drawer-config", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Path, description = "The store")),
+    responses(
+        (status = 200, description = "The configuration"),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn get_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(stores::get_config(&ctx.db, &caller, &path).await?.to_json()))
 }
 
-async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawer-transaction-types", tag = "cash drawers",
+    security(("associate_token" = [])),
+    responses(
+        (status = 200, description = "Every non-sale type with its status and reasons"),
+        (status = 401, description = "No or unknown bearer token", body = doc::ErrorBody),
+    ))]
+pub async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
     Ok(HttpResponse::Ok().json(stores::list_types(&ctx.db).await?))
 }
 
-async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
+#[utoipa::path(put, path = "/v0/cash-drawer-transaction-types", tag = "cash drawers",
+    security(("associate_token" = [])),
+    request_body(content = doc::TransactionTypes, content_type = "application/json", description = "Admin token only"),
+    responses(
+        (status = 200, description = "The stored configuration"),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
     let body = parse_body(&read(body)?)?;
     Ok(HttpResponse::Ok().json(stores::put_types(&ctx.db, &caller, &body).await?))
 }
 
-async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store_id" = String, Query, description = "The store")),
+    responses(
+        (status = 200, description = "The store's drawers (decommissioned left out)", body = doc::DrawerList),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::list(&ctx.db, &caller, query.get("store_id").map(String::as_str)).await?))
 }
 
-async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::DrawerCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new (inactive) drawer", body = doc::Drawer),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| async {
@@ -96,11 +142,26 @@ async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Cal
     })
 }
 
-async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 200, description = "The drawer", body = doc::Drawer),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     Ok(HttpResponse::Ok().json(drawer::get(&ctx.db, &caller, &path).await?.to_json()))
 }
 
-async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::DrawerUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The drawer", body = doc::Drawer),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| async {
@@ -108,38 +169,85 @@ async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Cal
     })
 }
 
-async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(delete, path = "/v0/cash-drawers/{drawer_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 204, description = "Decommissioned"),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let mut tx = ctx.db.begin().await?;
     drawer::decommission(&mut tx, &caller, &path).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/transactions", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::SaleStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A draft transaction and the change to give", body = doc::SaleStarted),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(tx, &caller, &path, &body))
 }
 
-async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/non-sale-transactions", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::NonSaleStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A draft transaction", body = doc::TransactionStarted),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(tx, &caller, &path, &body))
 }
 
-async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/counts", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::CountStart, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A started count", body = doc::CountStarted),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path, &body))
 }
 
-async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/activities", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::Activity, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded", body = doc::ActivityTracked),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(tx, &caller, &path, &body))
 }
 
-async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_activate", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::Activate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Active; cashBox_open webhook queued", body = doc::Activated),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(tx, &caller, &path, &body));
@@ -150,18 +258,40 @@ async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, 
     answer
 }
 
-async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/_deactivate", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::Deactivate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Inactive; the day's report; cashBox_close webhook queued"),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<String>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path, &body))
 }
 
-async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/reports", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "1 to 100, default 10")),
+    responses(
+        (status = 200, description = "One report per activation, newest first", body = doc::DailyReports),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
     let page = Page::parse(&query)?;
     Ok(HttpResponse::Ok().json(reports::daily(&ctx.db, &caller, &path, &page).await?))
 }
 
-async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/ledger/verify", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id")),
+    responses(
+        (status = 200, description = "Whether the hash chain matches", body = doc::LedgerVerification),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
     let drawer = drawer::get(&ctx.db, &caller, &path).await?;
     let outcome = ledger::verify(&ctx.db, &drawer.drawer_id, &drawer.head()).await?;
     Ok(HttpResponse::Ok().json(match outcome.first_invalid {
@@ -175,32 +305,69 @@ async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Pa
     }))
 }
 
-async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction")),
+    responses(
+        (status = 200, description = "The transaction", body = doc::CashTransaction),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<(String, String)>) -> Answer {
     let (drawer_id, transaction_id) = path.into_inner();
     Ok(HttpResponse::Ok().json(transactions::get(&ctx.db, &caller, &drawer_id, &transaction_id).await?))
 }
 
-async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("transaction_id" = String, Path, description = "The transaction"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::TransactionFinish, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The finished transaction", body = doc::CashTransaction),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, transaction_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(tx, &caller, &drawer_id, &transaction_id, &body))
 }
 
-async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(patch, path = "/v0/cash-drawers/{drawer_id}/counts/{count_id}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    request_body(content = doc::CountRecord, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The discrepancy (only that for blind counts)", body = doc::CountRecorded),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, count_id) = path.into_inner();
     let body = parse_body(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(tx, &caller, &drawer_id, &count_id, &body))
 }
 
-async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
+#[utoipa::path(post, path = "/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("drawer_id" = String, Path, description = "The cash drawer's id"), ("count_id" = String, Path, description = "The count"), ("action" = String, Path, description = "_recount, _submit or _cancel"), ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer again (24 h); another body with the key gets 409")),
+    responses(
+        (status = 200, description = "The count's new status", body = doc::CountActed),
+        doc::DrawerWriteErrors,
+    ))]
+pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<(String, String, String)>, bytes: Body) -> Answer {
     let bytes = read(bytes)?;
     let (drawer_id, count_id, action) = path.into_inner();
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(tx, &caller, &drawer_id, &count_id, &action))
 }
 
-async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
+#[utoipa::path(get, path = "/v0/cash-transactions/report", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(("store-id" = String, Query, description = "The store"), ("start-time" = Option<String>, Query, description = "RFC 3339"), ("end-time" = Option<String>, Query, description = "RFC 3339"), ("offset" = Option<i64>, Query, description = "At least 0"), ("limit" = Option<i64>, Query, description = "At most 100"), ("transaction-type" = Option<String>, Query, description = "Only this type")),
+    responses(
+        (status = 200, description = "Transactions in the window", body = doc::StoreReport),
+        doc::DrawerReadErrors,
+    ))]
+pub async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
     Ok(HttpResponse::Ok().json(reports::store(&ctx.db, &caller, &query).await?))
 }
 

@@ -38,6 +38,10 @@ impl HookFields {
         } else {
             serde_json::from_slice::<UniqueKeys>(body).ok()?.0
         };
+        // Postgres text cannot hold NUL: such a body is as unreadable as malformed JSON.
+        if fields.values().any(|v| v.as_str().is_some_and(|s| s.contains('\0'))) {
+            return None;
+        }
         Some(HookFields { fields, form })
     }
 

@@ -6,16 +6,17 @@ pub mod cash_register;
 pub mod ivr;
 pub mod lockout;
 
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 
 pub use body::HookFields;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hooks/cash_register/get_order_number/", web::get().to(cash_register::get_order_number))
-        .route("/hooks/cash_register/pre_order/", web::post().to(cash_register::pre_order))
-        .route("/hooks/cash_register/complete/", web::post().to(cash_register::complete))
-        .route("/hooks/ivr/pre_order/", web::post().to(ivr::pre_order))
-        .route("/hooks/ivr/complete/", web::post().to(ivr::complete));
+pub fn routes(r: &mut Routes) {
+    r.get("/hooks/cash_register/get_order_number/", cash_register::get_order_number)
+        .post("/hooks/cash_register/pre_order/", cash_register::pre_order)
+        .post("/hooks/cash_register/complete/", cash_register::complete)
+        .post("/hooks/ivr/pre_order/", ivr::pre_order)
+        .post("/hooks/ivr/complete/", ivr::complete);
 }
 
 /// A hook answer: always 200, JSON.

@@ -3,7 +3,7 @@
 
 mod create;
 pub mod read;
-mod routes;
+pub(crate) mod routes;
 pub mod vat;
 
 pub use create::{from_payment, insert, NewDiscount, NewLine, NewOrder, PaymentRow};

@@ -117,3 +117,25 @@ pub async fn of_shop_between(
     .await?;
     with_lines(db, orders).await
 }
+
+/// The latest `limit` orders, newest first, for the operators' page.
+pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+    type Row = (i64, String, String, String, Option<String>, Option<String>, String, i32, Decimal, DateTime<Utc>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, order_number, status, source, shop_id, store_id, currency, total_quantity, total_amount, created_at
+         FROM orders ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, number, status, source, shop_id, store_id, currency, quantity, total, at)| {
+            serde_json::json!({
+                "order_internal_id": id, "order_number": number, "status": status, "source": source,
+                "shop_id": shop_id, "store_id": store_id, "currency": currency, "total_quantity": quantity,
+                "total_amount": crate::money::fmt2(total), "created_at": at,
+            })
+        })
+        .collect())
+}

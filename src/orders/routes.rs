@@ -1,15 +1,17 @@
 //! `GET /api/v1/orders/{order_number}/`
 
+use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/orders/{order_number}/", web::get().to(get_order));
+pub fn routes(r: &mut Routes) {
+    r.get("/api/v1/orders/{order_number}/", get_order);
 }
 
 #[derive(sqlx::FromRow)]
@@ -117,7 +119,13 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<Value>
     })))
 }
 
-async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}/", tag = "orders",
+    params(("order_number" = String, Path, description = "e.g. ORD-2026-000001")),
+    responses(
+        (status = 200, description = "The order", body = doc::Order),
+        (status = 404, description = "No such order (yet)", body = doc::ErrorBody),
+    ))]
+pub async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match find(&ctx.db, &path).await? {
         Some(order) => Ok(HttpResponse::Ok().json(order)),
         None => Err(ApiError::not_found(format!("order {} not found", path.as_str()))),

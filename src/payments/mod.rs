@@ -118,3 +118,30 @@ pub async fn enqueue(ctx: &AppContext, order_number: &str) {
         Err(err) => log::warn!("completion job for {order_number} not queued ({err}); the sweeper will queue it"),
     }
 }
+
+/// The latest `limit` accepted payments, newest first, for the operators' page.
+pub async fn recent(db: &sqlx::PgPool, limit: i64) -> Result<Vec<Value>, sqlx::Error> {
+    type Row = (
+        i64, String, String, String, Decimal, Decimal, Option<String>, Option<i64>, Option<String>,
+        chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, order_number, source, transaction_id, amount, paid_amount, terminal_code, staff_id, store_id,
+                created_at, order_created_at
+         FROM payments ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, order_number, source, transaction_id, amount, paid, terminal, staff_id, store_id, at, order_at)| {
+            serde_json::json!({
+                "id": id, "order_number": order_number, "source": source, "transaction_id": transaction_id,
+                "amount": crate::money::fmt2(amount), "paid_amount": crate::money::fmt2(paid),
+                "terminal_code": terminal, "staff_id": staff_id, "store_id": store_id,
+                "created_at": at, "order_created_at": order_at,
+            })
+        })
+        .collect())
+}

@@ -3,6 +3,7 @@
 //! go into the outbox in the order's transaction).
 
 use super::shops;
+use crate::openapi::schemas as doc;
 use crate::catalog::{self, Customer};
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -166,6 +167,16 @@ fn parse_item(i: usize, item: &Value) -> Result<ItemRequest, ApiError> {
 }
 
 /// `POST /ws/v1/sales` → `201 {"order_id", "order_internal_id"}`.
+#[utoipa::path(post, path = "/ws/v1/sales", tag = "sales",
+    params(("shop_id" = Option<String>, Query, description = "The shop (or in the body)"), ("key" = Option<String>, Query, description = "The shop key (or in the body)")),
+    request_body(content = doc::SaleRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded as a completed order; both webhooks fire", body = doc::SaleAnswer),
+        (status = 400, description = "Invalid sale; the message names the field", body = doc::ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
+        (status = 403, description = "Wrong key", body = doc::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+    ))]
 pub async fn record_sale(
     ctx: web::Data<AppContext>,
     query: web::Query<HashMap<String, String>>,

@@ -8,7 +8,7 @@ mod values;
 
 pub use cache::{CashRegisterAuth, DynamicSettings, Snapshot, WebhookEndpoint};
 pub use store::{get, history, list, notify_change, set, HistoryEntry, SettingRow};
-pub use values::{masked, prepare_write, KNOWN_KEYS, MASK};
+pub use values::{describe_changes, masked, prepare_write, KNOWN_KEYS, MASK};
 
 pub const CASH_REGISTER_AUTH_CONF: &str = "CASH_REGISTER_AUTH_CONF";
 pub const ORDER_WEBHOOK_CONF: &str = "ORDER_WEBHOOK_CONF";

@@ -36,11 +36,23 @@ pub fn masked(key: &str, stored: &Value) -> Value {
     };
     if let Some(items) = value.get_mut(list).and_then(Value::as_array_mut) {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
-            item.remove(secret_field);
+            let secret = item.remove(secret_field);
             item.insert(shown_field.to_string(), json!(MASK));
+            // An endpoint is listed twice while its secret rotates: the id
+            // tells the two masked secrets apart on write-back.
+            if key == ORDER_WEBHOOK_CONF {
+                if let Some(secret) = secret.as_ref().and_then(Value::as_str) {
+                    item.insert("secret_id".to_string(), json!(secret_id(secret)));
+                }
+            }
         }
     }
     value
+}
+
+/// A short fingerprint of a webhook secret: names it without revealing it.
+pub fn secret_id(secret: &str) -> String {
+    secrets::sha256_hex(secret.as_bytes())[..12].to_string()
 }
 
 fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, SettingsError> {
@@ -130,6 +142,17 @@ fn prepare_cash_register(input: &Value, current: Option<&Value>) -> Result<Value
     }))
 }
 
+/// The stored secrets of `url`, in order.
+fn stored_secrets<'a>(current: Option<&'a Value>, url: &'a str) -> impl Iterator<Item = &'a str> {
+    current
+        .and_then(|c| c.get("endpoints"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(move |e| e.get("url").and_then(Value::as_str) == Some(url))
+        .filter_map(|e| e.get("secret").and_then(Value::as_str))
+}
+
 fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, SettingsError> {
     let obj = object(input, ORDER_WEBHOOK_CONF)?;
     refuse_unknown_fields(obj, &["endpoints"], ORDER_WEBHOOK_CONF)?;
@@ -142,7 +165,7 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
     for (i, endpoint) in endpoints.iter().enumerate() {
         let what = format!("endpoints[{i}]");
         let endpoint = object(endpoint, &what)?;
-        refuse_unknown_fields(endpoint, &["url", "secret"], &what)?;
+        refuse_unknown_fields(endpoint, &["url", "secret", "secret_id"], &what)?;
         let url = required_string(endpoint, "url", &what)?;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 || url.contains(char::is_whitespace) {
             return Err(invalid(format!("{what}.url must be an http:// or https:// URL")));
@@ -167,15 +190,84 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
                     }
                 }
             }
-            None => current_item(current, "endpoints", "url", url)
-                .and_then(|e| e.get("secret"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| invalid(format!("{what}.secret is required for new endpoint {url}")))?,
+            None => match endpoint.get("secret_id") {
+                // Keeps the stored secret the read named (one URL may have two).
+                Some(Value::String(id)) => stored_secrets(current, url)
+                    .find(|s| secret_id(s) == *id)
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("{what}.secret_id matches no stored secret of {url}")))?,
+                Some(_) => return Err(invalid(format!("{what}.secret_id must be a string"))),
+                None => stored_secrets(current, url)
+                    .next()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("{what}.secret is required for new endpoint {url}")))?,
+            },
         };
         stored.push(json!({"url": url, "secret": secret}));
     }
     Ok(json!({ "endpoints": stored }))
+}
+
+/// What changed from `previous` to `stored` (both as stored, secrets hashed),
+/// in words an operator reads in the history; secrets are never shown, only
+/// whether they changed.
+pub fn describe_changes(key: &str, previous: Option<&Value>, stored: &Value) -> Vec<String> {
+    let empty = json!({});
+    let previous = previous.unwrap_or(&empty);
+    let mut changes = Vec::new();
+    let (list, id_field, secret_field, noun) = match key {
+        CASH_REGISTER_AUTH_CONF => ("credentials", "username", "password_hash", "credential"),
+        ORDER_WEBHOOK_CONF => ("endpoints", "url", "secret", "endpoint"),
+        _ => return changes,
+    };
+    // (id, secret) pairs; an endpoint may be listed twice while its secret rotates.
+    let pairs = |v: &Value| -> Vec<(String, String)> {
+        v.get(list)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        let text = |f: &str| i.get(f).and_then(Value::as_str).unwrap_or_default().to_string();
+                        (text(id_field), text(secret_field))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (before, after) = (pairs(previous), pairs(stored));
+    let mut ids: Vec<&String> = before.iter().chain(after.iter()).map(|(id, _)| id).collect();
+    ids.dedup();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids.into_iter().filter(|id| seen.insert(id.as_str())) {
+        let secrets = |pairs: &[(String, String)]| -> Vec<String> {
+            pairs.iter().filter(|(i, _)| i == id).map(|(_, s)| s.clone()).collect()
+        };
+        let (old, new) = (secrets(&before), secrets(&after));
+        let secret_word = if key == CASH_REGISTER_AUTH_CONF { "password" } else { "secret" };
+        if old.is_empty() {
+            changes.push(format!("added {noun} {id}"));
+        } else if new.is_empty() {
+            changes.push(format!("removed {noun} {id}"));
+        } else if old != new {
+            let added = new.iter().filter(|s| !old.contains(s)).count();
+            let removed = old.iter().filter(|s| !new.contains(s)).count();
+            changes.push(match (added, removed) {
+                (0, _) => format!("removed a {secret_word} of {noun} {id}"),
+                (_, 0) => format!("added a {secret_word} to {noun} {id}"),
+                _ => format!("changed the {secret_word} of {noun} {id}"),
+            });
+        }
+    }
+    if key == CASH_REGISTER_AUTH_CONF {
+        for field in ["installment_enabled", "shipping_sku"] {
+            let (old, new) = (previous.get(field).unwrap_or(&Value::Null), stored.get(field).unwrap_or(&Value::Null));
+            if old != new {
+                changes.push(format!("{field}: {old} → {new}"));
+            }
+        }
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -218,5 +310,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("endpoints[0].url"), "{err}");
+    }
+
+    #[test]
+    fn a_rotating_endpoint_keeps_each_masked_secret_by_its_id() {
+        let (old, new) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=", "whsec_c2VjcmV0LWJlaW5nLXJvdGF0ZWQtb3V0LW5vdy0xMjM0NTY=");
+        let input = json!({"endpoints": [{"url": "https://a/h", "secret": old}, {"url": "https://a/h", "secret": new}]});
+        let stored = prepare_write(ORDER_WEBHOOK_CONF, &input, None).unwrap();
+        let shown = masked(ORDER_WEBHOOK_CONF, &stored);
+        assert!(!shown.to_string().contains("whsec_"));
+        // written back unchanged: both secrets stay, in order
+        assert_eq!(prepare_write(ORDER_WEBHOOK_CONF, &shown, Some(&stored)).unwrap(), stored);
+        // the old one removed: the new one stays (not the first of the URL)
+        let kept = json!({"endpoints": [shown["endpoints"][1].clone()]});
+        let after = prepare_write(ORDER_WEBHOOK_CONF, &kept, Some(&stored)).unwrap();
+        assert_eq!(after["endpoints"][0]["secret"], new);
+        let wrong = json!({"endpoints": [{"url": "https://a/h", "secret": MASK, "secret_id": "000000000000"}]});
+        let err = prepare_write(ORDER_WEBHOOK_CONF, &wrong, Some(&stored)).unwrap_err().to_string();
+        assert!(err.contains("endpoints[0].secret_id"), "{err}");
+    }
+
+    #[test]
+    fn changes_name_what_changed_without_secrets() {
+        let v1 = json!({"credentials": [{"username": "c1", "password_hash": "h1"}], "installment_enabled": false, "shipping_sku": "S1"});
+        assert_eq!(
+            describe_changes(CASH_REGISTER_AUTH_CONF, None, &v1),
+            ["added credential c1", "installment_enabled: null → false", "shipping_sku: null → \"S1\""]
+        );
+        let v2 = json!({"credentials": [{"username": "c1", "password_hash": "h9"}, {"username": "c2", "password_hash": "h2"}],
+                        "installment_enabled": true, "shipping_sku": "S1"});
+        let changes = describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v1), &v2);
+        assert_eq!(changes, ["changed the password of credential c1", "added credential c2", "installment_enabled: false → true"]);
+        assert!(!changes.concat().contains("h9"));
+        let v3 = json!({"credentials": [{"username": "c2", "password_hash": "h2"}], "installment_enabled": true, "shipping_sku": "S1"});
+        assert_eq!(describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v2), &v3), ["removed credential c1"]);
+
+        let w1 = json!({"endpoints": [{"url": "https://a", "secret": "whsec_1"}]});
+        let w2 = json!({"endpoints": [{"url": "https://a", "secret": "whsec_1"}, {"url": "https://a", "secret": "whsec_2"}]});
+        assert_eq!(describe_changes(ORDER_WEBHOOK_CONF, Some(&w1), &w2), ["added a secret to endpoint https://a"]);
+        assert_eq!(describe_changes(ORDER_WEBHOOK_CONF, Some(&w2), &w1), ["removed a secret of endpoint https://a"]);
     }
 }

@@ -68,3 +68,40 @@ pub async fn recent_deliveries(db: &PgPool, limit: i64) -> Result<Vec<DeliveryVi
     }
     Ok(deliveries)
 }
+
+/// Why a delivery was not replayed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReplayRefused {
+    NotFound,
+    AlreadyDelivered,
+    /// Its URL is no longer in `ORDER_WEBHOOK_CONF`: there is no secret to sign with.
+    EndpointRemoved(String),
+}
+
+/// Makes a delivery that failed (or is waiting for a retry) due now, for the
+/// operators' "replay" button. The next dispatcher pass attempts it; a failure
+/// is retried only within the delivery's original 24 h window, so a replay of
+/// an expired delivery is one more attempt. Delivery stays at least once: a
+/// replay racing an attempt in progress may deliver twice (same `webhook-id`).
+pub async fn replay(db: &PgPool, configured_urls: &[String], id: i64) -> Result<Result<(), ReplayRefused>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT url, state FROM webhook_deliveries WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let refused = match &row {
+        None => Some(ReplayRefused::NotFound),
+        Some((_, state)) if state == "delivered" => Some(ReplayRefused::AlreadyDelivered),
+        Some((url, _)) if !configured_urls.contains(url) => Some(ReplayRefused::EndpointRemoved(url.clone())),
+        Some(_) => None,
+    };
+    if let Some(refused) = refused {
+        return Ok(Err(refused));
+    }
+    sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), finished_at = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

@@ -190,3 +190,32 @@ async fn sigterm_stops_serve_gracefully_with_a_zero_exit() {
     assert!(status.success(), "{status:?}");
     assert!(client.get(&ready_url).send().await.is_err(), "no longer accepting");
 }
+
+/// Postgres text cannot hold NUL; such input is the client's error wherever it
+/// reaches a query (schemathesis found `GET /v0/cash-drawers?store_id=%00` answering 500).
+#[tokio::test]
+async fn text_with_a_nul_character_answers_400_not_500() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let res = app.admin_get("/v0/cash-drawers?store_id=a%00b").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "bad_request");
+    assert!(body["message"].as_str().unwrap().contains("NUL"), "{body}");
+    let res = app.admin_put("/admin/api/departments/d1/", &json!({"name": "Men\u{0}"})).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Hooks read such a body as unreadable, with their own codes.
+    let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let answer = app
+        .hook("/hooks/cash_register/complete/", &json!({"transaction_id": "T\u{0}1", "order_number": number,
+            "username": CASHIER.0, "password": CASHIER.1, "amount": "99.99"}))
+        .await;
+    assert_eq!(answer["result"], 402, "{answer}");
+    let answer = app
+        .hook("/hooks/ivr/complete/", &json!({"username": IVR.0, "password": IVR.1, "orderNumber": number,
+            "success": true, "referenceNumber": "R\u{0}", "staffId": 1, "amount": 99.99}))
+        .await;
+    assert_eq!(answer["orderResultResponse"]["result"]["message"], "Input invalid", "{answer}");
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 0);
+}

@@ -345,3 +345,37 @@ async fn an_unreachable_endpoint_is_tried_once_per_pass_without_holding_up_the_o
         assert!(d["attempt_log"][0]["status_code"].is_null());
     }
 }
+
+#[tokio::test]
+async fn an_operator_replays_a_failed_delivery_and_a_delivered_one_is_refused() {
+    let (app, key) = app_with_shop().await;
+    // Gone once (410 stops retries), then accepting.
+    let receiver = Receiver::start(Behaviour { failures: 1, status: 410, ..Behaviour::default() }).await;
+    configure(&app, &[(&receiver.url, SECRET)]).await;
+    record(&app, &sale(&key, json!({}))).await;
+    deliver_due(&app.ctx, Utc::now()).await.unwrap();
+    let all = deliveries(&app).await;
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|d| d["state"] == "gone"), "{all:?}");
+    let id = all[0]["id"].as_i64().unwrap();
+
+    let replay = |id: i64| {
+        app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{id}/replay/"))).bearer_auth(ADMIN_TOKEN).send()
+    };
+    let res = replay(id).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    assert_eq!(res.json::<Value>().await.unwrap()["state"], "pending");
+    assert_eq!(deliver_due(&app.ctx, Utc::now()).await.unwrap(), DeliveryRun { attempted: 1, delivered: 1 });
+    let replayed = deliveries(&app).await.into_iter().find(|d| d["id"] == id).unwrap();
+    assert_eq!(replayed["state"], "delivered");
+    assert_eq!(replayed["attempt_log"].as_array().unwrap().len(), 2, "both attempts are kept");
+    assert_eq!(receiver.all().len(), 3);
+
+    assert_eq!(replay(id).await.unwrap().status(), StatusCode::CONFLICT, "already delivered");
+    assert_eq!(replay(999_999).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let other = all[1]["id"].as_i64().unwrap();
+    configure(&app, &[]).await;
+    assert_eq!(replay(other).await.unwrap().status(), StatusCode::CONFLICT, "no secret to sign with any more");
+    let res = app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{other}/replay/"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,96 @@
+//! What the operators' page lists: recent payments, orders, webhook
+//! deliveries with their attempts (and replaying one), and cash drawers with
+//! today's balance.
+
+use super::AdminAuth;
+use crate::openapi::schemas as doc;
+use crate::context::AppContext;
+use crate::error::ApiError;
+use doc::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
+use crate::routes::Routes;
+use crate::webhooks::{self, ReplayRefused};
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub fn routes(r: &mut Routes) {
+    r.get("/admin/api/payments/", payments)
+        .get("/admin/api/orders/", orders)
+        .get("/admin/api/drawers/", drawers)
+        .get("/admin/api/webhooks/deliveries/", deliveries)
+        .post("/admin/api/webhooks/deliveries/{delivery_id}/replay/", replay);
+}
+
+fn limit(query: &Limit) -> i64 {
+    query.limit.unwrap_or(50).clamp(1, 500)
+}
+
+/// Recent accepted payments, newest first.
+#[utoipa::path(get, path = "/admin/api/payments/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+    params(Limit),
+    responses(
+        (status = 200, body = PaymentSummaryList),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+    ))]
+pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+    let items = crate::payments::recent(&ctx.db, limit(&query)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "payments": items })))
+}
+
+/// Recent orders, newest first.
+#[utoipa::path(get, path = "/admin/api/orders/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+    params(Limit),
+    responses(
+        (status = 200, body = OrderSummaryList),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+    ))]
+pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+    let items = crate::orders::read::recent(&ctx.db, limit(&query)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "orders": items })))
+}
+
+/// Every cash drawer with the cash it should hold now and today's cash in and out.
+#[utoipa::path(get, path = "/admin/api/drawers/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+    params(Limit),
+    responses(
+        (status = 200, body = DrawerOverviewList),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+    ))]
+pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+    let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    let items = crate::drawers::overview(&ctx.db, today, limit(&query)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "day_start": today, "cash_drawers": items })))
+}
+
+/// Webhook deliveries, newest first, each with every attempt.
+#[utoipa::path(get, path = "/admin/api/webhooks/deliveries/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+    params(Limit),
+    responses(
+        (status = 200, body = DeliveryList),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+    ))]
+pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+    let deliveries = webhooks::recent_deliveries(&ctx.db, limit(&query)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
+}
+
+/// Replays a delivery that failed or waits for a retry: it is attempted on the dispatcher's next pass.
+#[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{delivery_id}/replay/", tag = "admin",
+    security(("admin_token" = []), ("admin_session" = [])),
+    params(("delivery_id" = i64, Path, description = "The delivery's id")),
+    responses(
+        (status = 202, description = "Due now", body = doc::ReplayAnswer),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+        (status = 409, description = "Already delivered, or its URL is no longer configured", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),
+    ))]
+pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let urls: Vec<String> = ctx.settings.snapshot().webhook_endpoints.iter().map(|e| e.url.clone()).collect();
+    match webhooks::replay(&ctx.db, &urls, *id).await? {
+        Ok(()) => Ok(HttpResponse::Accepted().json(json!({"id": *id, "state": "pending"}))),
+        Err(ReplayRefused::NotFound) => Err(ApiError::not_found(format!("no webhook delivery {}", *id))),
+        Err(ReplayRefused::AlreadyDelivered) => Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id))),
+        Err(ReplayRefused::EndpointRemoved(url)) => {
+            Err(ApiError::conflict(format!("{url} is no longer in ORDER_WEBHOOK_CONF; add it back to replay")))
+        }
+    }
+}
