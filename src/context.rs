@@ -21,6 +21,8 @@ pub struct AppContext {
     pub metrics: Arc<Metrics>,
     /// SHA-256 of `ADMIN_TOKEN`, compared in constant time.
     pub admin_token_hash: Option<[u8; 32]>,
+    /// Writes accepted payments, batching concurrent ones into one commit.
+    pub payments: crate::payments::PaymentWriter,
     /// SHA-256 of the IVR credentials.
     pub ivr_credentials: Option<([u8; 32], [u8; 32])>,
 }

@@ -12,6 +12,7 @@ pub struct Metrics {
     pub jobs: IntCounterVec,
     pub queue_depth: IntGauge,
     pub completion_lag: Histogram,
+    pub payment_batch_size: Histogram,
 }
 
 impl Metrics {
@@ -45,6 +46,11 @@ impl Metrics {
                 .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
         )
         .expect("valid metric");
+        let payment_batch_size = Histogram::with_opts(
+            HistogramOpts::new("payment_batch_size", "Accepted payments written by one statement and commit")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        )
+        .expect("valid metric");
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -52,10 +58,11 @@ impl Metrics {
             Box::new(jobs.clone()),
             Box::new(queue_depth.clone()),
             Box::new(completion_lag.clone()),
+            Box::new(payment_batch_size.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, http_requests, http_latency, payments, jobs, queue_depth, completion_lag }
+        Metrics { registry, http_requests, http_latency, payments, jobs, queue_depth, completion_lag, payment_batch_size }
     }
 
     /// The text exposition format.

@@ -7,6 +7,7 @@ use crate::context::AppContext;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::payments::PaymentWriter;
 use crate::routes::Routes;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
@@ -21,6 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 /// Request bodies above this are refused (SPEC §3).
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Payment writer tasks per instance: batches in flight at once.
+const PAYMENT_WRITERS: usize = 4;
 
 /// How long start-up waits for Postgres or Redis before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,8 +64,10 @@ pub async fn connect(config: Settings) -> anyhow::Result<AppContext> {
         .build()
         .with_context(unreachable_redis)?;
 
+    let metrics = Arc::new(Metrics::new());
     Ok(AppContext {
         keys: Keys::new(config.redis_key_prefix.clone()),
+        payments: PaymentWriter::start(db.clone(), PAYMENT_WRITERS, metrics.payment_batch_size.clone()),
         admin_token_hash: config.admin_token.as_ref().map(|t| sha256(t.expose().as_bytes())),
         ivr_credentials: match (&config.ivr_username, &config.ivr_password) {
             (Some(u), Some(p)) => Some((sha256(u.as_bytes()), sha256(p.expose().as_bytes()))),
@@ -72,7 +78,7 @@ pub async fn connect(config: Settings) -> anyhow::Result<AppContext> {
         redis,
         redis_pool,
         settings: Arc::new(DynamicSettings::default()),
-        metrics: Arc::new(Metrics::new()),
+        metrics,
     })
 }
 

@@ -276,7 +276,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         log::error!("complete {number}: {err}");
         fail(500, UNAVAILABLE)
     };
-    let found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
+    let mut found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
         PreOrderCheck::LockedOut => return Err(fail(403, INVALID_CREDENTIALS)),
         PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
         PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
@@ -303,22 +303,22 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         "store_id": session.staff.store_id, "shipping_sku": shipping_sku,
     });
     let payment = NewPayment {
-        order_number: number,
-        session_id: &found.session_id,
+        order_number: number.to_string(),
+        session_id: found.session_id,
         source: Source::CashRegister,
-        transaction_id: &request.transaction_id,
+        transaction_id: request.transaction_id.clone(),
         amount: request.amount,
         paid_amount: unpaid,
         discounted_amount: request.discounted_amount,
         promotions: serde_json::to_value(&applied).unwrap_or_default(),
-        pre_order: &found.fields[1],
-        terminal_code: request.terminal_code.as_deref(),
+        pre_order: found.fields.swap_remove(1),
+        terminal_code: request.terminal_code.clone(),
         staff_id: session.staff.staff_id,
-        staff_email: session.staff.staff_email.as_deref(),
-        store_id: session.staff.store_id.as_deref(),
+        staff_email: session.staff.staff_email,
+        store_id: session.staff.store_id,
         response: success.clone(),
     };
-    match payments::record(ctx, &payment).await.map_err(|e| unavailable(&e))? {
+    match payments::record(ctx, payment).await.map_err(|e| unavailable(&e))? {
         Outcome::Recorded => {
             payments::enqueue(ctx, number).await;
             Ok(success)

@@ -141,7 +141,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
         }
         return failure("Success must be true");
     }
-    let found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
+    let mut found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
         Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
         Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
             return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
@@ -175,22 +175,22 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
     let success = complete_answer(true, "", Some(order_number), Some(reference));
     let staff_id = staff_id.or(session.staff.staff_id);
     let payment = NewPayment {
-        order_number,
-        session_id: &found.session_id,
+        order_number: order_number.to_string(),
+        session_id: found.session_id,
         source: Source::Ivr,
-        transaction_id: reference,
+        transaction_id: reference.to_string(),
         amount,
         paid_amount: unpaid,
         discounted_amount: None,
         promotions: json!([]),
-        pre_order: &found.fields[1],
+        pre_order: found.fields.swap_remove(1),
         terminal_code: None,
         staff_id,
-        staff_email: session.staff.staff_email.as_deref(),
-        store_id: session.staff.store_id.as_deref(),
+        staff_email: session.staff.staff_email,
+        store_id: session.staff.store_id,
         response: success.clone(),
     };
-    match payments::record(ctx, &payment).await {
+    match payments::record(ctx, payment).await {
         Ok(Outcome::Recorded) => {
             payments::enqueue(ctx, order_number).await;
             ("", success)

@@ -2,9 +2,11 @@
 //! "paid", its idempotency, and the completion job that turns it into an order.
 
 pub mod promotions;
+mod writer;
+
+pub use writer::PaymentWriter;
 
 use crate::context::AppContext;
-use crate::error::unique_violation;
 use redis::AsyncCommands;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -26,21 +28,21 @@ impl Source {
 }
 
 /// A payment about to be recorded.
-pub struct NewPayment<'a> {
-    pub order_number: &'a str,
-    pub session_id: &'a str,
+pub struct NewPayment {
+    pub order_number: String,
+    pub session_id: String,
     pub source: Source,
-    pub transaction_id: &'a str,
+    pub transaction_id: String,
     pub amount: Decimal,
     pub paid_amount: Decimal,
     pub discounted_amount: Option<Decimal>,
     pub promotions: Value,
     /// The pre-order JSON as rendered in the session (`doc`), stored as is.
-    pub pre_order: &'a str,
-    pub terminal_code: Option<&'a str>,
+    pub pre_order: String,
+    pub terminal_code: Option<String>,
     pub staff_id: Option<i64>,
-    pub staff_email: Option<&'a str>,
-    pub store_id: Option<&'a str>,
+    pub staff_email: Option<String>,
+    pub store_id: Option<String>,
     /// The success answer, kept so a replay gets exactly the same one.
     pub response: Value,
 }
@@ -62,10 +64,14 @@ pub enum Outcome {
 
 /// Finds whether `order_number` is paid, and by whom.
 pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
+    existing_in(&ctx.db, order_number, source, transaction_id).await
+}
+
+async fn existing_in(db: &sqlx::PgPool, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
     let row: Option<(String, String, Value)> =
         sqlx::query_as("SELECT source, transaction_id, response FROM payments WHERE order_number = $1")
             .bind(order_number)
-            .fetch_optional(&ctx.db)
+            .fetch_optional(db)
             .await?;
     Ok(match row {
         None => Outcome::Unpaid,
@@ -74,39 +80,12 @@ pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, tran
     })
 }
 
-/// Records the payment and commits. The unique constraints on the order
-/// number and on the session decide races between instances: exactly one
-/// insert wins, and every loser learns who won.
-pub async fn record(ctx: &AppContext, p: &NewPayment<'_>) -> Result<Outcome, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
-             discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)",
-    )
-    .bind(p.order_number)
-    .bind(p.session_id)
-    .bind(p.source.as_str())
-    .bind(p.transaction_id)
-    .bind(p.amount)
-    .bind(p.paid_amount)
-    .bind(p.discounted_amount)
-    .bind(&p.promotions)
-    .bind(p.pre_order)
-    .bind(p.terminal_code)
-    .bind(p.staff_id)
-    .bind(p.staff_email)
-    .bind(p.store_id)
-    .bind(&p.response)
-    .execute(&ctx.db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(Outcome::Recorded),
-        Err(err) => match unique_violation(&err).as_deref() {
-            Some("payments_order_number_key") => existing(ctx, p.order_number, p.source, p.transaction_id).await,
-            Some("payments_session_id_key") => Ok(Outcome::SessionAlreadyPaid),
-            _ => Err(err),
-        },
-    }
+/// Records the payment and answers once it is committed. The unique
+/// constraints on the order number and on the session decide races between
+/// instances: exactly one insert wins, and every loser learns who won.
+/// Concurrent payments are written together (see [`PaymentWriter`]).
+pub async fn record(ctx: &AppContext, payment: NewPayment) -> Result<Outcome, sqlx::Error> {
+    ctx.payments.record(payment).await
 }
 
 /// Puts the order-completion job of `order_number` on the Redis list. If this

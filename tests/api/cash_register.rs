@@ -414,6 +414,50 @@ async fn twenty_concurrent_completes_of_one_order_number_pay_it_once() {
 }
 
 #[tokio::test]
+async fn concurrent_completes_written_together_each_get_their_own_outcome() {
+    let app = spawn_app().await;
+    app.seed().await;
+    // 30 different orders, each completed twice at once by a retrying till,
+    // plus a session paid under two numbers at once: written in shared batches.
+    let mut numbers = Vec::new();
+    for _ in 0..30 {
+        numbers.push(app.pre_order(json!([{"sku": "SKU-2", "quantity": 1}])).await.1);
+    }
+    let (session, first) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let second = app.get_order_number(&session).await["order_number"].as_str().unwrap().to_string();
+    let mut calls: Vec<(String, String, &str)> = Vec::new();
+    for (i, number) in numbers.iter().enumerate() {
+        calls.push((number.clone(), format!("TXN-{i}"), "10.50"));
+        calls.push((number.clone(), format!("TXN-{i}"), "10.50"));
+    }
+    calls.push((first.clone(), "TXN-FIRST".into(), "99.99"));
+    calls.push((second.clone(), "TXN-SECOND".into(), "99.99"));
+    let answers = futures_util::future::join_all(calls.iter().map(|(n, t, a)| app.complete(n, t, a))).await;
+    for (i, number) in numbers.iter().enumerate() {
+        for answer in &answers[2 * i..2 * i + 2] {
+            assert_eq!(answer["result"], "0", "{answer}");
+            assert_eq!(answer["order_number"], number.as_str());
+            assert_eq!(answer["transaction_id"], format!("TXN-{i}"));
+        }
+    }
+    let (a, b) = (&answers[60], &answers[61]);
+    assert_eq!([&a["result"], &b["result"]].iter().filter(|r| ***r == "0").count(), 1, "{a} {b}");
+    let loser = if a["result"] == "0" { b } else { a };
+    assert_eq!(loser["result"], 411, "the session is paid: {loser}");
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 31);
+    app.run_jobs().await;
+    assert_eq!(app.count("SELECT count(*) FROM orders").await, 31);
+    // and they were written together: fewer commits than payments
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let count = |name: &str| -> f64 {
+        metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0)
+    };
+    let (batches, written) = (count("cashdesk_payment_batch_size_count"), count("cashdesk_payment_batch_size_sum"));
+    assert_eq!(written, 62.0, "{metrics}");
+    assert!(batches < written, "{batches} batches for {written} payments");
+}
+
+#[tokio::test]
 async fn one_checkout_session_is_paid_once_whatever_order_numbers_it_was_given() {
     let app = spawn_app().await;
     app.seed().await;

@@ -1,0 +1,203 @@
+//! Writing accepted payments in batches: group commit in the service.
+//!
+//! Each payment row carries its pre-order snapshot, so inserting one costs
+//! Postgres a few times what a small row does, and a commit per row caps a
+//! busy instance well below what the database can take. Handlers hand their
+//! payment to a few writer tasks; each writer takes whatever is queued (up to
+//! [`MAX_BATCH`], never waiting for more) and inserts it with one statement,
+//! one commit. Every handler still hears its outcome only after that commit,
+//! so "paid" is never said early, and an idle instance writes a lone payment
+//! at once. A batch the database refuses is written again row by row, so one
+//! bad payment fails nobody else. Writers run apart from the requests: a till
+//! that hangs up mid-write cannot cancel the commit of the others.
+
+use super::{NewPayment, Outcome};
+use crate::error::unique_violation;
+use prometheus::Histogram;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// Payments one statement writes at most.
+pub const MAX_BATCH: usize = 64;
+/// Payments waiting for a writer at most; beyond, handlers wait to queue.
+const QUEUE: usize = 1024;
+
+struct Pending {
+    payment: NewPayment,
+    answer: oneshot::Sender<Result<Outcome, sqlx::Error>>,
+}
+
+/// The handle handlers record payments through (cheap to clone).
+#[derive(Clone)]
+pub struct PaymentWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl PaymentWriter {
+    /// Starts `writers` writer tasks on the current runtime; they end when the
+    /// last handle is dropped.
+    pub fn start(db: PgPool, writers: usize, batch_sizes: Histogram) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(db.clone(), Arc::clone(&receiver), batch_sizes.clone()));
+        }
+        PaymentWriter { queue }
+    }
+
+    /// Records `payment` and answers once it is committed (or refused).
+    pub async fn record(&self, payment: NewPayment) -> Result<Outcome, sqlx::Error> {
+        let (answer, outcome) = oneshot::channel();
+        self.queue.send(Pending { payment, answer }).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        outcome.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+}
+
+async fn write_batches(db: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>, batch_sizes: Histogram) {
+    loop {
+        let batch = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        batch_sizes.observe(batch.len() as f64);
+        let payments: Vec<&NewPayment> = batch.iter().map(|p| &p.payment).collect();
+        match insert_batch(&db, &payments).await {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = pending.answer.send(Ok(outcome));
+                }
+            }
+            Err(err) if batch.len() > 1 => {
+                log::warn!("{} payments not written together ({err}); writing them one by one", batch.len());
+                for pending in batch {
+                    let outcome = insert_one(&db, &pending.payment).await;
+                    let _ = pending.answer.send(outcome);
+                }
+            }
+            Err(err) => {
+                let _ = batch.into_iter().next().map(|p| p.answer.send(Err(err)));
+            }
+        }
+    }
+}
+
+const COLUMNS: &str = "order_number, session_id, source, transaction_id, amount, paid_amount,
+    discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response";
+
+/// Inserts `payments` with one statement; answers each one's outcome, in order.
+async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outcome>, sqlx::Error> {
+    // Rows that meet an existing order number or session are skipped, not
+    // refused: the unique constraints still decide every race.
+    let inserted: Vec<(String, String, String)> = sqlx::query_as(&format!(
+        "INSERT INTO payments ({COLUMNS})
+         SELECT o, s, src, t, a, pa, da, pr::jsonb, po::jsonb, tc, si, se, st, r::jsonb
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
+                     $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[])
+              AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r)
+         ON CONFLICT DO NOTHING
+         RETURNING order_number, source, transaction_id"
+    ))
+    .bind(payments.iter().map(|p| p.order_number.as_str()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.session_id.as_str()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.source.as_str()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.transaction_id.as_str()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.amount).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.paid_amount).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.discounted_amount).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.promotions.to_string()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.pre_order.as_str()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.terminal_code.as_deref()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.staff_id).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.staff_email.as_deref()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.store_id.as_deref()).collect::<Vec<_>>())
+    .bind(payments.iter().map(|p| p.response.to_string()).collect::<Vec<_>>())
+    .fetch_all(db)
+    .await?;
+
+    // Which of the batch won its row; each winner claimed once (a till that
+    // sent the same payment twice at once gets one Recorded, one Replay).
+    let mut winners: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    for (number, source, transaction) in &inserted {
+        *winners.entry((number, source, transaction)).or_default() += 1;
+    }
+    let mut outcomes = Vec::with_capacity(payments.len());
+    let mut losers = Vec::new();
+    for (i, p) in payments.iter().enumerate() {
+        match winners.get_mut(&(p.order_number.as_str(), p.source.as_str(), p.transaction_id.as_str())) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                outcomes.push(Outcome::Recorded);
+            }
+            _ => {
+                outcomes.push(Outcome::Unpaid);
+                losers.push(i);
+            }
+        }
+    }
+    if losers.is_empty() {
+        return Ok(outcomes);
+    }
+    // The others learn who holds their order number; none means their session
+    // was paid under another number.
+    let numbers: Vec<&str> = losers.iter().map(|&i| payments[i].order_number.as_str()).collect();
+    let holders: Vec<(String, String, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT order_number, source, transaction_id, response FROM payments WHERE order_number = ANY($1)",
+    )
+    .bind(&numbers)
+    .fetch_all(db)
+    .await?;
+    for i in losers {
+        let p = payments[i];
+        outcomes[i] = match holders.iter().find(|h| h.0 == p.order_number) {
+            Some((_, source, transaction, response)) if *source == p.source.as_str() && *transaction == p.transaction_id => {
+                Outcome::Replay(response.clone())
+            }
+            Some(_) => Outcome::PaidByAnother,
+            None => Outcome::SessionAlreadyPaid,
+        };
+    }
+    Ok(outcomes)
+}
+
+/// Inserts one payment; a unique violation tells who holds the order number
+/// or the session.
+async fn insert_one(db: &PgPool, p: &NewPayment) -> Result<Outcome, sqlx::Error> {
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO payments ({COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)"
+    ))
+    .bind(&p.order_number)
+    .bind(&p.session_id)
+    .bind(p.source.as_str())
+    .bind(&p.transaction_id)
+    .bind(p.amount)
+    .bind(p.paid_amount)
+    .bind(p.discounted_amount)
+    .bind(&p.promotions)
+    .bind(&p.pre_order)
+    .bind(&p.terminal_code)
+    .bind(p.staff_id)
+    .bind(&p.staff_email)
+    .bind(&p.store_id)
+    .bind(&p.response)
+    .execute(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(Outcome::Recorded),
+        Err(err) => match unique_violation(&err).as_deref() {
+            Some("payments_order_number_key") => super::existing_in(db, &p.order_number, p.source, &p.transaction_id).await,
+            Some("payments_session_id_key") => Ok(Outcome::SessionAlreadyPaid),
+            _ => Err(err),
+        },
+    }
+}
