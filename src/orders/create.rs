@@ -75,80 +75,129 @@ impl NewOrder {
 
 /// Writes `order` unless an order with its number exists. Answers the new
 /// order's internal id, or `None` when it existed (a job delivered twice).
-/// The lines, discounts and the order's `validated` and `terminated` webhook
-/// events go in with it: one statement (data-modifying CTEs), so a worker
-/// writing a batch of orders pays one round trip per order.
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Result<Option<i64>, sqlx::Error> {
-    let paid_in_full = order.paid_amount >= order.total_amount();
-    let (lines, discounts) = (&order.lines, &order.discounts);
-    sqlx::query_scalar(
-        "WITH o AS (
+    Ok(insert_all(tx, std::slice::from_ref(order)).await?.pop().flatten())
+}
+
+/// Writes each of `orders` unless an order with its number exists, with its
+/// lines, discounts and its `validated` and `terminated` webhook events.
+/// Answers, in the same order, each new order's internal id, or `None` for
+/// one that existed (a job delivered twice). One statement for the whole
+/// batch: Postgres spends more setting up a statement than writing a row, so
+/// the worker's batches are written set-wise (lines and discounts flattened,
+/// each naming its order by position).
+pub async fn insert_all(tx: &mut Transaction<'_, Postgres>, orders: &[NewOrder]) -> Result<Vec<Option<i64>>, sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lines: Vec<(i32, i32, &NewLine)> = orders
+        .iter()
+        .zip(1..)
+        .flat_map(|(o, position)| o.lines.iter().zip(1..).map(move |(l, line_no)| (position, line_no, l)))
+        .collect();
+    let discounts: Vec<(i32, i32, &NewDiscount)> = orders
+        .iter()
+        .zip(1..)
+        .flat_map(|(o, position)| o.discounts.iter().zip(1..).map(move |(d, n)| (position, n, d)))
+        .collect();
+    let created: Vec<(i32, i64)> = sqlx::query_as(
+        "WITH input AS (
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::jsonb[],
+                 $8::text[], $9::int[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],
+                 $15::jsonb[], $16::jsonb[], $17::jsonb[], $18::jsonb[], $19::text[], $20::text[], $21::int8[],
+                 $22::text[], $23::text[], $24::text[], $25::bool[], $26::timestamptz[])
+             WITH ORDINALITY AS i(order_number, status, source, payment_id, shop_id, customer_id, customer, currency,
+                 total_quantity, total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
+                 payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
+                 staff_id, staff_email, store_id, cash_box_id, is_refund, created_at, position)),
+         o AS (
              INSERT INTO orders (order_number, status, source, payment_id, shop_id, customer_id, customer, currency,
                  total_quantity, total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
                  payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
                  staff_id, staff_email, store_id, cash_box_id, is_refund, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                 $21, $22, $23, $24, $25, COALESCE($26, now()))
+             SELECT order_number, status, source, payment_id, shop_id, customer_id, customer, currency,
+                 total_quantity, total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
+                 payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
+                 staff_id, staff_email, store_id, cash_box_id, is_refund, COALESCE(created_at, now())
+             FROM input ORDER BY position
              ON CONFLICT (order_number) DO NOTHING
              RETURNING id, order_number),
+         created AS (SELECT input.position::int AS position, o.id, o.order_number FROM o JOIN input USING (order_number)),
          lines AS (
              INSERT INTO order_lines (order_id, line_no, basket_item_id, sku, name, quantity, unit_price, price,
                  tax_rate, discount_amount, total_amount)
-             SELECT o.id, t.* FROM o, UNNEST($27::int[], $28::int[], $29::text[], $30::text[], $31::int[],
-                 $32::numeric[], $33::numeric[], $34::numeric[], $35::numeric[], $36::numeric[]) AS t),
+             SELECT created.id, l.line_no, l.basket_item_id, l.sku, l.name, l.quantity, l.unit_price, l.price,
+                 l.tax_rate, l.discount_amount, l.total_amount
+             FROM UNNEST($27::int[], $28::int[], $29::int[], $30::text[], $31::text[], $32::int[], $33::numeric[],
+                 $34::numeric[], $35::numeric[], $36::numeric[], $37::numeric[])
+                 AS l(position, line_no, basket_item_id, sku, name, quantity, unit_price, price, tax_rate,
+                      discount_amount, total_amount)
+             JOIN created USING (position)),
          discounts AS (
              INSERT INTO order_discounts (order_id, position, source, description, amount, affected_items)
-             SELECT o.id, d.* FROM o, UNNEST($37::int[], $38::text[], $39::text[], $40::numeric[], $41::jsonb[]) AS d),
+             SELECT created.id, d.n, d.source, d.description, d.amount, d.affected_items
+             FROM UNNEST($38::int[], $39::int[], $40::text[], $41::text[], $42::numeric[], $43::jsonb[])
+                 AS d(position, n, source, description, amount, affected_items)
+             JOIN created USING (position)),
          events AS (
              INSERT INTO webhook_outbox (event_type, payload)
-             SELECT e.type, jsonb_build_object('order_id', o.id, 'order_number', o.order_number)
-             FROM o, UNNEST(ARRAY['validated', 'terminated']) WITH ORDINALITY AS e(type, position)
-             ORDER BY e.position)
-         SELECT id FROM o",
+             SELECT e.type, jsonb_build_object('order_id', created.id, 'order_number', created.order_number)
+             FROM created, UNNEST(ARRAY['validated', 'terminated']) WITH ORDINALITY AS e(type, n)
+             ORDER BY created.position, e.n)
+         SELECT position, id FROM created",
     )
-    .bind(&order.order_number)
-    .bind(if paid_in_full { "completed" } else { "pending_payment" })
-    .bind(&order.source)
-    .bind(order.payment_id)
-    .bind(&order.shop_id)
-    .bind(&order.customer_id)
-    .bind(&order.customer)
-    .bind(&order.currency)
-    .bind(lines.iter().map(|l| l.quantity).sum::<i32>())
-    .bind(order.total_product_amount())
-    .bind(order.total_discount_amount())
-    .bind(order.shipping_amount)
-    .bind(order.total_amount())
-    .bind(order.paid_amount)
-    .bind(&order.payment_option)
-    .bind(&order.shipping_option)
-    .bind(&order.shipping_address)
-    .bind(&order.billing_address)
-    .bind(&order.transaction_id)
-    .bind(&order.terminal_code)
-    .bind(order.staff_id)
-    .bind(&order.staff_email)
-    .bind(&order.store_id)
-    .bind(&order.cash_box_id)
-    .bind(order.is_refund)
-    .bind(order.created_at)
-    .bind((1..=lines.len() as i32).collect::<Vec<i32>>())
-    .bind(lines.iter().map(|l| l.basket_item_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.name.as_str()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.unit_price).collect::<Vec<_>>())
-    .bind(lines.iter().map(NewLine::price).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.tax_rate).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.discount_amount).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.price() - l.discount_amount).collect::<Vec<_>>())
-    .bind((1..=discounts.len() as i32).collect::<Vec<i32>>())
-    .bind(discounts.iter().map(|d| d.source.as_str()).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|d| d.description.as_str()).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|d| d.amount).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|d| &d.affected_items).collect::<Vec<_>>())
-    .fetch_optional(&mut **tx)
-    .await
+    .bind(orders.iter().map(|o| o.order_number.as_str()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| if o.paid_amount >= o.total_amount() { "completed" } else { "pending_payment" }).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.source.as_str()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.payment_id).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.shop_id.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.customer_id.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| &o.customer).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.currency.as_str()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.lines.iter().map(|l| l.quantity).sum::<i32>()).collect::<Vec<_>>())
+    .bind(orders.iter().map(NewOrder::total_product_amount).collect::<Vec<_>>())
+    .bind(orders.iter().map(NewOrder::total_discount_amount).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.shipping_amount).collect::<Vec<_>>())
+    .bind(orders.iter().map(NewOrder::total_amount).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.paid_amount).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| &o.payment_option).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| &o.shipping_option).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| &o.shipping_address).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| &o.billing_address).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.transaction_id.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.terminal_code.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.staff_id).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.staff_email.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.store_id.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.cash_box_id.as_deref()).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.is_refund).collect::<Vec<_>>())
+    .bind(orders.iter().map(|o| o.created_at).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(p, _, _)| *p).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.basket_item_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.sku.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.name.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.quantity).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.unit_price).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.price()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.tax_rate).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.discount_amount).collect::<Vec<_>>())
+    .bind(lines.iter().map(|(_, _, l)| l.price() - l.discount_amount).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(p, _, _)| *p).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(_, _, d)| d.source.as_str()).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(_, _, d)| d.description.as_str()).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(_, _, d)| d.amount).collect::<Vec<_>>())
+    .bind(discounts.iter().map(|(_, _, d)| &d.affected_items).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut ids = vec![None; orders.len()];
+    for (position, id) in created {
+        if let Some(slot) = usize::try_from(position - 1).ok().and_then(|i| ids.get_mut(i)) {
+            *slot = Some(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// The payment columns an order is built from.

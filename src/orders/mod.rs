@@ -6,7 +6,7 @@ pub mod read;
 pub(crate) mod routes;
 pub mod vat;
 
-pub use create::{from_payment, insert, NewDiscount, NewLine, NewOrder, PaymentRow};
+pub use create::{from_payment, insert, insert_all, NewDiscount, NewLine, NewOrder, PaymentRow};
 pub use read::{StoredLine, StoredOrder};
 pub use routes::{find, routes};
 

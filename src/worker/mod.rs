@@ -192,11 +192,8 @@ pub async fn create_orders(ctx: &AppContext, order_numbers: &[&str]) -> anyhow::
         }
     }
     let unordered: Vec<&PaymentRow> = payments.iter().filter(|p| p.order_created_at.is_none()).collect();
-    for payment in &unordered {
-        orders::insert(&mut tx, &orders::from_payment(payment))
-            .await
-            .with_context(|| format!("failed to write the order {}", payment.order_number))?;
-    }
+    let new_orders: Vec<orders::NewOrder> = unordered.iter().map(|p| orders::from_payment(p)).collect();
+    orders::insert_all(&mut tx, &new_orders).await.context("failed to write the orders")?;
     if !unordered.is_empty() {
         sqlx::query("UPDATE payments SET order_created_at = now() WHERE id = ANY($1)")
             .bind(unordered.iter().map(|p| p.id).collect::<Vec<i64>>())

@@ -129,3 +129,54 @@ async fn an_order_that_cannot_be_written_does_not_hold_up_the_rest_of_its_batch(
     assert_eq!(app.order(&numbers[1]).await.0, StatusCode::OK);
     assert_eq!(app.count("SELECT count(*) FROM orders").await, 4);
 }
+
+#[tokio::test]
+async fn orders_written_in_one_batch_keep_their_own_lines_discounts_and_events() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let (_, plain) = app.pre_order(json!([{"sku": "SKU-2", "quantity": 3}])).await; // 31.50
+    let (_, promoted) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-3", "quantity": 2}])).await; // 599.99
+    let (_, single) = app.pre_order(json!([{"sku": "SKU-3", "quantity": 1}])).await; // 250.00
+    assert_eq!(app.complete(&plain, "T-PLAIN", "31.50").await["result"], "0");
+    let answer = app
+        .hook(
+            "/hooks/cash_register/complete/",
+            &json!({"transaction_id": "T-PROMO", "order_number": promoted, "username": CASHIER.0, "password": CASHIER.1,
+                    "amount": "599.99", "discounted_amount": "589.99",
+                    "promotions": [{"benefit_amount": "10.00", "description": "Jacket deal", "affected_basket_items": [2]}]}),
+        )
+        .await;
+    assert_eq!(answer["result"], "0", "{answer}");
+    assert_eq!(app.complete(&single, "T-SINGLE", "250.00").await["result"], "0");
+    assert_eq!(app.run_jobs().await, 3);
+
+    let lines = |order: &serde_json::Value| -> Vec<(String, i64, String)> {
+        order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["sku"].as_str().unwrap().to_string(), l["quantity"].as_i64().unwrap(), l["discount_amount"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let (_, order) = app.order(&plain).await;
+    assert_eq!(lines(&order), [("SKU-2".to_string(), 3, "0.00".to_string())]);
+    assert_eq!(order["discounts"], json!([]));
+    assert_eq!(order["total_amount"], "31.50");
+    let (_, order) = app.order(&promoted).await;
+    assert_eq!(lines(&order), [("SKU-1".to_string(), 1, "0.00".to_string()), ("SKU-3".to_string(), 2, "10.00".to_string())]);
+    assert_eq!(order["discounts"][0]["description"], "Jacket deal");
+    assert_eq!(order["total_amount"], "589.99");
+    let (_, order) = app.order(&single).await;
+    assert_eq!(lines(&order), [("SKU-3".to_string(), 1, "0.00".to_string())]);
+    assert_eq!(order["total_amount"], "250.00");
+    // two events per order, validated before terminated, in order-creation order
+    let events: Vec<(String, String)> = sqlx::query_as("SELECT event_type, payload->>'order_number' FROM webhook_outbox ORDER BY id")
+        .fetch_all(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 6);
+    for pair in events.chunks(2) {
+        assert_eq!((pair[0].0.as_str(), pair[1].0.as_str()), ("validated", "terminated"));
+        assert_eq!(pair[0].1, pair[1].1);
+    }
+}
