@@ -6,6 +6,7 @@ mod helpers;
 mod cash_register;
 mod checkout;
 mod drawers;
+mod faults;
 mod foundation;
 mod ivr;
 mod security;
