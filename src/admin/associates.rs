@@ -6,6 +6,7 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
+use crate::json_body::StrictJson;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -14,7 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/api/associates/{associate_id}/", web::delete().to(delete));
 }
 
-async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
     let associate_id = fields.required_text("associate_id", 128)?;
     let name = fields.required_text("name", 256)?;

@@ -4,6 +4,7 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
+use crate::json_body::StrictJson;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,8 +72,9 @@ async fn put(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     key: web::Path<String>,
-    body: web::Json<PutBody>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
+    let body: PutBody = serde_json::from_value(body.0).map_err(|e| ApiError::bad_request(format!("malformed body: {e}")))?;
     let row = settings::set(&ctx.db, &key, &body.value, "admin-api").await?;
     let mut redis = ctx.redis();
     settings::notify_change(&mut redis, &ctx.keys, &key).await;

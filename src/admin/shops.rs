@@ -6,6 +6,7 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
+use crate::json_body::StrictJson;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,7 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/api/webhooks/deliveries/", web::get().to(deliveries));
 }
 
-async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !["shop_id", "name"].contains(&k.as_str())) {
         return Err(ApiError::validation(format!("{k}: unknown field (allowed: shop_id, name)")));

@@ -3,6 +3,7 @@
 use super::{patch, store, Session};
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::json_body::StrictJson;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -59,7 +60,7 @@ async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRespon
 }
 
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
-async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

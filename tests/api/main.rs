@@ -8,6 +8,7 @@ mod checkout;
 mod drawers;
 mod faults;
 mod foundation;
+mod hostile_input;
 mod ivr;
 mod security;
 mod settings;
