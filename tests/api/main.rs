@@ -10,6 +10,7 @@ mod faults;
 mod foundation;
 mod hostile_input;
 mod ivr;
+mod logs;
 mod security;
 mod settings;
 mod worker;
