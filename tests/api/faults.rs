@@ -518,6 +518,7 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
     let dir = TempDir::new("balanced");
     let lb = Nginx::start(&dir, &[a.port(), b.port()]).await;
     let _workers = [Cashdesk::worker(&env, &dir, "worker-1"), Cashdesk::worker(&env, &dir, "worker-2")];
+    let phone_wins = |winners: &HashMap<String, HashSet<String>>| winners.values().filter(|w| w.iter().any(|t| t.ends_with("-IVR"))).count();
     let base = lb.url();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
 
@@ -534,28 +535,41 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         numbers.push(res.json::<Value>().await.unwrap()["order_number"].as_str().unwrap().to_string());
     }
 
-    // Every number completed six times at once: four transactions, one of them sent thrice.
+    // Every number paid eight times at once: four till transactions (one sent
+    // thrice) and one phone payment (sent twice), racing through both instances.
     let attempts = numbers.iter().flat_map(|number| {
-        ["A", "A", "A", "B", "C", "D"].into_iter().map(move |t| (number.clone(), format!("{number}-{t}")))
+        ["A", "A", "A", "B", "C", "D", "IVR", "IVR"].into_iter().map(move |t| (number.clone(), format!("{number}-{t}"), t == "IVR"))
     });
-    let answers = join_all(attempts.map(|(number, txn)| {
+    let answers = join_all(attempts.map(|(number, txn, phone)| {
         let (http, base) = (http.clone(), base.clone());
         async move {
-            let body = json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0, "password": CASHIER.1, "amount": "131.49"});
-            let res = http.post(format!("{base}/hooks/cash_register/complete/")).json(&body).send().await.expect("answered");
+            let (path, body) = if phone {
+                ("/hooks/ivr/complete/", json!({"username": IVR.0, "password": IVR.1, "orderNumber": number, "success": true,
+                                                "referenceNumber": txn, "staffId": 17, "amount": 131.49}))
+            } else {
+                ("/hooks/cash_register/complete/", json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0,
+                                                          "password": CASHIER.1, "amount": "131.49"}))
+            };
+            let res = http.post(format!("{base}{path}")).json(&body).send().await.expect("answered");
             assert_eq!(res.status(), StatusCode::OK);
-            (number, txn, res.json::<Value>().await.unwrap())
+            let answer: Value = res.json().await.unwrap();
+            // One shape for both protocols: won, or refused as already paid.
+            let won = if phone {
+                let result = &answer["orderResultResponse"]["result"];
+                assert!(result["success"] == true || result["message"] == "Order Not Found", "{number} {txn}: {answer}");
+                result["success"] == true
+            } else {
+                assert!(answer["result"] == "0" || answer["result"] == 404, "{number} {txn}: {answer}");
+                answer["result"] == "0"
+            };
+            (number, txn, won)
         }
     }))
     .await;
     let mut winners: HashMap<String, HashSet<String>> = HashMap::new();
-    for (number, txn, answer) in &answers {
-        match &answer["result"] {
-            r if r == "0" => {
-                winners.entry(number.clone()).or_default().insert(txn.clone());
-            }
-            r if r == 404 => {}
-            other => panic!("{number} {txn}: unexpected result {other}: {answer}"),
+    for (number, txn, won) in &answers {
+        if *won {
+            winners.entry(number.clone()).or_default().insert(txn.clone());
         }
     }
     let mut accepted = HashMap::new();
@@ -597,10 +611,145 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
     }
     till.reconcile(2, amount("12.5")).await;
     eprintln!(
-        "RELIABILITY two-instances: {} concurrent completes of {} numbers through nginx, {} payments reconciled, \
-         8+8 concurrent drawer writes → 1 ledger entry",
+        "RELIABILITY two-instances: {} concurrent completes (till and phone) of {} numbers through nginx, {} won by phone, \
+         {} payments reconciled, 8+8 concurrent drawer writes → 1 ledger entry",
         answers.len(),
         numbers.len(),
+        phone_wins(&winners),
+        reconciled.payments
+    );
+}
+
+/// A Postgres cluster of one test on its own port, to crash and restart
+/// (`pg_ctl stop -m immediate`: no checkpoint, in-flight work aborted, the
+/// next start replays the write-ahead log as after a power cut).
+struct PrivatePostgres {
+    port: u16,
+    dir: TempDir,
+}
+
+impl PrivatePostgres {
+    fn bin(name: &str) -> std::path::PathBuf {
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql").expect("Postgres server binaries").flatten().map(|e| e.path()).collect();
+        versions.sort();
+        versions.last().expect("a Postgres version").join("bin").join(name)
+    }
+
+    /// Runs a Postgres tool, as the `postgres` user when we are root (Postgres refuses root).
+    fn run(&self, tool: &str, args: &[&str]) {
+        let root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        let mut cmd = if root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(Self::bin(tool));
+            c
+        } else {
+            std::process::Command::new(Self::bin(tool))
+        };
+        let out = cmd.args(args).output().expect("Postgres tool runs");
+        assert!(out.status.success(), "{tool} {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+
+    async fn start() -> PrivatePostgres {
+        use sqlx::Connection;
+        let pg = PrivatePostgres { port: free_port(), dir: TempDir::new("postgres") };
+        let _ = std::process::Command::new("chmod").arg("777").arg(&pg.dir.0).status();
+        pg.run("initdb", &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+        pg.up();
+        let mut conn = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port)).await.unwrap();
+        sqlx::query("CREATE DATABASE cashdesk").execute(&mut conn).await.unwrap();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/cashdesk", self.port)
+    }
+
+    fn up(&self) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.0.display());
+        let log = self.dir.join("postgres.log").display().to_string();
+        self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "30", "start"]);
+    }
+
+    fn crash(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(Self::bin("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completes_across_a_postgres_crash_and_restart_lose_no_accepted_payment() {
+    let pg = PrivatePostgres::start().await;
+    let env = Arc::new(TestEnv::new().await);
+    let url = pg.url();
+    let app = spawn_app_in(env.clone(), move |s| s.database_url = url, RunOptions { worker: true }).await;
+    app.seed().await;
+    let till = Till::open(&app.address, "store-1", "D1").await;
+    let mut numbers = Vec::new();
+    for _ in 0..16 {
+        numbers.push(app.pre_order(json!([{"sku": "SKU-3", "quantity": 1}])).await.1);
+    }
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let tills: Vec<_> = numbers
+        .chunks(8)
+        .enumerate()
+        .map(|(t, chunk)| {
+            let (client, base, chunk) = (client.clone(), app.address.clone(), chunk.to_vec());
+            tokio::spawn(async move {
+                let mut results = Vec::new();
+                for (i, number) in chunk.iter().enumerate() {
+                    results.push((number.clone(), complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "250.00").await));
+                    tokio::time::sleep(ms(700)).await;
+                }
+                results
+            })
+        })
+        .collect();
+    let drawer = tokio::spawn(async move {
+        let mut failures = 0;
+        for n in 0..8 {
+            failures += till.sale(n, "4.75").await;
+            tokio::time::sleep(ms(700)).await;
+        }
+        (till, failures)
+    });
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pg.crash();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    pg.up();
+    let app = &app;
+    eventually(30, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK }).await;
+
+    let mut accepted = HashMap::new();
+    let mut unavailable_answers = 0;
+    for till in tills {
+        for (number, (answer, unavailable)) in till.await.unwrap() {
+            assert_eq!(answer["result"], "0", "{number}: {answer}");
+            unavailable_answers += unavailable;
+            accepted.insert(number, amount("250.00"));
+        }
+    }
+    let (till, drawer_failures) = drawer.await.unwrap();
+    assert!(unavailable_answers > 0, "the crash was felt by the tills");
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
+    let reconciled = reconcile(&app.ctx.db, &accepted).await;
+    till.reconcile(9, amount("38.00")).await;
+    eprintln!(
+        "RELIABILITY postgres-restart: 1 crash and restart survived, {unavailable_answers} complete answers 500, \
+         {drawer_failures} drawer answers 503, {} payments and 8 drawer sales reconciled",
         reconciled.payments
     );
 }
