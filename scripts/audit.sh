@@ -39,5 +39,10 @@ if audit "${db[@]}" --file audit/fixtures/vulnerable/Cargo.lock >/dev/null 2>&1;
   echo "audit self-test failed: a known-vulnerable lock file passed" >&2
   exit 1
 fi
+# rsa (RUSTSEC-2023-0071, no fixed release) is in Cargo.lock only because sqlx
+# lists its MySQL driver there; this service builds sqlx for Postgres alone.
+# Ignored only while it is truly not built:
+ignore=()
+if [ -z "$(cargo tree --locked -i rsa --target all 2>/dev/null)" ]; then ignore+=(--ignore RUSTSEC-2023-0071); fi
 log "auditing Cargo.lock"
-audit "${db[@]}" --file Cargo.lock
+audit "${db[@]}" "${ignore[@]}" --file Cargo.lock

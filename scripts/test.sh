@@ -11,6 +11,9 @@ ensure_redis
 # xmllint validates the sales report XML against its published schema.
 command -v xmllint >/dev/null 2>&1 || { can_install && apt_install libxml2-utils; } || log "xmllint missing: the XML schema check is skipped"
 # nginx balances two instances in the fault tests (tests/api/faults.rs); that test fails without it.
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && apt_install nginx-light; } || log "nginx missing: the load-balancer fault test will fail"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && { apt_install nginx-light || apt_install nginx; }; } \
+  || log "nginx missing: the load-balancer fault test will fail"
+# Dependencies against the RustSec advisories (scripts/audit.sh says which database).
+bash scripts/audit.sh
 log "running the tests"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"

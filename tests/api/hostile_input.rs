@@ -7,7 +7,7 @@
 //! documented code or message, and every REST error has the documented
 //! `{error_code, message, request_id}` shape.
 //!
-//! `HOSTILE_CASES` sets the cases per endpoint (default 120); the total is
+//! `HOSTILE_CASES` sets the cases per endpoint (default 400); the total is
 //! printed as a `RELIABILITY …` line.
 
 use crate::helpers::*;
@@ -503,7 +503,7 @@ async fn targets(app: &TestApp) -> Vec<Target> {
 
 #[test]
 fn hostile_bodies_on_every_hook_and_api_never_get_a_5xx_or_an_undocumented_answer() {
-    let cases: u32 = std::env::var("HOSTILE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let cases: u32 = std::env::var("HOSTILE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let app = rt.block_on(spawn_app());
     let targets = rt.block_on(targets(&app));
