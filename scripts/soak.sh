@@ -5,7 +5,9 @@
 #   SOAK=1 bash scripts/soak.sh                         # 10 minutes
 #   SOAK=1 SOAK_MINUTES=2 bash scripts/soak.sh          # shorter
 # Rates: SOAK_PRE_ORDER_RPS (default 7500) and SOAK_COMPLETE_RPS (default 1700),
-# half of docs/PERFORMANCE.md's figures. Also runs scripts/fuzz.sh unless SOAK_FUZZ=0.
+# half of docs/PERFORMANCE.md's figures. Then the fault tests with more trials
+# (SOAK_KILLS worker kills, default 100; SOAK_HOSTILE_CASES bodies per
+# endpoint, default 5000) and scripts/fuzz.sh (FUZZ_RUNS), unless SOAK_FUZZ=0.
 set -euo pipefail
 [ "${SOAK:-0}" = "1" ] || { echo "the soak tier runs only with SOAK=1 (see docs/RELIABILITY.md)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
@@ -104,4 +106,7 @@ SOAK $(date -u +%Y-%m-%dT%H:%MZ) commit $(git rev-parse --short HEAD 2>/dev/null
 REPORT
 [ "$UNMATCHED" = "0" ] && [ "$PAYMENTS" = "$ORDERS" ] && [ "$(wrong "$WORK/wrk.pre")" = "0" ] && [ "$(wrong "$WORK/wrk.complete")" = "0" ] \
   || { echo "soak FAILED" >&2; exit 1; }
+log "fault tests with more trials"
+FAULT_TRIALS=${SOAK_KILLS:-100} HOSTILE_CASES=${SOAK_HOSTILE_CASES:-5000} \
+  cargo test --locked --test api -- faults hostile_input --test-threads 2 --nocapture 2>&1 | grep -E "RELIABILITY|test result|panicked"
 if [ "${SOAK_FUZZ:-1}" = "1" ]; then bash scripts/fuzz.sh; fi

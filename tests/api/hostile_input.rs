@@ -640,3 +640,33 @@ async fn nul_characters_and_repeated_keys_are_refused_at_the_edge() {
     // The pre-order is still payable: nothing hostile got into it.
     assert_eq!(app.complete(&number, "TXN-1", "99.99").await["result"], "0");
 }
+
+/// A client announcing a gigabyte gets its answer without sending it: the
+/// 64 KiB limit is applied to the declared length before any body is read.
+#[tokio::test]
+async fn a_declared_gigabyte_body_is_answered_without_being_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    for (path, expected) in [
+        ("/hooks/cash_register/complete/", "HTTP/1.1 200"),
+        ("/hooks/ivr/pre_order/", "HTTP/1.1 200"),
+        ("/api/v1/checkout/", "HTTP/1.1 413"),
+        ("/v0/cash-drawers", "HTTP/1.1 4"),
+        ("/ws/v1/sales", "HTTP/1.1 413"),
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port())).await.unwrap();
+        let method = if path == "/api/v1/checkout/" { "PATCH" } else { "POST" };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+             X-Checkout-Session: 0123456789abcdef0123456789abcdef\r\nContent-Length: 1073741824\r\n\r\n{{\"a\":"
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(3), socket.read(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer within 3 s while the body is still owed"))
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer[..n]);
+        assert!(text.starts_with(expected), "{path}: {text}");
+    }
+}
