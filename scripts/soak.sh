@@ -37,6 +37,11 @@ SERVER_PID=""
 REDIS_PID=""
 WORKER_PID=""
 cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "soak stopped with status $status; last lines of its logs:" >&2
+    tail -n 15 "$WORK"/*.log "$WORK"/wrk.* 2>/dev/null >&2 || true
+  fi
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$WORKER_PID" ] && kill "$WORKER_PID" 2>/dev/null || true
   psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
