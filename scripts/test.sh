@@ -16,4 +16,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && {
 # Dependencies against the RustSec advisories (scripts/audit.sh says which database).
 bash scripts/audit.sh
 log "running the tests"
+rm -f target/tmp/reliability-figures.txt
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
+log "reliability figures of this run (docs/RELIABILITY.md)"
+cat target/tmp/reliability-figures.txt 2>/dev/null || true

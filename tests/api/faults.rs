@@ -109,11 +109,10 @@ async fn workers_sigkilled_at_random_points_lose_and_double_no_order() {
     survivor.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     assert_eq!(reconciled.orders as usize, trials * per_trial);
-    eprintln!(
-        "RELIABILITY worker-kill: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
+    record_figure(format!("RELIABILITY worker-kill: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
          {ordered_by_killed_workers} orders made by the killed workers, {} payments reconciled",
         reconciled.payments
-    );
+    ));
 }
 
 #[tokio::test]
@@ -154,7 +153,7 @@ async fn a_redis_flush_between_acceptance_and_order_creation_loses_no_order() {
         assert_eq!(app.run_jobs().await, swept);
     }
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
-    eprintln!("RELIABILITY redis-flush: {flushes} flushes survived, {} payments reconciled", reconciled.payments);
+    record_figure(format!("RELIABILITY redis-flush: {flushes} flushes survived, {} payments reconciled", reconciled.payments));
 }
 
 /// A Redis server of one test on its own port, to crash and restart.
@@ -255,7 +254,7 @@ async fn a_redis_restart_between_acceptance_and_order_creation_loses_no_order() 
     eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
     worker.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
-    eprintln!("RELIABILITY redis-restart: 1 restart survived, {} payments reconciled", reconciled.payments);
+    record_figure(format!("RELIABILITY redis-restart: 1 restart survived, {} payments reconciled", reconciled.payments));
 }
 
 /// A POS with an associate token on one active USD drawer of `store`.
@@ -429,11 +428,10 @@ async fn completes_during_a_10_second_postgres_outage_get_500_and_every_accepted
     eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     till.reconcile(13, amount("27.00")).await;
-    eprintln!(
-        "RELIABILITY postgres-outage: 10 s outage survived, {unavailable_answers} complete answers 500, \
+    record_figure(format!("RELIABILITY postgres-outage: 10 s outage survived, {unavailable_answers} complete answers 500, \
          {drawer_failures} drawer answers 503, {} payments and 12 drawer sales reconciled",
         reconciled.payments
-    );
+    ));
 }
 
 /// nginx on a free loopback port, balancing over `upstreams`; stopped when dropped.
@@ -610,14 +608,13 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         assert_eq!(order["payment"]["transaction_id"], winner.as_str(), "{order}");
     }
     till.reconcile(2, amount("12.5")).await;
-    eprintln!(
-        "RELIABILITY two-instances: {} concurrent completes (till and phone) of {} numbers through nginx, {} won by phone, \
+    record_figure(format!("RELIABILITY two-instances: {} concurrent completes (till and phone) of {} numbers through nginx, {} won by phone, \
          {} payments reconciled, 8+8 concurrent drawer writes → 1 ledger entry",
         answers.len(),
         numbers.len(),
         phone_wins(&winners),
         reconciled.payments
-    );
+    ));
 }
 
 /// A Postgres cluster of one test on its own port, to crash and restart
@@ -747,9 +744,8 @@ async fn completes_across_a_postgres_crash_and_restart_lose_no_accepted_payment(
     eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     till.reconcile(9, amount("38.00")).await;
-    eprintln!(
-        "RELIABILITY postgres-restart: 1 crash and restart survived, {unavailable_answers} complete answers 500, \
+    record_figure(format!("RELIABILITY postgres-restart: 1 crash and restart survived, {unavailable_answers} complete answers 500, \
          {drawer_failures} drawer answers 503, {} payments and 8 drawer sales reconciled",
         reconciled.payments
-    );
+    ));
 }

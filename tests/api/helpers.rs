@@ -470,3 +470,16 @@ pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<S
     }
     Reconciled { payments: payments.len() as i64, orders: orders.len() as i64 }
 }
+
+/// Where the `RELIABILITY …` figures of a test run are collected
+/// (`scripts/test.sh` prints them after the tests).
+pub const FIGURES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/reliability-figures.txt");
+
+/// Prints a figure of a reliability test and keeps it in [`FIGURES`].
+pub fn record_figure(line: String) {
+    use std::io::Write;
+    eprintln!("{line}");
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(FIGURES) {
+        let _ = writeln!(file, "{line}");
+    }
+}

@@ -528,13 +528,12 @@ fn hostile_bodies_on_every_hook_and_api_never_get_a_5xx_or_an_undocumented_answe
         }
         total += u64::from(cases);
     }
-    eprintln!(
-        "RELIABILITY http-fuzz: {total} hostile bodies on {} endpoints in {:.0} s ({} past authentication and parsing), \
+    record_figure(format!("RELIABILITY http-fuzz: {total} hostile bodies on {} endpoints in {:.0} s ({} past authentication and parsing), \
          no 5xx, every answer documented",
         targets.len(),
         started.elapsed().as_secs_f64(),
         deep.get()
-    );
+    ));
     drop(app);
     rt.shutdown_timeout(Duration::from_secs(5));
 }
