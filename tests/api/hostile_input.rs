@@ -562,7 +562,7 @@ async fn deep_nesting_oversized_and_non_utf8_bodies_are_refused_cheaply() {
             let started = Instant::now();
             let outcome = probe(&client, &app.address, target, bytes.clone(), Some("application/json")).await;
             assert!(outcome.is_ok(), "{} {} with {what}: {}", target.method, target.path, outcome.unwrap_err());
-            assert!(started.elapsed() < Duration::from_secs(2), "{} {} took {:?} over {what}", target.method, target.path, started.elapsed());
+            assert!(started.elapsed() < Duration::from_secs(5), "{} {} took {:?} over {what}", target.method, target.path, started.elapsed());
         }
     }
 }
@@ -661,9 +661,9 @@ async fn a_declared_gigabyte_body_is_answered_without_being_read() {
         );
         socket.write_all(head.as_bytes()).await.unwrap();
         let mut answer = vec![0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(3), socket.read(&mut answer))
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer))
             .await
-            .unwrap_or_else(|_| panic!("{path}: no answer within 3 s while the body is still owed"))
+            .unwrap_or_else(|_| panic!("{path}: no answer within 5 s while the body is still owed"))
             .unwrap();
         let text = String::from_utf8_lossy(&answer[..n]);
         assert!(text.starts_with(expected), "{path}: {text}");
