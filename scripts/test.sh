@@ -16,7 +16,15 @@ if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x "${CHROMIUM_BIN:-/usr/bin
   can_install && apt_install chromium chromium-driver
 fi
 command -v curl >/dev/null 2>&1 || { can_install && apt_install curl; }
+# nginx balances two instances in the fault tests (tests/api/faults.rs); that test fails without it.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && { apt_install nginx-light || apt_install nginx; }; } \
+  || log "nginx missing: the load-balancer fault test will fail"
+# Dependencies against the RustSec advisories (scripts/audit.sh says which database).
+bash scripts/audit.sh
 log "running the tests"
+rm -f target/tmp/reliability-figures.txt
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
+log "reliability figures of this run (docs/RELIABILITY.md)"
+cat target/tmp/reliability-figures.txt 2>/dev/null || true
 # Property-based fuzzing of the whole API against its OpenAPI description.
-CASHDESK_PREBUILT=1 bash scripts/fuzz.sh
+CASHDESK_PREBUILT=1 bash scripts/fuzz-api.sh

@@ -33,8 +33,10 @@ pub struct Settings {
     pub redis_url: String,
     pub bind: SocketAddr,
     pub redis_key_prefix: String,
+    /// Taken out by `startup::connect`, which keeps only its SHA-256.
     pub admin_token: Option<Secret>,
     pub ivr_username: Option<String>,
+    /// Taken out by `startup::connect`, which keeps only its SHA-256.
     pub ivr_password: Option<Secret>,
     /// Maximum Postgres connections of this instance.
     pub database_max_connections: u32,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod drawers;
 pub mod error;
 pub mod hooks;
+pub mod json_body;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;

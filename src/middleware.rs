@@ -1,7 +1,8 @@
 //! Request-wide concerns: the request id, one access-log line, and metrics.
 
 use crate::context::AppContext;
-use crate::error::REQUEST_ID;
+use crate::error::{ApiError, REQUEST_ID};
+use actix_web::ResponseError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -32,6 +33,13 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .unwrap_or_else(new_request_id)
 }
 
+/// True when the path or query carries an encoded NUL: never part of an id
+/// or a name we store (Postgres text cannot hold it), so it is refused here
+/// rather than failing a query deep inside a handler.
+fn carries_nul(req: &ServiceRequest) -> bool {
+    req.uri().path().contains("%00") || req.query_string().contains("%00")
+}
+
 /// Gives every request an id (in the task-local [`REQUEST_ID`] and the
 /// `X-Request-Id` response header), logs one line and records metrics.
 /// Query strings are never logged: shop keys may travel in them.
@@ -45,7 +53,12 @@ pub async fn observe(
     // Only copied when the access log is on.
     let path = log::log_enabled!(log::Level::Info).then(|| req.path().to_string());
     let ctx = req.app_data::<web::Data<AppContext>>().cloned();
-    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let mut res = if carries_nul(&req) {
+        let refusal = REQUEST_ID.scope(id.clone(), async { ApiError::bad_request("the NUL character (%00) is not accepted in a URL").error_response() });
+        req.into_response(refusal.await).map_into_right_body()
+    } else {
+        REQUEST_ID.scope(id.clone(), next.call(req)).await?.map_into_left_body()
+    };
     let elapsed = started.elapsed();
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);

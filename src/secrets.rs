@@ -82,14 +82,24 @@ impl Default for VerifiedCache {
 }
 
 impl VerifiedCache {
-    /// Checks `password` for `username` against the stored `phc` hash, from
-    /// memory when this pair was checked before.
-    pub fn verify(&self, username: &str, password: &str, phc: &str) -> bool {
+    fn cache_key(&self, username: &str, password: &str) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
         mac.update(&(username.len() as u64).to_le_bytes());
         mac.update(username.as_bytes());
         mac.update(password.as_bytes());
-        let cache_key: [u8; 32] = mac.finalize().into_bytes().into();
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The remembered outcome for this pair, if it was checked before (no Argon2).
+    pub fn remembered(&self, username: &str, password: &str) -> Option<bool> {
+        let cache_key = self.cache_key(username, password);
+        self.outcomes.lock().ok()?.get(&cache_key).copied()
+    }
+
+    /// Checks `password` for `username` against the stored `phc` hash, from
+    /// memory when this pair was checked before.
+    pub fn verify(&self, username: &str, password: &str, phc: &str) -> bool {
+        let cache_key = self.cache_key(username, password);
         if let Some(known) = self.outcomes.lock().map(|m| m.get(&cache_key).copied()).ok().flatten() {
             return known;
         }

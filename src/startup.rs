@@ -31,7 +31,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connects to Postgres and Redis. A dependency that cannot be reached is
 /// named in the error, so the operator sees one clear line.
-pub async fn connect(config: Settings) -> anyhow::Result<AppContext> {
+pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
     let db = sqlx::postgres::PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .min_connections(1)
@@ -64,15 +64,19 @@ pub async fn connect(config: Settings) -> anyhow::Result<AppContext> {
         .build()
         .with_context(unreachable_redis)?;
 
+    // The secrets this service only verifies are kept as digests, and the
+    // plain values dropped: nothing can log or leak what it no longer holds.
+    let admin_token_hash = config.admin_token.take().map(|t| sha256(t.expose().as_bytes()));
+    let ivr_credentials = match (&config.ivr_username, config.ivr_password.take()) {
+        (Some(u), Some(p)) => Some((sha256(u.as_bytes()), sha256(p.expose().as_bytes()))),
+        _ => None,
+    };
     let metrics = Arc::new(Metrics::new());
     Ok(AppContext {
         keys: Keys::new(config.redis_key_prefix.clone()),
         payments: PaymentWriter::start(db.clone(), PAYMENT_WRITERS, metrics.payment_batch_size.clone()),
-        admin_token_hash: config.admin_token.as_ref().map(|t| sha256(t.expose().as_bytes())),
-        ivr_credentials: match (&config.ivr_username, &config.ivr_password) {
-            (Some(u), Some(p)) => Some((sha256(u.as_bytes()), sha256(p.expose().as_bytes()))),
-            _ => None,
-        },
+        admin_token_hash,
+        ivr_credentials,
         config: Arc::new(config),
         db,
         redis,

@@ -7,6 +7,7 @@ use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
+use crate::json_body::StrictJson;
 use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ pub fn routes(r: &mut Routes) {
         (status = 409, description = "The associate already has a token", body = doc::ErrorBody),
         doc::AdminWriteErrors,
     ))]
-pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
     let associate_id = fields.required_text("associate_id", 128)?;
     let name = fields.required_text("name", 256)?;

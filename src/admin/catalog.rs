@@ -7,6 +7,7 @@ use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::{fmt2, parse_cents, parse_decimal};
+use crate::json_body::StrictJson;
 use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
@@ -98,7 +99,7 @@ pub async fn put_department(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     code: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let code = identifier(&code, "code")?;
     let name = Body::new(&body, &["name"])?.required_text("name")?;
@@ -119,7 +120,7 @@ pub async fn put_product(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     sku: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let sku = identifier(&sku, "sku")?;
     let b = Body::new(&body, &["name", "price", "currency", "tax_rate", "department", "base_code", "attributes"])?;
@@ -180,7 +181,7 @@ pub async fn put_customer(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let id = identifier(&id, "id")?;
     let b = Body::new(&body, &["name", "email", "phone", "address"])?;
@@ -207,7 +208,7 @@ pub async fn put_payment_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let slug = identifier(&slug, "slug")?;
     let b = Body::new(&body, &["name", "payment_type"])?;
@@ -232,7 +233,7 @@ pub async fn put_shipping_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let slug = identifier(&slug, "slug")?;
     let b = Body::new(&body, &["name", "price"])?;
@@ -253,7 +254,7 @@ pub async fn put_card(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
     slug: web::Path<String>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let slug = identifier(&slug, "slug")?;
     let b = Body::new(&body, &["name", "card_payment_type", "bank", "installment_counts"])?;

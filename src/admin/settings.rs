@@ -5,6 +5,7 @@ use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
+use crate::json_body::StrictJson;
 use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -99,8 +100,9 @@ pub async fn put(
     auth: AdminAuth,
     ctx: web::Data<AppContext>,
     key: web::Path<String>,
-    body: web::Json<PutBody>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
+    let body: PutBody = serde_json::from_value(body.0).map_err(|e| ApiError::bad_request(format!("malformed body: {e}")))?;
     let row = settings::set(&ctx.db, &key, &body.value, auth.actor).await?;
     let mut redis = ctx.redis();
     settings::notify_change(&mut redis, &ctx.keys, &key).await;

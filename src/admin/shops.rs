@@ -6,6 +6,7 @@ use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
+use crate::json_body::StrictJson;
 use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -22,7 +23,7 @@ pub fn routes(r: &mut Routes) {
         (status = 409, description = "The shop exists", body = doc::ErrorBody),
         doc::AdminWriteErrors,
     ))]
-pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !["shop_id", "name"].contains(&k.as_str())) {
         return Err(ApiError::validation(format!("{k}: unknown field (allowed: shop_id, name)")));

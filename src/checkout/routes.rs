@@ -4,6 +4,7 @@ use super::{patch, store, Session};
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::json_body::StrictJson;
 use crate::routes::Routes;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -77,7 +78,7 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
         (status = 409, description = "Changed concurrently too often; retry", body = doc::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
-pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

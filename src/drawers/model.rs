@@ -120,7 +120,7 @@ pub fn now_micros() -> DateTime<Utc> {
 
 /// Parses a request body as a JSON object.
 pub fn parse_body(bytes: &[u8]) -> DrawerResult<Value> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
+    let value = crate::json_body::parse(bytes).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
     if value.is_object() {
         Ok(value)
     } else {

@@ -1,14 +1,13 @@
 //! Hook request bodies: JSON or form-encoded, read into one field map so each
 //! hook validates the same way whatever the encoding.
 
+use crate::json_body::{parse, storable};
 use crate::money::{parse_decimal, parse_json_number};
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::HttpRequest;
 use rust_decimal::Decimal;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::fmt;
 
 /// The top-level fields of a hook body.
 pub struct HookFields {
@@ -19,7 +18,8 @@ pub struct HookFields {
 
 impl HookFields {
     /// Parses `body` by its content type. `None` for an empty, malformed or
-    /// ambiguous body (a repeated field is ambiguous: which amount is meant?).
+    /// ambiguous body (a repeated field is ambiguous: which amount is meant?),
+    /// or one holding a NUL character (see [`crate::json_body`]).
     pub fn parse(req: &HttpRequest, body: &[u8]) -> Option<Self> {
         let form = req
             .headers()
@@ -30,13 +30,16 @@ impl HookFields {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
             let mut map = HashMap::with_capacity(pairs.len());
             for (k, v) in pairs {
-                if map.insert(k, Value::String(v)).is_some() {
+                if !storable(&k) || !storable(&v) || map.insert(k, Value::String(v)).is_some() {
                     return None;
                 }
             }
             map
         } else {
-            serde_json::from_slice::<UniqueKeys>(body).ok()?.0
+            match parse(body).ok()? {
+                Value::Object(map) => map.into_iter().collect(),
+                _ => return None,
+            }
         };
         // Postgres text cannot hold NUL: such a body is as unreadable as malformed JSON.
         if fields.values().any(|v| v.as_str().is_some_and(|s| s.contains('\0'))) {
@@ -96,31 +99,5 @@ impl HookFields {
             Some(Value::String(s)) if self.form => serde_json::from_str(s).map(Some).map_err(|_| ()),
             Some(v) => Ok(Some(v.clone())),
         }
-    }
-}
-
-/// A JSON object whose keys appear once each.
-struct UniqueKeys(HashMap<String, Value>);
-
-impl<'de> Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = UniqueKeys;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueKeys, A::Error> {
-                let mut map = HashMap::new();
-                while let Some((key, value)) = access.next_entry::<String, Value>()? {
-                    if map.contains_key(&key) {
-                        return Err(serde::de::Error::custom(format!("duplicate field {key}")));
-                    }
-                    map.insert(key, value);
-                }
-                Ok(UniqueKeys(map))
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor)
     }
 }

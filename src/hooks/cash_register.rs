@@ -27,11 +27,17 @@ fn error(code: &str, message: &str) -> HttpResponse {
 }
 
 /// True when `username`/`password` is an active `CASH_REGISTER_AUTH_CONF` pair.
-fn authorized(ctx: &AppContext, fields: &HookFields) -> bool {
-    match (fields.text("username"), fields.text("password"), &ctx.settings.snapshot().cash_register) {
-        (Some(u), Some(p), Some(conf)) => conf.check(u, p),
-        _ => false,
+/// A pair not seen before costs an Argon2 verification (milliseconds of CPU),
+/// so a locked-out caller is refused before it: guessing stays cheap for us.
+async fn authorized(ctx: &AppContext, fields: &HookFields, login: &Subjects) -> bool {
+    let snapshot = ctx.settings.snapshot();
+    let (Some(u), Some(p), Some(conf)) = (fields.text("username"), fields.text("password"), &snapshot.cash_register) else {
+        return false;
+    };
+    if let Some(known) = conf.remembered(u, p) {
+        return known;
     }
+    !lockout::is_locked(ctx, login).await && conf.check(u, p)
 }
 
 /// `GET /hooks/cash_register/get_order_number/`
@@ -95,9 +101,12 @@ pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> 
 pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
     let login = Subjects::new(&ctx, PROTOCOL, fields.as_ref().and_then(|f| f.text("username")), &req);
-    let Some(fields) = fields.filter(|f| authorized(&ctx, f)) else {
-        lockout::record_failure(&ctx, &login).await;
-        return error("403", INVALID_CREDENTIALS);
+    let fields = match fields {
+        Some(f) if authorized(&ctx, &f, &login).await => f,
+        _ => {
+            lockout::record_failure(&ctx, &login).await;
+            return error("403", INVALID_CREDENTIALS);
+        }
     };
     let Some(order_number) = fields.text("order_number").map(str::trim).filter(|n| !n.is_empty()) else {
         // A locked-out caller learns nothing, not even that its password was right.
@@ -267,7 +276,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
     let request = parse_complete(&fields).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
     let login = Subjects::new(ctx, PROTOCOL, fields.text("username"), req);
-    if !authorized(ctx, &fields) {
+    if !authorized(ctx, &fields, &login).await {
         lockout::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }

@@ -9,6 +9,7 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::{parse_cents, parse_json_number};
 use crate::orders::{self, NewLine, NewOrder};
+use crate::json_body::StrictJson;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -180,7 +181,7 @@ fn parse_item(i: usize, item: &Value) -> Result<ItemRequest, ApiError> {
 pub async fn record_sale(
     ctx: web::Data<AppContext>,
     query: web::Query<HashMap<String, String>>,
-    body: web::Json<Value>,
+    body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
     let field = |name: &str| body.get(name).and_then(Value::as_str).or_else(|| query.get(name).map(String::as_str));
     let shop = shops::authenticate(&ctx.db, field("shop_id"), field("key")).await?;

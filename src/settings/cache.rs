@@ -43,20 +43,40 @@ impl CashRegisterAuth {
         }
     }
 
-    /// True when `username`/`password` is one of the active credential pairs.
-    pub fn check(&self, username: &str, password: &str) -> bool {
-        // Compare every username in constant time so the position of a match leaks nothing.
+    /// The stored hash of `username`. Every username is compared in constant
+    /// time, so the position of a match leaks nothing.
+    fn hash_of(&self, username: &str) -> Option<&str> {
         let mut matched: Option<&str> = None;
         for (user, hash) in &self.credentials {
             if constant_time_eq(user.as_bytes(), username.as_bytes()) {
                 matched = Some(hash);
             }
         }
-        match matched {
-            Some(hash) => self.verified.verify(username, password, hash),
-            None => false,
-        }
+        matched
     }
+
+    /// Whether this pair is active, when it was checked before: no Argon2 runs.
+    pub fn remembered(&self, username: &str, password: &str) -> Option<bool> {
+        let known_user = self.hash_of(username).is_some();
+        self.verified.remembered(username, password).map(|ok| ok && known_user)
+    }
+
+    /// True when `username`/`password` is one of the active credential pairs.
+    pub fn check(&self, username: &str, password: &str) -> bool {
+        let matched = self.hash_of(username);
+        // An unknown username costs the same verification as a known one, so
+        // timing tells nobody which usernames exist.
+        let verified = self.verified.verify(username, password, matched.unwrap_or_else(|| unknown_user_hash()));
+        verified && matched.is_some()
+    }
+}
+
+/// An Argon2 hash no password is checked against for real: what an unknown
+/// username is verified against.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| crate::secrets::hash_password("no such user").unwrap_or_default());
+    &HASH
 }
 
 /// One webhook endpoint of `ORDER_WEBHOOK_CONF`.
@@ -189,4 +209,30 @@ async fn subscribe(redis_url: &str, channel: &str) -> redis::RedisResult<redis::
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     Ok(pubsub)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn an_unknown_username_takes_as_long_to_refuse_as_a_wrong_password() {
+        let hash = crate::secrets::hash_password("right").unwrap();
+        let auth = CashRegisterAuth::from_stored(1, &serde_json::json!({"credentials": [{"username": "cashier01", "password_hash": hash}]}));
+        unknown_user_hash();
+        let started = Instant::now();
+        assert!(!auth.check("cashier01", "wrong-1"));
+        let wrong_password = started.elapsed();
+        let started = Instant::now();
+        assert!(!auth.check("nobody", "wrong-1"));
+        let unknown_user = started.elapsed();
+        assert!(unknown_user * 4 > wrong_password, "unknown user {unknown_user:?}, wrong password {wrong_password:?}");
+        assert!(auth.check("cashier01", "right"));
+        assert!(!auth.check("nobody", "right"));
+        assert!(!auth.check("nobody", "no such user"), "the stand-in hash admits nobody");
+        assert_eq!(auth.remembered("cashier01", "right"), Some(true));
+        assert_eq!(auth.remembered("nobody", "no such user"), Some(false));
+        assert_eq!(auth.remembered("cashier01", "never tried"), None);
+    }
 }

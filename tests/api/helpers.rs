@@ -117,6 +117,11 @@ pub async fn spawn_app_in(
 }
 
 impl TestApp {
+    /// The port this instance listens on.
+    pub fn port(&self) -> u16 {
+        self.address.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -329,5 +334,164 @@ impl TcpProxy {
 
     pub fn redis_url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+/// A free TCP port on loopback (bound once, then released for a child to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A scratch directory of one test, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("cashdesk-{label}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `cashdesk` child process (the real binary) with its output captured in
+/// a file; SIGKILLed when dropped, so a failing test leaves nothing running.
+pub struct Cashdesk {
+    pub child: std::process::Child,
+    pub log: std::path::PathBuf,
+}
+
+impl Cashdesk {
+    /// Starts `cashdesk <args>` against `env`'s database and Redis prefix.
+    pub fn start(env: &TestEnv, args: &[&str], extra_env: &[(&str, &str)], log: std::path::PathBuf) -> Cashdesk {
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cashdesk"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", env.database_url())
+            .env("REDIS_URL", redis_url())
+            .env("REDIS_KEY_PREFIX", &env.prefix)
+            .env("DATABASE_MAX_CONNECTIONS", "5")
+            .env("RUST_LOG", "warn");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.stdout(out.try_clone().unwrap()).stderr(out).spawn().expect("cashdesk starts");
+        Cashdesk { child, log }
+    }
+
+    /// A worker process (`cashdesk worker`).
+    pub fn worker(env: &TestEnv, dir: &TempDir, name: &str) -> Cashdesk {
+        Cashdesk::start(env, &["worker"], &[], dir.join(&format!("{name}.log")))
+    }
+
+    /// SIGKILL: no clean-up of any kind, as when the machine dies.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
+
+impl Drop for Cashdesk {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
+/// Polls `check` every 100 ms until it holds or `seconds` pass (for child
+/// processes and background loops, which a test cannot drive directly).
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "not within {seconds} s: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Deletes every Redis key of `prefix`: what a `FLUSHALL` does to one deployment.
+pub async fn flush_prefix(redis: &mut redis::aio::ConnectionManager, prefix: &str) -> usize {
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(redis).await.unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(&keys).query_async(redis).await.unwrap();
+    }
+    keys.len()
+}
+
+/// What a reconciliation found: every accepted payment has exactly one order
+/// of the same amount, no order exists without an accepted payment, and each
+/// order queued its two webhook events once.
+#[derive(Debug)]
+pub struct Reconciled {
+    pub payments: i64,
+    pub orders: i64,
+}
+
+/// Reconciles `accepted` (order number → the amount a till was told was paid)
+/// against Postgres. Panics on anything lost or doubled.
+pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<String, rust_decimal::Decimal>) -> Reconciled {
+    let payments: Vec<(String, rust_decimal::Decimal, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("SELECT order_number, paid_amount, order_created_at FROM payments").fetch_all(db).await.unwrap();
+    let orders: Vec<(String, rust_decimal::Decimal)> =
+        sqlx::query_as("SELECT order_number, total_amount FROM orders").fetch_all(db).await.unwrap();
+    let mut order_totals = std::collections::HashMap::new();
+    for (number, total) in &orders {
+        assert!(order_totals.insert(number.clone(), *total).is_none(), "order {number} doubled");
+    }
+    for (number, amount) in accepted {
+        let payment = payments.iter().find(|p| &p.0 == number).unwrap_or_else(|| panic!("accepted payment {number} lost"));
+        assert_eq!(payment.1, *amount, "payment {number} recorded with another amount");
+        assert!(payment.2.is_some(), "payment {number} not marked as ordered");
+        assert_eq!(order_totals.get(number), Some(amount), "order of accepted payment {number} missing or of another amount");
+    }
+    assert_eq!(payments.len(), accepted.len(), "a payment exists that no till was told about");
+    assert_eq!(orders.len(), accepted.len(), "an order exists without an accepted payment");
+    let events: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT event_type, count(*) FROM webhook_outbox WHERE event_type IN ('validated', 'terminated') GROUP BY event_type",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    for (event, count) in &events {
+        assert_eq!(*count, orders.len() as i64, "{event} events: {count} for {} orders", orders.len());
+    }
+    Reconciled { payments: payments.len() as i64, orders: orders.len() as i64 }
+}
+
+/// Where the `RELIABILITY …` figures of a test run are collected
+/// (`scripts/test.sh` prints them after the tests).
+pub const FIGURES: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/reliability-figures.txt");
+
+/// Prints a figure of a reliability test and keeps it in [`FIGURES`].
+pub fn record_figure(line: String) {
+    use std::io::Write;
+    eprintln!("{line}");
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(FIGURES) {
+        let _ = writeln!(file, "{line}");
     }
 }

@@ -1,0 +1,152 @@
+//! JSON request bodies, read strictly, for every API and hook.
+//!
+//! Two things serde_json accepts are refused before a handler sees them:
+//! - a key repeated within one object (`{"amount": "1", "amount": "1000"}`):
+//!   a proxy or log may read one value while we act on the other;
+//! - the NUL character, which neither Postgres `text` nor `jsonb` can hold,
+//!   so it would fail a write deep inside a handler (a 500, or a hook's
+//!   "retry" that can never succeed) instead of being refused at the edge.
+
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt;
+
+/// Parses `bytes` as JSON, refusing repeated keys and NUL characters. The
+/// error is a message fit for the client.
+pub fn parse(bytes: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice::<Checked>(bytes).map_err(|e| e.to_string())?;
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// True when `text` could be stored as Postgres text.
+pub fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+/// Walks a document without building it, failing on what [`parse`] refuses.
+struct Checked;
+
+fn check_text<E: Error>(text: &str) -> Result<Checked, E> {
+    if storable(text) {
+        Ok(Checked)
+    } else {
+        Err(E::custom("the NUL character (\\u0000) is not accepted"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(CheckVisitor)
+    }
+}
+
+struct CheckVisitor;
+
+impl<'de> Visitor<'de> for CheckVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Checked, E> {
+        check_text(v)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    // With `arbitrary_precision` a number arrives as a one-key map too: harmless here.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            check_text::<A::Error>(&key)?;
+            if seen.contains(&key) {
+                return Err(A::Error::custom(format!("key {key:?} appears twice in one object")));
+            }
+            map.next_value::<Checked>()?;
+            seen.insert(key);
+        }
+        Ok(Checked)
+    }
+}
+
+/// A JSON request body read with [`parse`], within the 64 KiB body limit:
+/// 415 unless the content type is JSON, 413 when too large, 400 when
+/// malformed, with the documented error body.
+pub struct StrictJson(pub Value);
+
+impl FromRequest for StrictJson {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| ct.split(';').next())
+            .map(|mime| mime.trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "expected Content-Type: application/json",
+                ));
+            }
+            let bytes = bytes.await.map_err(|err| match err.as_response_error().status_code() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+                _ => ApiError::bad_request(format!("unreadable body: {err}")),
+            })?;
+            parse(&bytes).map(StrictJson).map_err(|why| ApiError::bad_request(format!("malformed JSON: {why}")))
+        })
+    }
+}
+
+impl std::ops::Deref for StrictJson {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_and_nul_are_refused_at_any_depth() {
+        assert!(parse(br#"{"a": {"b": [1, {"c": 1, "c": 2}]}}"#).unwrap_err().contains("twice"));
+        assert!(parse(br#"{"a": 1, "a": 1}"#).is_err());
+        assert!(parse(br#"{"a": "x\u0000y"}"#).unwrap_err().contains("NUL"));
+        assert!(parse(br#"{"a\u0000": 1}"#).is_err());
+        assert_eq!(parse(br#"{"a": 1e400, "b": [{"a": 1}, {"a": 2}]}"#).unwrap()["b"][1]["a"], 2);
+    }
+}
