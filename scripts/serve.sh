@@ -12,6 +12,8 @@ ensure_database
 log "building cashdesk (release)"
 cargo build --release --locked --quiet
 export ADMIN_TOKEN="${ADMIN_TOKEN:-dev-admin-token-change-me}"
+# Demo IVR credentials, so the phone-payment walk-through works out of the box.
+export IVR_USERNAME="${IVR_USERNAME:-ivr_demo}" IVR_PASSWORD="${IVR_PASSWORD:-ivr-demo-secret}"
 ./target/release/cashdesk seed-demo
-log "serving on ${BIND:-127.0.0.1:8080} (admin token: the ADMIN_TOKEN variable; demo value dev-admin-token-change-me)"
+log "serving on ${BIND:-127.0.0.1:8080} (admin token: the ADMIN_TOKEN variable; demo value dev-admin-token-change-me; IVR user $IVR_USERNAME)"
 exec ./target/release/cashdesk serve "$@"
