@@ -83,19 +83,7 @@ for k in $(seq 1 400); do new_pre_order $(( (k % 20) + 1 )) | awk '{print $2}' >
 
 log "cloning a 5-line pre-order into 200000 fresh order numbers for complete"
 read -r TEMPLATE_SESSION _ TEMPLATE_TOTAL < <(new_pre_order 5)
-redis-cli EVAL "
-  local src = KEYS[1]
-  local names = {'state', 'doc', 'ptype', 'fp', 'card', 'ivr'}
-  local values = redis.call('HMGET', src, unpack(names))
-  for i = 1, tonumber(ARGV[2]) do
-    local sid = string.format('%032x', i + 4096)
-    redis.call('COPY', src, ARGV[1] .. 'checkout:' .. sid, 'REPLACE')
-    local key = ARGV[1] .. 'order_number:BENCH-' .. i
-    redis.call('HSET', key, 'sid', sid, 'fp0', values[4])
-    for k = 1, #names do redis.call('HSET', key, names[k], values[k]) end
-    redis.call('EXPIRE', key, 86400)
-  end
-  return 1" 1 "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" "$REDIS_KEY_PREFIX" 200000 >/dev/null
+redis-cli --eval bench/lua/clone_pre_orders.lua "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" , "$REDIS_KEY_PREFIX" 200000 BENCH- >/dev/null
 # Request files for bench/lua/replay.lua: METHOD <tab> PATH <tab> BODY.
 requests() { # $1 method, $2 path, $3 body template with {N}; order numbers on stdin
   awk -v m="$1" -v p="$2" -v b="$3" '{ body = b; gsub(/\{N\}/, $0, body); print m "\t" p "\t" body }'

@@ -74,15 +74,7 @@ TOTAL=$(curl -sf -X PATCH "$B/api/v1/checkout/" -H "X-Checkout-Session: $S" -H '
 : >"$WORK/lookups"
 for _ in $(seq 1 300); do curl -sf "$B/hooks/cash_register/get_order_number/" -H "X-Checkout-Session: $S" | jq -r .order_number >>"$WORK/lookups"; done
 FRESH=$(( COMPLETE_RPS * MINUTES * 60 * 12 / 10 ))
-rcli EVAL "
-  local src = KEYS[1]
-  local fp = redis.call('HGET', src, 'fp')
-  for i = 1, tonumber(ARGV[2]) do
-    local sid = string.format('%032x', i + 4096)
-    redis.call('COPY', src, ARGV[1] .. 'checkout:' .. sid, 'REPLACE')
-    redis.call('SET', ARGV[1] .. 'order_number:SOAK-' .. i, sid .. ':' .. fp, 'EX', 86400)
-  end
-  return 1" 1 "${REDIS_KEY_PREFIX}checkout:$S" "$REDIS_KEY_PREFIX" "$FRESH" >/dev/null
+rcli --eval bench/lua/clone_pre_orders.lua "${REDIS_KEY_PREFIX}checkout:$S" , "$REDIS_KEY_PREFIX" "$FRESH" SOAK- >/dev/null
 seq 1 "$FRESH" | sed 's/^/SOAK-/' >"$WORK/fresh"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
