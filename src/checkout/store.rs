@@ -221,12 +221,15 @@ pub struct Found {
     pub fields: Vec<String>,
 }
 
+/// Failed-login counts of the user and the address, then the number's hash fields.
+type LookupReply = ((Option<i64>, Option<i64>), Vec<Option<String>>);
+
 /// Reads the login lockout counters and `order_number`'s hash (its session,
 /// fingerprints, payment type and the asked mirrored `fields`) in one round
 /// trip of two plain reads.
 pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Subjects, fields: &[&str]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
-    let ((user_failures, address_failures), mut values): ((Option<i64>, Option<i64>), Vec<Option<String>>) = redis::pipe()
+    let ((user_failures, address_failures), mut values): LookupReply = redis::pipe()
         .mget(&[&login.user_key, &login.address_key])
         .cmd("HMGET")
         .arg(ctx.keys.order_number(order_number))
