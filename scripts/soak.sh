@@ -5,7 +5,9 @@
 #   SOAK=1 bash scripts/soak.sh                         # 10 minutes
 #   SOAK=1 SOAK_MINUTES=2 bash scripts/soak.sh          # shorter
 # Rates: SOAK_PRE_ORDER_RPS (default 7500) and SOAK_COMPLETE_RPS (default 1700),
-# half of docs/PERFORMANCE.md's figures (a 10-minute run at those rates makes
+# a mixed load well inside what two cores carry with the service, two workers,
+# Postgres and Redis side by side (docs/RELIABILITY.md has the runs; a
+# 10-minute run at those rates makes
 # a million payments and orders: about 1 GB in its private Redis and a few
 # GB in the scratch database cashdesk_soak, dropped at the next run). Then the fault tests with more trials
 # (SOAK_KILLS worker kills, default 100; SOAK_HOSTILE_CASES bodies per
