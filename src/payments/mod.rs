@@ -64,14 +64,10 @@ pub enum Outcome {
 
 /// Finds whether `order_number` is paid, and by whom.
 pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
-    existing_in(&ctx.db, order_number, source, transaction_id).await
-}
-
-async fn existing_in(db: &sqlx::PgPool, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
     let row: Option<(String, String, Value)> =
         sqlx::query_as("SELECT source, transaction_id, response FROM payments WHERE order_number = $1")
             .bind(order_number)
-            .fetch_optional(db)
+            .fetch_optional(&ctx.db)
             .await?;
     Ok(match row {
         None => Outcome::Unpaid,

@@ -8,11 +8,10 @@
 //! one commit. Every handler still hears its outcome only after that commit,
 //! so "paid" is never said early, and an idle instance writes a lone payment
 //! at once. A batch the database refuses is written again row by row, so one
-//! bad payment fails nobody else. Writers run apart from the requests: a till
+//! bad payment fails nobody else (a batch of one decides its outcome the same way). Writers run apart from the requests: a till
 //! that hangs up mid-write cannot cancel the commit of the others.
 
 use super::{NewPayment, Outcome};
-use crate::error::unique_violation;
 use prometheus::Histogram;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -80,7 +79,7 @@ async fn write_batches(db: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>
             Err(err) if batch.len() > 1 => {
                 log::warn!("{} payments not written together ({err}); writing them one by one", batch.len());
                 for pending in batch {
-                    let outcome = insert_one(&db, &pending.payment).await;
+                    let outcome = insert_batch(&db, &[&pending.payment]).await.map(|mut one| one.remove(0));
                     let _ = pending.answer.send(outcome);
                 }
             }
@@ -91,22 +90,20 @@ async fn write_batches(db: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>
     }
 }
 
-const COLUMNS: &str = "order_number, session_id, source, transaction_id, amount, paid_amount,
-    discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response";
-
 /// Inserts `payments` with one statement; answers each one's outcome, in order.
 async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outcome>, sqlx::Error> {
     // Rows that meet an existing order number or session are skipped, not
     // refused: the unique constraints still decide every race.
-    let inserted: Vec<(String, String, String)> = sqlx::query_as(&format!(
-        "INSERT INTO payments ({COLUMNS})
+    let inserted: Vec<(String, String, String)> = sqlx::query_as(
+        "INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
+             discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
          SELECT o, s, src, t, a, pa, da, pr::jsonb, po::jsonb, tc, si, se, st, r::jsonb
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
                      $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[])
               AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r)
          ON CONFLICT DO NOTHING
-         RETURNING order_number, source, transaction_id"
-    ))
+         RETURNING order_number, source, transaction_id",
+    )
     .bind(payments.iter().map(|p| p.order_number.as_str()).collect::<Vec<_>>())
     .bind(payments.iter().map(|p| p.session_id.as_str()).collect::<Vec<_>>())
     .bind(payments.iter().map(|p| p.source.as_str()).collect::<Vec<_>>())
@@ -167,37 +164,4 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
         };
     }
     Ok(outcomes)
-}
-
-/// Inserts one payment; a unique violation tells who holds the order number
-/// or the session.
-async fn insert_one(db: &PgPool, p: &NewPayment) -> Result<Outcome, sqlx::Error> {
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO payments ({COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)"
-    ))
-    .bind(&p.order_number)
-    .bind(&p.session_id)
-    .bind(p.source.as_str())
-    .bind(&p.transaction_id)
-    .bind(p.amount)
-    .bind(p.paid_amount)
-    .bind(p.discounted_amount)
-    .bind(&p.promotions)
-    .bind(&p.pre_order)
-    .bind(&p.terminal_code)
-    .bind(p.staff_id)
-    .bind(&p.staff_email)
-    .bind(&p.store_id)
-    .bind(&p.response)
-    .execute(db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(Outcome::Recorded),
-        Err(err) => match unique_violation(&err).as_deref() {
-            Some("payments_order_number_key") => super::existing_in(db, &p.order_number, p.source, &p.transaction_id).await,
-            Some("payments_session_id_key") => Ok(Outcome::SessionAlreadyPaid),
-            _ => Err(err),
-        },
-    }
 }
