@@ -155,7 +155,7 @@ tail -n +$(( DRAFTS / 5 + 1 )) "$WORK/req.drawer_sale_complete" >"$WORK/req.tmp"
 BENCH_TOKEN=$DRAWER_TOKEN BENCH_SPLIT=1 run drawer_sale_complete
 BENCH_TOKEN=$DRAWER_TOKEN run drawer_reports
 BENCH_TOKEN=$DRAWER_TOKEN run store_report
-ACCEPTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")
+ACCEPTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM pending_orders")
 REJECTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments" )
 
 log "pgbench baseline: single-row INSERT commits, synchronous_commit on"
@@ -169,7 +169,7 @@ kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 t0=$(date +%s%N)
 $BIN worker >"$WORK/worker1.log" 2>&1 & W1=$!
 $BIN worker >"$WORK/worker2.log" 2>&1 & W2=$!
-while [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")" != "0" ]; do sleep 0.2; done
+while [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM pending_orders")" != "0" ]; do sleep 0.2; done
 WORKER_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 kill "$W1" "$W2"; wait "$W1" "$W2" 2>/dev/null || true
 WORKER_RATE=$(( ACCEPTED * 1000 / (WORKER_MS > 0 ? WORKER_MS : 1) ))

@@ -99,7 +99,7 @@ kill "$SAMPLER" 2>/dev/null || true
 log "waiting for the workers to drain, then reconciling"
 DRAIN_START=$(date +%s)
 for _ in $(seq 1 1800); do
-  [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments WHERE order_created_at IS NULL")" = "0" ] && break
+  [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM pending_orders")" = "0" ] && break
   sleep 1
 done
 DRAIN_SECONDS=$(( $(date +%s) - DRAIN_START ))

@@ -84,8 +84,7 @@ pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Qu
         (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),
     ))]
 pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let urls: Vec<String> = ctx.settings.snapshot().webhook_endpoints.iter().map(|e| e.url.clone()).collect();
-    match webhooks::replay(&ctx.db, &urls, *id).await? {
+    match webhooks::replay(&ctx.db, &webhooks::endpoint_urls(&ctx), *id).await? {
         Ok(()) => Ok(HttpResponse::Accepted().json(json!({"id": *id, "state": "pending"}))),
         Err(ReplayRefused::NotFound) => Err(ApiError::not_found(format!("no webhook delivery {}", *id))),
         Err(ReplayRefused::AlreadyDelivered) => Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id))),

@@ -1,10 +1,12 @@
 //! Writing an order, its lines, discounts and webhook events in one transaction.
 
-use crate::money::dec;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// One order line to write.
 #[derive(Debug, Clone)]
@@ -75,18 +77,28 @@ impl NewOrder {
 
 /// Writes `order` unless an order with its number exists. Answers the new
 /// order's internal id, or `None` when it existed (a job delivered twice).
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, order: &NewOrder) -> Result<Option<i64>, sqlx::Error> {
-    Ok(insert_all(tx, std::slice::from_ref(order)).await?.pop().flatten())
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    order: &NewOrder,
+    webhook_urls: &[String],
+) -> Result<Option<i64>, sqlx::Error> {
+    Ok(insert_all(tx, std::slice::from_ref(order), webhook_urls).await?.pop().flatten())
 }
 
 /// Writes each of `orders` unless an order with its number exists, with its
-/// lines, discounts and its `validated` and `terminated` webhook events.
-/// Answers, in the same order, each new order's internal id, or `None` for
-/// one that existed (a job delivered twice). One statement for the whole
-/// batch: Postgres spends more setting up a statement than writing a row, so
-/// the worker's batches are written set-wise (lines and discounts flattened,
-/// each naming its order by position).
-pub async fn insert_all(tx: &mut Transaction<'_, Postgres>, orders: &[NewOrder]) -> Result<Vec<Option<i64>>, sqlx::Error> {
+/// lines, discounts and its `validated` and `terminated` webhook events,
+/// already fanned out: one delivery per URL of `webhook_urls` (the endpoints
+/// configured now, `webhooks::endpoint_urls`). Answers, in the same order,
+/// each new order's internal id, or `None` for one that existed (a job
+/// delivered twice). One statement for the whole batch: Postgres spends more
+/// setting up a statement than writing a row, so the worker's batches are
+/// written set-wise (lines and discounts flattened, each naming its order by
+/// position), and the events never need the dispatcher's fan-out update.
+pub async fn insert_all(
+    tx: &mut Transaction<'_, Postgres>,
+    orders: &[NewOrder],
+    webhook_urls: &[String],
+) -> Result<Vec<Option<i64>>, sqlx::Error> {
     if orders.is_empty() {
         return Ok(Vec::new());
     }
@@ -140,10 +152,14 @@ pub async fn insert_all(tx: &mut Transaction<'_, Postgres>, orders: &[NewOrder])
                  AS d(position, n, source, description, amount, affected_items)
              JOIN created USING (position)),
          events AS (
-             INSERT INTO webhook_outbox (event_type, payload)
-             SELECT e.type, jsonb_build_object('order_id', created.id, 'order_number', created.order_number)
+             INSERT INTO webhook_outbox (event_type, payload, fanned_out_at)
+             SELECT e.type, jsonb_build_object('order_id', created.id, 'order_number', created.order_number), now()
              FROM created, UNNEST(ARRAY['validated', 'terminated']) WITH ORDINALITY AS e(type, n)
-             ORDER BY created.position, e.n)
+             ORDER BY created.position, e.n
+             RETURNING id),
+         deliveries AS (
+             INSERT INTO webhook_deliveries (event_id, url, created_at, next_attempt_at)
+             SELECT events.id, url, now(), now() FROM events CROSS JOIN UNNEST($44::text[]) AS url)
          SELECT position, id FROM created",
     )
     .bind(orders.iter().map(|o| o.order_number.as_str()).collect::<Vec<_>>())
@@ -189,6 +205,7 @@ pub async fn insert_all(tx: &mut Transaction<'_, Postgres>, orders: &[NewOrder])
     .bind(discounts.iter().map(|(_, _, d)| d.description.as_str()).collect::<Vec<_>>())
     .bind(discounts.iter().map(|(_, _, d)| d.amount).collect::<Vec<_>>())
     .bind(discounts.iter().map(|(_, _, d)| &d.affected_items).collect::<Vec<_>>())
+    .bind(webhook_urls)
     .fetch_all(&mut **tx)
     .await?;
     let mut ids = vec![None; orders.len()];
@@ -209,72 +226,128 @@ pub struct PaymentRow {
     pub source: String,
     pub transaction_id: String,
     pub paid_amount: Decimal,
-    pub promotions: Value,
-    pub pre_order: Value,
+    /// The applied POS promotions, as stored (JSON text).
+    pub promotions: String,
+    /// The pre-order snapshot taken when the payment was accepted, as
+    /// rendered (JSON text).
+    pub pre_order: String,
     pub terminal_code: Option<String>,
     pub staff_id: Option<i64>,
     pub staff_email: Option<String>,
     pub store_id: Option<String>,
     pub created_at: DateTime<Utc>,
-    pub order_created_at: Option<DateTime<Utc>>,
+    /// Still waiting for its order (claimed by this transaction).
+    pub pending: bool,
 }
 
-fn text_decimal(v: &Value) -> Decimal {
-    v.as_str().map(dec).unwrap_or_default()
+/// The parts of a pre-order snapshot an order is made of. Read straight
+/// from the stored text, borrowing its strings; every other field is
+/// skipped unread (the worker builds thousands of orders a second).
+#[derive(Deserialize)]
+struct Snapshot<'a> {
+    #[serde(borrow)]
+    basket: SnapshotBasket<'a>,
+    #[serde(borrow)]
+    currency_type_label: Cow<'a, str>,
+    #[serde(borrow)]
+    shipping_amount: Cow<'a, str>,
+    payment_option: Option<Value>,
+    shipping_option: Option<Value>,
+    shipping_address: Option<Value>,
+    billing_address: Option<Value>,
 }
 
-fn non_null(v: &Value) -> Option<Value> {
-    (!v.is_null()).then(|| v.clone())
+#[derive(Deserialize)]
+struct SnapshotBasket<'a> {
+    #[serde(borrow)]
+    basketitem_set: Vec<SnapshotItem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotItem<'a> {
+    id: i64,
+    #[serde(borrow)]
+    product: SnapshotProduct<'a>,
+    quantity: i32,
+    #[serde(borrow)]
+    unit_price: Cow<'a, str>,
+    #[serde(borrow)]
+    tax_rate: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotProduct<'a> {
+    #[serde(borrow)]
+    sku: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+/// An applied POS promotion as stored with the payment: its benefit and how
+/// it was spread over the basket items (`[item id, amount]` pairs).
+#[derive(Deserialize)]
+struct StoredPromotion<'a> {
+    #[serde(borrow)]
+    description: Cow<'a, str>,
+    #[serde(borrow)]
+    benefit_amount: Cow<'a, str>,
+    affected_basket_items: Value,
+    #[serde(borrow)]
+    allocation: Vec<(i64, Cow<'a, str>)>,
+}
+
+fn decimal(text: &str, field: &str) -> Result<Decimal, String> {
+    text.parse().map_err(|_| format!("{field} {text:?} is not an amount"))
 }
 
 /// Builds the order of a payment from the pre-order snapshot taken when the
 /// payment was accepted, with the POS promotions spread over its lines.
-pub fn from_payment(p: &PaymentRow) -> NewOrder {
-    let doc = &p.pre_order;
-    let mut line_discounts: std::collections::HashMap<i64, Decimal> = std::collections::HashMap::new();
-    let mut discounts = Vec::new();
-    for promo in p.promotions.as_array().into_iter().flatten() {
-        for pair in promo["allocation"].as_array().into_iter().flatten() {
-            if let (Some(item), Some(amount)) = (pair[0].as_i64(), pair[1].as_str()) {
-                *line_discounts.entry(item).or_default() += dec(amount);
-            }
+/// Fails only on a stored document that is not what `complete` wrote.
+pub fn from_payment(p: &PaymentRow) -> Result<NewOrder, String> {
+    let doc: Snapshot = serde_json::from_str(&p.pre_order).map_err(|e| format!("pre-order snapshot: {e}"))?;
+    let promotions: Vec<StoredPromotion> =
+        serde_json::from_str(&p.promotions).map_err(|e| format!("promotions: {e}"))?;
+    let mut line_discounts: HashMap<i64, Decimal> = HashMap::new();
+    let mut discounts = Vec::with_capacity(promotions.len());
+    for promo in promotions {
+        for (item, amount) in &promo.allocation {
+            *line_discounts.entry(*item).or_default() += decimal(amount, "promotion allocation")?;
         }
         discounts.push(NewDiscount {
             source: "cash_register".to_string(),
-            description: promo["description"].as_str().unwrap_or_default().to_string(),
-            amount: text_decimal(&promo["benefit_amount"]),
-            affected_items: promo["affected_basket_items"].clone(),
+            description: promo.description.into_owned(),
+            amount: decimal(&promo.benefit_amount, "benefit_amount")?,
+            affected_items: promo.affected_basket_items,
         });
     }
-    let lines = doc["basket"]["basketitem_set"]
-        .as_array()
+    let lines = doc
+        .basket
+        .basketitem_set
         .into_iter()
-        .flatten()
         .map(|item| {
-            let id = item["id"].as_i64().unwrap_or_default();
-            NewLine {
-                basket_item_id: id as i32,
-                sku: item["product"]["sku"].as_str().unwrap_or_default().to_string(),
-                name: item["product"]["name"].as_str().unwrap_or_default().to_string(),
-                quantity: item["quantity"].as_i64().unwrap_or_default() as i32,
-                unit_price: text_decimal(&item["unit_price"]),
-                tax_rate: text_decimal(&item["tax_rate"]),
-                discount_amount: line_discounts.get(&id).copied().unwrap_or_default(),
-            }
+            Ok(NewLine {
+                basket_item_id: i32::try_from(item.id).map_err(|_| format!("basket item id {} out of range", item.id))?,
+                sku: item.product.sku.into_owned(),
+                name: item.product.name.into_owned(),
+                quantity: item.quantity,
+                unit_price: decimal(&item.unit_price, "unit_price")?,
+                tax_rate: decimal(&item.tax_rate, "tax_rate")?,
+                discount_amount: line_discounts.get(&item.id).copied().unwrap_or_default(),
+            })
         })
-        .collect();
-    NewOrder {
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(NewOrder {
         order_number: p.order_number.clone(),
         source: p.source.clone(),
         payment_id: Some(p.id),
-        currency: doc["currency_type_label"].as_str().unwrap_or_default().to_string(),
+        currency: doc.currency_type_label.into_owned(),
         lines,
         discounts,
-        shipping_amount: text_decimal(&doc["shipping_amount"]),
-        payment_option: non_null(&doc["payment_option"]),
-        shipping_option: non_null(&doc["shipping_option"]),
-        shipping_address: non_null(&doc["shipping_address"]),
-        billing_address: non_null(&doc["billing_address"]),
+        shipping_amount: decimal(&doc.shipping_amount, "shipping_amount")?,
+        payment_option: doc.payment_option,
+        shipping_option: doc.shipping_option,
+        shipping_address: doc.shipping_address,
+        billing_address: doc.billing_address,
         paid_amount: p.paid_amount,
         transaction_id: Some(p.transaction_id.clone()),
         terminal_code: p.terminal_code.clone(),
@@ -282,5 +355,5 @@ pub fn from_payment(p: &PaymentRow) -> NewOrder {
         staff_email: p.staff_email.clone(),
         store_id: p.store_id.clone(),
         ..NewOrder::default()
-    }
+    })
 }

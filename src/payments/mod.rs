@@ -101,9 +101,11 @@ pub async fn recent(db: &sqlx::PgPool, limit: i64) -> Result<Vec<Value>, sqlx::E
         chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, order_number, source, transaction_id, amount, paid_amount, terminal_code, staff_id, store_id,
-                created_at, order_created_at
-         FROM payments ORDER BY id DESC LIMIT $1",
+        "SELECT p.id, p.order_number, p.source, p.transaction_id, p.amount, p.paid_amount, p.terminal_code,
+                p.staff_id, p.store_id, p.created_at, o.created_at
+         FROM (SELECT * FROM payments ORDER BY id DESC LIMIT $1) p
+         LEFT JOIN orders o ON o.order_number = p.order_number
+         ORDER BY p.id DESC",
     )
     .bind(limit)
     .fetch_all(db)

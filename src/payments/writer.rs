@@ -94,15 +94,20 @@ async fn write_batches(db: PgPool, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>
 async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outcome>, sqlx::Error> {
     // Rows that meet an existing order number or session are skipped, not
     // refused: the unique constraints still decide every race.
+    // Each new payment waits for its order in `pending_orders`, written in
+    // the same statement.
     let inserted: Vec<(String, String, String)> = sqlx::query_as(
-        "INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
-             discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
-         SELECT o, s, src, t, a, pa, da, pr::jsonb, po::jsonb, tc, si, se, st, r::jsonb
-         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-                     $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[])
-              AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r)
-         ON CONFLICT DO NOTHING
-         RETURNING order_number, source, transaction_id",
+        "WITH paid AS (
+             INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
+                 discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
+             SELECT o, s, src, t, a, pa, da, pr::json, po::json, tc, si, se, st, r::json
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
+                         $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[])
+                  AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r)
+             ON CONFLICT DO NOTHING
+             RETURNING id, order_number, source, transaction_id),
+         pending AS (INSERT INTO pending_orders (payment_id) SELECT id FROM paid)
+         SELECT order_number, source, transaction_id FROM paid",
     )
     .bind(payments.iter().map(|p| p.order_number.as_str()).collect::<Vec<_>>())
     .bind(payments.iter().map(|p| p.session_id.as_str()).collect::<Vec<_>>())

@@ -255,7 +255,7 @@ pub async fn record_sale(
     };
     // Recorded sales are paid in full elsewhere: the order is created completed.
     order.paid_amount = order.total_amount();
-    let id = orders::insert(&mut tx, &order)
+    let id = orders::insert(&mut tx, &order, &crate::webhooks::endpoint_urls(&ctx))
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order number {} drawn twice", order.order_number)))?;
     tx.commit().await?;

@@ -171,10 +171,10 @@ pub async fn deliver_due(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result
 
 /// Creates the deliveries of outbox events not fanned out yet. Events that
 /// arrive while no endpoint is configured are marked and not delivered.
+/// (Order events skip this step: `orders::insert_all` writes them fanned out,
+/// with their deliveries, in the order's own statement.)
 async fn fan_out(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut urls: Vec<String> = ctx.settings.snapshot().webhook_endpoints.iter().map(|e| e.url.clone()).collect();
-    urls.sort();
-    urls.dedup();
+    let urls = super::endpoint_urls(ctx);
     loop {
         let mut tx = ctx.db.begin().await.context("failed to begin")?;
         let ids: Vec<i64> = sqlx::query_scalar(

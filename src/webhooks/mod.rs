@@ -9,9 +9,19 @@ pub mod signing;
 
 pub use dispatcher::{deliver_due, message_id, run, DeliveryRun};
 
+use crate::context::AppContext;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
+
+/// The distinct endpoint URLs of `ORDER_WEBHOOK_CONF` as configured now,
+/// sorted: an event gets one delivery per URL.
+pub fn endpoint_urls(ctx: &AppContext) -> Vec<String> {
+    let mut urls: Vec<String> = ctx.settings.snapshot().webhook_endpoints.iter().map(|e| e.url.clone()).collect();
+    urls.sort();
+    urls.dedup();
+    urls
+}
 
 /// A delivery as the operators see it, with its attempts.
 #[derive(Debug, Serialize, sqlx::FromRow)]

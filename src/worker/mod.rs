@@ -175,32 +175,40 @@ async fn return_jobs(ctx: &AppContext, worker_id: &str) -> anyhow::Result<usize>
 /// created now.
 pub async fn create_orders(ctx: &AppContext, order_numbers: &[&str]) -> anyhow::Result<usize> {
     let mut tx = ctx.db.begin().await.context("failed to begin")?;
-    // The row locks make concurrent deliveries of one job take turns; taking
-    // them in id order keeps two batches from deadlocking.
+    // Claiming a payment deletes its pending row. The row locks make
+    // concurrent deliveries of one job take turns (the later one finds no
+    // row and creates nothing); taking them in id order keeps two batches
+    // from deadlocking. Payments already ordered are read too, so that their
+    // pre-orders are dropped from Redis again if that failed before.
     let payments: Vec<PaymentRow> = sqlx::query_as(
-        "SELECT id, order_number, session_id, source, transaction_id, paid_amount, promotions, pre_order, terminal_code,
-                staff_id, staff_email, store_id, created_at, order_created_at
-         FROM payments WHERE order_number = ANY($1) ORDER BY id FOR UPDATE",
+        "WITH claimed AS (
+             DELETE FROM pending_orders WHERE payment_id IN (
+                 SELECT payment_id FROM pending_orders
+                 WHERE payment_id IN (SELECT id FROM payments WHERE order_number = ANY($1))
+                 ORDER BY payment_id FOR UPDATE)
+             RETURNING payment_id)
+         SELECT p.id, p.order_number, p.session_id, p.source, p.transaction_id, p.paid_amount, p.promotions::text,
+                p.pre_order::text, p.terminal_code, p.staff_id, p.staff_email, p.store_id, p.created_at,
+                claimed.payment_id IS NOT NULL AS pending
+         FROM payments p LEFT JOIN claimed ON claimed.payment_id = p.id
+         WHERE p.order_number = ANY($1)",
     )
     .bind(order_numbers)
     .fetch_all(&mut *tx)
     .await
-    .context("failed to read the payments")?;
+    .context("failed to claim the payments")?;
     if payments.len() < order_numbers.len() {
         for number in order_numbers.iter().filter(|n| !payments.iter().any(|p| p.order_number == **n)) {
             log::warn!("completion job for {number}, which has no payment; dropped");
         }
     }
-    let unordered: Vec<&PaymentRow> = payments.iter().filter(|p| p.order_created_at.is_none()).collect();
-    let new_orders: Vec<orders::NewOrder> = unordered.iter().map(|p| orders::from_payment(p)).collect();
-    orders::insert_all(&mut tx, &new_orders).await.context("failed to write the orders")?;
-    if !unordered.is_empty() {
-        sqlx::query("UPDATE payments SET order_created_at = now() WHERE id = ANY($1)")
-            .bind(unordered.iter().map(|p| p.id).collect::<Vec<i64>>())
-            .execute(&mut *tx)
-            .await
-            .context("failed to mark the payments")?;
-    }
+    let unordered: Vec<&PaymentRow> = payments.iter().filter(|p| p.pending).collect();
+    let new_orders = unordered
+        .iter()
+        .map(|p| orders::from_payment(p).map_err(|e| anyhow::anyhow!("payment {}: {e}", p.order_number)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let webhook_urls = crate::webhooks::endpoint_urls(ctx);
+    orders::insert_all(&mut tx, &new_orders, &webhook_urls).await.context("failed to write the orders")?;
     tx.commit().await.context("failed to commit the orders")?;
 
     let now = chrono::Utc::now();
@@ -235,11 +243,13 @@ pub async fn reap(ctx: &AppContext) -> anyhow::Result<usize> {
 /// Queues again every payment that has had no order for `older_than`.
 pub async fn sweep(ctx: &AppContext, older_than: Duration) -> anyhow::Result<usize> {
     let numbers: Vec<String> = sqlx::query_scalar(
-        "UPDATE payments SET enqueued_at = now()
-         WHERE id IN (SELECT id FROM payments
-                      WHERE order_created_at IS NULL AND enqueued_at <= now() - make_interval(secs => $1)
-                      ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
-         RETURNING order_number",
+        "WITH due AS (
+             UPDATE pending_orders SET enqueued_at = now()
+             WHERE payment_id IN (SELECT payment_id FROM pending_orders
+                                  WHERE enqueued_at <= now() - make_interval(secs => $1)
+                                  ORDER BY payment_id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+             RETURNING payment_id)
+         SELECT p.order_number FROM payments p JOIN due ON due.payment_id = p.id ORDER BY p.id",
     )
     .bind(older_than.as_secs_f64())
     .fetch_all(&ctx.db)

@@ -194,6 +194,11 @@ async fn recent_payments_and_orders_are_listed_newest_first() {
     assert_eq!(payments[1]["transaction_id"], "TXN-A");
     assert!(payments[0]["order_created_at"].is_null(), "no order before the worker ran");
     app.run_jobs().await;
+    let payments: Value = app.admin_get("/admin/api/payments/").await.json().await.unwrap();
+    assert_eq!(payments["payments"].as_array().unwrap().len(), 2);
+    for payment in payments["payments"].as_array().unwrap() {
+        assert!(payment["order_created_at"].is_string(), "{payment}: its order's time once the worker ran");
+    }
     let orders: Value = app.admin_get("/admin/api/orders/?limit=1").await.json().await.unwrap();
     let orders = orders["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 1, "limit is applied");

@@ -61,7 +61,8 @@ async fn queued_jobs(app: &TestApp) -> i64 {
 }
 
 async fn payments_without_order(app: &TestApp) -> i64 {
-    app.count("SELECT count(*) FROM payments WHERE order_created_at IS NULL").await
+    app.count("SELECT count(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_number = p.order_number)")
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -455,8 +455,13 @@ pub struct Reconciled {
 /// Reconciles `accepted` (order number → the amount a till was told was paid)
 /// against Postgres. Panics on anything lost or doubled.
 pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<String, rust_decimal::Decimal>) -> Reconciled {
-    let payments: Vec<(String, rust_decimal::Decimal, Option<chrono::DateTime<chrono::Utc>>)> =
-        sqlx::query_as("SELECT order_number, paid_amount, order_created_at FROM payments").fetch_all(db).await.unwrap();
+    let payments: Vec<(String, rust_decimal::Decimal, bool)> = sqlx::query_as(
+        "SELECT order_number, paid_amount, EXISTS (SELECT 1 FROM pending_orders WHERE payment_id = payments.id)
+         FROM payments",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
     let orders: Vec<(String, rust_decimal::Decimal)> =
         sqlx::query_as("SELECT order_number, total_amount FROM orders").fetch_all(db).await.unwrap();
     let mut order_totals = std::collections::HashMap::new();
@@ -466,10 +471,12 @@ pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<S
     for (number, amount) in accepted {
         let payment = payments.iter().find(|p| &p.0 == number).unwrap_or_else(|| panic!("accepted payment {number} lost"));
         assert_eq!(payment.1, *amount, "payment {number} recorded with another amount");
-        assert!(payment.2.is_some(), "payment {number} not marked as ordered");
+        assert!(!payment.2, "payment {number} still waits for its order");
         assert_eq!(order_totals.get(number), Some(amount), "order of accepted payment {number} missing or of another amount");
     }
     assert_eq!(payments.len(), accepted.len(), "a payment exists that no till was told about");
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_orders").fetch_one(db).await.unwrap();
+    assert_eq!(pending, 0, "pending rows left without a payment");
     assert_eq!(orders.len(), accepted.len(), "an order exists without an accepted payment");
     let events: Vec<(String, i64)> = sqlx::query_as(
         "SELECT event_type, count(*) FROM webhook_outbox WHERE event_type IN ('validated', 'terminated') GROUP BY event_type",

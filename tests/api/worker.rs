@@ -107,26 +107,31 @@ async fn an_order_that_cannot_be_written_does_not_hold_up_the_rest_of_its_batch(
     let app = spawn_app().await;
     app.seed().await;
     let numbers = paid_orders(&app, 4).await;
-    // A snapshot the orders table refuses (tax rate beyond NUMERIC(5, 2)).
-    sqlx::query("UPDATE payments SET pre_order = jsonb_set(pre_order, '{basket,basketitem_set,0,tax_rate}', '\"123456.00\"') WHERE order_number = $1")
-        .bind(&numbers[1])
-        .execute(&app.ctx.db)
-        .await
-        .unwrap();
+    let set_first_line = |number: &str, field: &str, value: &str| {
+        let sql = format!(
+            "UPDATE payments SET pre_order = jsonb_set(pre_order::jsonb, '{{basket,basketitem_set,0,{field}}}', '\"{value}\"')::json
+             WHERE order_number = $1"
+        );
+        let (db, number) = (app.ctx.db.clone(), number.to_string());
+        async move { sqlx::query(&sql).bind(number).execute(&db).await.unwrap() }
+    };
+    // A snapshot the orders table refuses (tax rate beyond NUMERIC(5, 2)),
+    // and one that is not what complete wrote (a price that is no amount).
+    set_first_line(&numbers[1], "tax_rate", "123456.00").await;
+    set_first_line(&numbers[2], "unit_price", "a lot").await;
     assert_eq!(app.run_jobs().await, 4);
     for (i, number) in numbers.iter().enumerate() {
-        let expected = if i == 1 { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        let expected = if i == 1 || i == 2 { StatusCode::NOT_FOUND } else { StatusCode::OK };
         assert_eq!(app.order(number).await.0, expected, "{number}");
     }
-    // Once the row is mended, the sweeper brings the last one in.
-    sqlx::query("UPDATE payments SET pre_order = jsonb_set(pre_order, '{basket,basketitem_set,0,tax_rate}', '\"20.00\"') WHERE order_number = $1")
-        .bind(&numbers[1])
-        .execute(&app.ctx.db)
-        .await
-        .unwrap();
-    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 1);
-    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM pending_orders").await, 2, "both still wait for their order");
+    // Once the rows are mended, the sweeper brings the last ones in.
+    set_first_line(&numbers[1], "tax_rate", "20.00").await;
+    set_first_line(&numbers[2], "unit_price", "99.99").await;
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 2);
+    assert_eq!(app.run_jobs().await, 2);
     assert_eq!(app.order(&numbers[1]).await.0, StatusCode::OK);
+    assert_eq!(app.order(&numbers[2]).await.0, StatusCode::OK);
     assert_eq!(app.count("SELECT count(*) FROM orders").await, 4);
 }
 
