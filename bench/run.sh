@@ -144,6 +144,13 @@ curl -sf -X POST "$B/hooks/cash_register/pre_order/" -d "order_number=$N1&userna
   || { echo "pre_order sanity check failed" >&2; exit 1; }
 run cash_register_pre_order
 run ivr_pre_order
+# complete's baseline, measured just before it: the machine's speed drifts
+# over minutes, and a ratio is only fair between neighbours.
+log "pgbench baseline: single-row INSERT commits, synchronous_commit on"
+psql -q "$DATABASE_URL" -c "CREATE TABLE IF NOT EXISTS bench_insert (id BIGSERIAL PRIMARY KEY, v INT, created_at TIMESTAMPTZ DEFAULT now())"
+echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
+PGBENCH_TPS=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/insert.sql" "$DATABASE_URL" 2>/dev/null \
+  | awk '/^tps/ {printf "%d", $3}')
 BENCH_SPLIT=1 run cash_register_complete
 BENCH_TOKEN=$DRAWER_TOKEN run drawer_sale_start
 # One completion per draft the start run left: each a ledger append under its drawer's lock.
@@ -158,11 +165,6 @@ BENCH_TOKEN=$DRAWER_TOKEN run store_report
 ACCEPTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM pending_orders")
 REJECTED=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM payments" )
 
-log "pgbench baseline: single-row INSERT commits, synchronous_commit on"
-psql -q "$DATABASE_URL" -c "CREATE TABLE IF NOT EXISTS bench_insert (id BIGSERIAL PRIMARY KEY, v INT, created_at TIMESTAMPTZ DEFAULT now())"
-echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
-PGBENCH_TPS=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/insert.sql" "$DATABASE_URL" 2>/dev/null \
-  | awk '/^tps/ {printf "%d", $3}')
 
 log "worker: draining $ACCEPTED accepted payments with 2 worker processes"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
