@@ -25,6 +25,9 @@ pub const JOB_BATCH: usize = 64;
 pub const LEASE_SECONDS: u64 = 15;
 /// Payments without an order are queued again after this long.
 pub const SWEEP_AFTER: Duration = Duration::from_secs(15);
+/// Payments one sweep queues again at most; also the queue length above
+/// which it does not sweep (see [`sweep`]).
+pub const SWEEP_BATCH: i64 = 1000;
 /// How often the reaper and the sweeper run.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -240,25 +243,36 @@ pub async fn reap(ctx: &AppContext) -> anyhow::Result<usize> {
     Ok(returned)
 }
 
-/// Queues again every payment that has had no order for `older_than`.
+/// Queues again every payment that has had no order for `older_than`, up to
+/// [`SWEEP_BATCH`] per call. Does nothing while more than that many jobs are
+/// queued: a backlog is being worked, and a payment that waited
+/// `older_than` most likely has its job in it, so queuing it again would
+/// only add a duplicate to the work that is already behind. Lost jobs are
+/// found once the backlog is down.
 pub async fn sweep(ctx: &AppContext, older_than: Duration) -> anyhow::Result<usize> {
+    let mut redis = ctx.redis();
+    let queued: i64 = redis.llen(ctx.keys.jobs_complete()).await.context("failed to read the queue length")?;
+    if queued > SWEEP_BATCH {
+        log::debug!("sweep skipped: {queued} jobs queued");
+        return Ok(0);
+    }
     let numbers: Vec<String> = sqlx::query_scalar(
         "WITH due AS (
              UPDATE pending_orders SET enqueued_at = now()
              WHERE payment_id IN (SELECT payment_id FROM pending_orders
                                   WHERE enqueued_at <= now() - make_interval(secs => $1)
-                                  ORDER BY payment_id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+                                  ORDER BY payment_id LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING payment_id)
          SELECT p.order_number FROM payments p JOIN due ON due.payment_id = p.id ORDER BY p.id",
     )
     .bind(older_than.as_secs_f64())
+    .bind(SWEEP_BATCH)
     .fetch_all(&ctx.db)
     .await
     .context("failed to find payments without orders")?;
     if numbers.is_empty() {
         return Ok(0);
     }
-    let mut redis = ctx.redis();
     redis.rpush::<_, _, i64>(ctx.keys.jobs_complete(), &numbers).await.context("failed to queue swept jobs")?;
     ctx.metrics.jobs.with_label_values(&["requeued"]).inc_by(numbers.len() as u64);
     log::warn!("queued {} payments without orders again", numbers.len());

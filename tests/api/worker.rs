@@ -85,6 +85,27 @@ async fn the_sweeper_recovers_every_order_when_the_job_list_is_lost() {
 }
 
 #[tokio::test]
+async fn the_sweeper_adds_no_duplicates_to_a_backlog_being_worked() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let numbers = paid_orders(&app, 2).await;
+    // Their jobs are lost, and a backlog of other numbers is queued: more
+    // jobs than one sweep would add.
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("DEL").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap();
+    let backlog: Vec<String> = (0..=worker::SWEEP_BATCH).map(|i| format!("BACKLOG-{i}")).collect();
+    let _: () = redis::cmd("RPUSH").arg(app.ctx.keys.jobs_complete()).arg(&backlog).query_async(&mut redis).await.unwrap();
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 0, "a backlog is being worked: left alone");
+    // Once it is down to a sweep's worth, the sweeper queues what waits.
+    let _: () = redis::cmd("LPOP").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap();
+    assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 2);
+    app.run_jobs().await;
+    for number in &numbers {
+        assert_eq!(app.order(number).await.0, StatusCode::OK, "{number}");
+    }
+}
+
+#[tokio::test]
 async fn serve_runs_a_worker_that_creates_orders_in_the_background() {
     let env = std::sync::Arc::new(TestEnv::new().await);
     let app = spawn_app_in(env, |_| {}, RunOptions { worker: true }).await;
