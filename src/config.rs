@@ -3,6 +3,7 @@
 //! Every variable has a default that works on a developer machine; every bad
 //! value is reported at once, in one error, so an operator fixes them in one go.
 
+use crate::client_address::TrustedProxies;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -45,6 +46,9 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL`: how outside systems reach this service, for absolute
     /// links in webhooks (invoice URLs). `None`: `http://{BIND}` once bound.
     pub public_base_url: Option<String>,
+    /// `TRUSTED_PROXIES`: the load balancers whose `X-Forwarded-For` names
+    /// the client (empty: trust none).
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/cashdesk";
@@ -137,6 +141,11 @@ impl Settings {
             }
         }
 
+        let trusted_proxies = TrustedProxies::parse(&lookup("TRUSTED_PROXIES").unwrap_or_default()).unwrap_or_else(|err| {
+            errors.push(err);
+            TrustedProxies::default()
+        });
+
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -151,6 +160,7 @@ impl Settings {
             database_max_connections,
             http_workers,
             public_base_url,
+            trusted_proxies,
         })
     }
 
@@ -194,14 +204,15 @@ mod tests {
             "REDIS_URL" => Some("http://x".into()),
             "BIND" => Some("nowhere".into()),
             "IVR_USERNAME" => Some("ivr".into()),
+            "TRUSTED_PROXIES" => Some("10.0.0.0/8,10.0.0.0/40".into()),
             _ => None,
         })
         .unwrap_err();
         let text = err.to_string();
-        for name in ["DATABASE_URL", "REDIS_URL", "BIND", "IVR_USERNAME"] {
+        for name in ["DATABASE_URL", "REDIS_URL", "BIND", "IVR_USERNAME", "TRUSTED_PROXIES"] {
             assert!(text.contains(name), "{name} missing from {text}");
         }
-        assert_eq!(err.0.len(), 4);
+        assert_eq!(err.0.len(), 5);
     }
 
     #[test]

@@ -65,14 +65,30 @@ impl Keys {
         format!("{}settings", self.prefix)
     }
 
-    /// The prefix of every failed-login counter.
-    pub fn login_failures_prefix(&self) -> String {
-        format!("{}ratelimit:", self.prefix)
+    /// Failed logins of one subject over the last 15 minutes, a sorted set of
+    /// attempt times: of a client address, or with `pair` (the username's
+    /// digest) of a (username, address) pair. Both subjects of one address
+    /// share a hash tag, so one attempt touches one slot.
+    pub fn login_failures(&self, protocol: &str, address: &str, pair: Option<&str>) -> String {
+        format!("{}login:{{{}:{}}}:failures{}", self.prefix, protocol, address, pair_suffix(pair))
     }
 
-    /// Failed-login counter of one hook credential subject (username or address).
-    pub fn login_failures(&self, protocol: &str, subject: &str) -> String {
-        format!("{}ratelimit:{}:{}", self.prefix, protocol, subject)
+    /// Present while a subject of [`Keys::login_failures`] is locked out,
+    /// expiring when it unlocks; holds who it is (protocol, address, username).
+    pub fn login_lock(&self, protocol: &str, address: &str, pair: Option<&str>) -> String {
+        format!("{}login:{{{}:{}}}:lock{}", self.prefix, protocol, address, pair_suffix(pair))
+    }
+
+    /// A `SCAN` pattern matching every [`Keys::login_lock`] key.
+    pub fn login_locks_pattern(&self) -> String {
+        format!("{}login:*:lock*", glob_escape(&self.prefix))
+    }
+
+    /// A credential pair that passed verification under one settings version,
+    /// named by a keyed digest of (version, username, password): every
+    /// instance then admits it without hashing the password again.
+    pub fn verified_credentials(&self, digest_hex: &str) -> String {
+        format!("{}verified:{}", self.prefix, digest_hex)
     }
 
     /// One signed-in operator session of the admin page, named by the
@@ -81,4 +97,20 @@ impl Keys {
     pub fn admin_session(&self, session_id_sha256: &str) -> String {
         format!("{}admin_session:{}", self.prefix, session_id_sha256)
     }
+}
+
+fn pair_suffix(pair: Option<&str>) -> String {
+    pair.map(|digest| format!(":{digest}")).unwrap_or_default()
+}
+
+/// `text` with the characters `SCAN MATCH` treats as wildcards escaped.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -1,7 +1,7 @@
 //! Prometheus metrics, exposed at `GET /metrics`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -13,6 +13,8 @@ pub struct Metrics {
     pub queue_depth: IntGauge,
     pub completion_lag: Histogram,
     pub payment_batch_size: Histogram,
+    pub hook_login_failures: IntCounterVec,
+    pub password_verifications: IntCounter,
 }
 
 impl Metrics {
@@ -51,6 +53,16 @@ impl Metrics {
                 .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
         )
         .expect("valid metric");
+        let hook_login_failures = IntCounterVec::new(
+            Opts::new("hook_login_failures_total", "Failed hook logins by protocol (refusals of locked-out callers included)"),
+            &["protocol"],
+        )
+        .expect("valid metric");
+        let password_verifications = IntCounter::new(
+            "password_verifications_total",
+            "Hook passwords checked against their Argon2 hash (pairs not verified before under the current settings)",
+        )
+        .expect("valid metric");
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_latency.clone()),
@@ -59,10 +71,23 @@ impl Metrics {
             Box::new(queue_depth.clone()),
             Box::new(completion_lag.clone()),
             Box::new(payment_batch_size.clone()),
+            Box::new(hook_login_failures.clone()),
+            Box::new(password_verifications.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
-        Metrics { registry, http_requests, http_latency, payments, jobs, queue_depth, completion_lag, payment_batch_size }
+        Metrics {
+            registry,
+            http_requests,
+            http_latency,
+            payments,
+            jobs,
+            queue_depth,
+            completion_lag,
+            payment_batch_size,
+            hook_login_failures,
+            password_verifications,
+        }
     }
 
     /// The text exposition format.

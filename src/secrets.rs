@@ -1,9 +1,10 @@
 //! Secrets: hashing what we only verify, constant-time comparison, random tokens.
 //!
 //! Operator-chosen passwords (hook credentials) are hashed with Argon2id on
-//! write. Verifying Argon2 costs milliseconds, so hook handlers go through a
-//! [`VerifiedCache`] that remembers the outcome per settings version, keyed by a
-//! keyed digest of the password (never the password itself). Generated tokens
+//! write. Verifying Argon2 costs milliseconds of CPU, so it runs on a bounded
+//! pool ([`hash_bounded`]), and hook handlers remember the pairs that passed
+//! per settings version ([`VerifiedCache`], keyed by a keyed digest of the
+//! pair, never the password itself). Generated tokens
 //! (associate tokens, shop keys) carry 256 bits of entropy, so a plain SHA-256
 //! is enough to store them.
 
@@ -12,9 +13,10 @@ use argon2::Argon2;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 /// Hex SHA-256 of `value`.
 pub fn sha256_hex(value: &[u8]) -> String {
@@ -61,57 +63,77 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Remembers Argon2 verification outcomes for one settings version, so a
-/// credential costs one HMAC and a map lookup on the hot path.
+/// Runs slow password hashing on the blocking pool, at most one job per core
+/// at a time: a flood of passwords never checked before queues here instead
+/// of starving the async workers that serve the tills. `None` if the job panicked.
+pub async fn hash_bounded<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static PERMITS: LazyLock<Semaphore> =
+        LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())));
+    let _permit = PERMITS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(job).await.ok()
+}
+
+/// Credential pairs that passed verification under one settings version,
+/// named by a keyed digest of (version, username, password), never by the
+/// password itself. Only successes are kept: a flood of wrong passwords
+/// cannot push the tills' pairs out.
 pub struct VerifiedCache {
     key: [u8; 32],
-    /// Keyed digest of (username, password) → outcome.
-    outcomes: Mutex<HashMap<[u8; 32], bool>>,
+    version: i64,
+    verified: Mutex<HashSet<[u8; 32]>>,
 }
 
-/// Bound on remembered outcomes; beyond it the cache starts over (wrong
-/// passwords from an attacker must not grow memory without limit).
+/// Bound on remembered pairs; beyond it the cache starts over.
 const VERIFIED_CACHE_LIMIT: usize = 10_000;
 
-impl Default for VerifiedCache {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut key);
-        VerifiedCache { key, outcomes: Mutex::new(HashMap::new()) }
-    }
-}
-
 impl VerifiedCache {
-    fn cache_key(&self, username: &str, password: &str) -> [u8; 32] {
+    /// A cache for settings `version`, with the digest `key` every instance shares.
+    pub fn new(key: [u8; 32], version: i64) -> Self {
+        VerifiedCache { key, version, verified: Mutex::new(HashSet::new()) }
+    }
+
+    /// The keyed digest naming this pair under this settings version.
+    pub fn digest(&self, username: &str, password: &str) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(&self.version.to_le_bytes());
         mac.update(&(username.len() as u64).to_le_bytes());
         mac.update(username.as_bytes());
         mac.update(password.as_bytes());
         mac.finalize().into_bytes().into()
     }
 
-    /// The remembered outcome for this pair, if it was checked before (no Argon2).
-    pub fn remembered(&self, username: &str, password: &str) -> Option<bool> {
-        let cache_key = self.cache_key(username, password);
-        self.outcomes.lock().ok()?.get(&cache_key).copied()
+    /// True when the pair of `digest` was verified before (no Argon2 needed).
+    pub fn knows(&self, digest: &[u8; 32]) -> bool {
+        self.verified.lock().is_ok_and(|set| set.contains(digest))
     }
 
-    /// Checks `password` for `username` against the stored `phc` hash, from
-    /// memory when this pair was checked before.
-    pub fn verify(&self, username: &str, password: &str, phc: &str) -> bool {
-        let cache_key = self.cache_key(username, password);
-        if let Some(known) = self.outcomes.lock().map(|m| m.get(&cache_key).copied()).ok().flatten() {
-            return known;
-        }
-        let outcome = verify_password(password, phc);
-        if let Ok(mut map) = self.outcomes.lock() {
-            if map.len() >= VERIFIED_CACHE_LIMIT {
-                map.clear();
+    pub fn remember(&self, digest: [u8; 32]) {
+        if let Ok(mut set) = self.verified.lock() {
+            if set.len() >= VERIFIED_CACHE_LIMIT {
+                set.clear();
             }
-            map.insert(cache_key, outcome);
+            set.insert(digest);
         }
-        outcome
     }
+}
+
+/// The server-wide secret `name`, created on first use and shared by every
+/// instance through Postgres (no configuration to keep in step).
+pub async fn server_secret(db: &sqlx::PgPool, name: &str) -> Result<Vec<u8>, sqlx::Error> {
+    let existing: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_optional(db).await?;
+    if let Some(value) = existing {
+        return Ok(value);
+    }
+    let mut fresh = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut fresh);
+    sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(fresh.as_slice())
+        .execute(db)
+        .await?;
+    // Another instance may have won the race: read what was kept.
+    sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_one(db).await
 }
 
 #[cfg(test)]
@@ -119,13 +141,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn argon2_round_trip_and_cache() {
+    fn argon2_round_trip() {
         let phc = hash_password("secret").unwrap();
         assert!(phc.starts_with("$argon2id$"));
-        let cache = VerifiedCache::default();
-        assert!(cache.verify("u", "secret", &phc));
-        assert!(cache.verify("u", "secret", &phc));
-        assert!(!cache.verify("u", "wrong", &phc));
+        assert!(verify_password("secret", &phc));
+        assert!(!verify_password("wrong", &phc));
+    }
+
+    #[test]
+    fn verified_pairs_are_named_per_version_and_pair() {
+        let cache = VerifiedCache::new([7; 32], 3);
+        let digest = cache.digest("u", "secret");
+        assert!(!cache.knows(&digest));
+        cache.remember(digest);
+        assert!(cache.knows(&digest));
+        assert_ne!(digest, cache.digest("u", "secre"), "another password");
+        assert_ne!(cache.digest("us", "ecret"), cache.digest("u", "secret"), "the split between the two matters");
+        assert_ne!(digest, VerifiedCache::new([7; 32], 4).digest("u", "secret"), "another settings version");
+        assert_ne!(digest, VerifiedCache::new([8; 32], 3).digest("u", "secret"), "another key");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::auth::{is_admin_token, require_enabled, CSRF_HEADER};
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::lockouts::{self, Login, Protocol};
 use doc::{AdminSessionAnswer, SignIn};
 use crate::routes::Routes;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
@@ -21,9 +22,6 @@ use serde_json::json;
 pub const COOKIE: &str = "cashdesk_admin";
 /// A session lasts this long from sign-in (seconds).
 pub const SESSION_SECONDS: u64 = 8 * 60 * 60;
-/// Wrong tokens from one address within the window before sign-in is refused.
-pub const MAX_SIGN_IN_FAILURES: i64 = 20;
-const FAILURE_WINDOW_SECONDS: i64 = 15 * 60;
 
 pub fn routes(r: &mut Routes) {
     r.post("/admin/session", sign_in).get("/admin/session", current).delete("/admin/session", sign_out);
@@ -65,11 +63,10 @@ fn cookie(ctx: &AppContext, value: String, max_age: time::Duration) -> Cookie<'s
     ))]
 pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<SignIn>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
-    let failures_key = ctx.keys.login_failures("admin", &format!("addr:{address}"));
-    let mut redis = ctx.redis();
-    let failures: Option<i64> = redis.get(&failures_key).await?;
-    if failures.unwrap_or(0) >= MAX_SIGN_IN_FAILURES {
+    let login = Login::new(&ctx, Protocol::Admin, &req, None);
+    if lockouts::is_locked(&ctx, &login).await? {
+        // Refusals count too, so an address that keeps guessing stays locked.
+        lockouts::record_failure(&ctx, &login).await;
         return Err(ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -77,14 +74,10 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Js
         ));
     }
     if !is_admin_token(&ctx, &body.token) {
-        let _: () = redis::pipe()
-            .incr(&failures_key, 1)
-            .expire(&failures_key, FAILURE_WINDOW_SECONDS)
-            .ignore()
-            .query_async(&mut redis)
-            .await?;
+        lockouts::record_failure(&ctx, &login).await;
         return Err(ApiError::unauthorized("wrong admin token"));
     }
+    let mut redis = ctx.redis();
     let session_id = random_token("");
     let csrf = random_token("");
     let _: () = redis.set_ex(session_key(&ctx, &session_id), &csrf, SESSION_SECONDS).await?;

@@ -12,12 +12,12 @@ pub use store::{Found, Lookup};
 
 use crate::catalog::CASH_REGISTER;
 use crate::context::AppContext;
-use crate::hooks::lockout::Subjects;
+use crate::lockouts::Login;
 
 /// The state of a pre-order as the hooks see it, checked in the SPEC's order.
 /// Each protocol maps these outcomes to its own codes or messages.
 pub enum PreOrderCheck {
-    /// The caller's username or address is locked out after failed logins.
+    /// The caller's address or (username, address) pair is locked out after failed logins.
     LockedOut,
     /// The order number is not (or no longer) registered.
     NotInCache,
@@ -37,7 +37,7 @@ pub enum PreOrderCheck {
 pub async fn check_pre_order(
     ctx: &AppContext,
     order_number: &str,
-    login: &Subjects,
+    login: &Login,
     fields: &[&str],
 ) -> redis::RedisResult<PreOrderCheck> {
     Ok(match store::lookup(ctx, order_number, login, fields).await? {

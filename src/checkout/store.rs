@@ -17,7 +17,7 @@
 
 use super::model::{card_json, Session};
 use crate::context::AppContext;
-use crate::hooks::lockout::{self, Subjects};
+use crate::lockouts::Login;
 use redis::{AsyncCommands, Script};
 use std::sync::LazyLock;
 
@@ -221,25 +221,24 @@ pub struct Found {
     pub fields: Vec<String>,
 }
 
-/// Failed-login counts of the user and the address, then the number's hash fields.
-type LookupReply = ((Option<i64>, Option<i64>), Vec<Option<String>>);
+/// How many of the caller's lock keys exist, then the number's hash fields.
+type LookupReply = (i64, Vec<Option<String>>);
 
-/// Reads the login lockout counters and `order_number`'s hash (its session,
-/// fingerprints, payment type and the asked mirrored `fields`) in one round
-/// trip of two plain reads.
-pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Subjects, fields: &[&str]) -> redis::RedisResult<Lookup> {
+/// Reads whether the caller is locked out and `order_number`'s hash (its
+/// session, fingerprints, payment type and the asked mirrored `fields`) in
+/// one round trip of two plain reads.
+pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Login, fields: &[&str]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
-    let ((user_failures, address_failures), mut values): LookupReply = redis::pipe()
-        .mget(&[&login.user_key, &login.address_key])
+    let (locks, mut values): LookupReply = redis::pipe()
+        .cmd("EXISTS")
+        .arg(login.lock_keys(ctx))
         .cmd("HMGET")
         .arg(ctx.keys.order_number(order_number))
         .arg(&["sid", "fp0", "ptype", "fp"])
         .arg(fields)
         .query_async(&mut redis)
         .await?;
-    if user_failures.unwrap_or(0) >= lockout::MAX_FAILURES_PER_USER
-        || address_failures.unwrap_or(0) >= lockout::MAX_FAILURES_PER_ADDRESS
-    {
+    if locks > 0 {
         return Ok(Lookup::LockedOut);
     }
     if values.len() != 4 + fields.len() {

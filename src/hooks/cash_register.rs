@@ -1,11 +1,12 @@
 //! `/hooks/cash_register/…` (SPEC §5): order numbers, pre-order look-ups and
 //! payment completion for POS terminals.
 
-use super::lockout::{self, Subjects};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
+use crate::credentials;
+use crate::lockouts::{self, Login, Protocol};
 use crate::money::fmt2;
 use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, NewPayment, Outcome, Source};
@@ -13,7 +14,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-const PROTOCOL: &str = "cash_register";
 const INVALID_CREDENTIALS: &str = "Invalid credentials";
 const NOT_IN_CACHE: &str = "Order number not found in the pre-order cache";
 const SESSION_GONE: &str = "Pre-order session not found";
@@ -26,18 +26,19 @@ fn error(code: &str, message: &str) -> HttpResponse {
     ok_json(json!({"error_code": code, "error_message": message}).to_string())
 }
 
-/// True when `username`/`password` is an active `CASH_REGISTER_AUTH_CONF` pair.
-/// A pair not seen before costs an Argon2 verification (milliseconds of CPU),
-/// so a locked-out caller is refused before it: guessing stays cheap for us.
-async fn authorized(ctx: &AppContext, fields: &HookFields, login: &Subjects) -> bool {
-    let snapshot = ctx.settings.snapshot();
-    let (Some(u), Some(p), Some(conf)) = (fields.text("username"), fields.text("password"), &snapshot.cash_register) else {
+/// True when the body's `username`/`password` is an active `CASH_REGISTER_AUTH_CONF` pair.
+async fn authorized(ctx: &AppContext, fields: &HookFields, login: &Login) -> bool {
+    let (Some(username), Some(password)) = (fields.text("username"), fields.text("password")) else {
         return false;
     };
-    if let Some(known) = conf.remembered(u, p) {
-        return known;
-    }
-    !lockout::is_locked(ctx, login).await && conf.check(u, p)
+    credentials::cash_register(ctx, login, username, password).await
+}
+
+/// The credential error, counted as a failed login (also for a locked-out
+/// caller with the right password).
+async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
+    lockouts::record_failure(ctx, login).await;
+    error("403", INVALID_CREDENTIALS)
 }
 
 /// `GET /hooks/cash_register/get_order_number/`
@@ -100,23 +101,24 @@ pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> 
     ))]
 pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
-    let login = Subjects::new(&ctx, PROTOCOL, fields.as_ref().and_then(|f| f.text("username")), &req);
+    let login = Login::new(&ctx, Protocol::CashRegister, &req, fields.as_ref().and_then(|f| f.text("username")));
     let fields = match fields {
         Some(f) if authorized(&ctx, &f, &login).await => f,
-        _ => {
-            lockout::record_failure(&ctx, &login).await;
-            return error("403", INVALID_CREDENTIALS);
-        }
+        _ => return refuse_login(&ctx, &login).await,
     };
     let Some(order_number) = fields.text("order_number").map(str::trim).filter(|n| !n.is_empty()) else {
         // A locked-out caller learns nothing, not even that its password was right.
-        if lockout::is_locked(&ctx, &login).await {
-            return error("403", INVALID_CREDENTIALS);
-        }
-        return error("409", "Order number is missing");
+        return match lockouts::is_locked(&ctx, &login).await {
+            Ok(true) => refuse_login(&ctx, &login).await,
+            Ok(false) => error("409", "Order number is missing"),
+            Err(err) => {
+                log::error!("pre_order: redis: {err}");
+                error("500", UNAVAILABLE)
+            }
+        };
     };
     let found = match check_pre_order(&ctx, order_number, &login, &["doc", "card"]).await {
-        Ok(PreOrderCheck::LockedOut) => return error("403", INVALID_CREDENTIALS),
+        Ok(PreOrderCheck::LockedOut) => return refuse_login(&ctx, &login).await,
         Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
         Ok(PreOrderCheck::NoPaymentOption) => return error("407", NO_PAYMENT_OPTION),
@@ -275,9 +277,9 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         .and_then(|b| HookFields::parse(req, &b))
         .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
     let request = parse_complete(&fields).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
-    let login = Subjects::new(ctx, PROTOCOL, fields.text("username"), req);
+    let login = Login::new(ctx, Protocol::CashRegister, req, fields.text("username"));
     if !authorized(ctx, &fields, &login).await {
-        lockout::record_failure(ctx, &login).await;
+        lockouts::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }
     let number = request.order_number.as_str();
@@ -286,7 +288,10 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         fail(500, UNAVAILABLE)
     };
     let mut found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
-        PreOrderCheck::LockedOut => return Err(fail(403, INVALID_CREDENTIALS)),
+        PreOrderCheck::LockedOut => {
+            lockouts::record_failure(ctx, &login).await;
+            return Err(fail(403, INVALID_CREDENTIALS));
+        }
         PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
         PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
         PreOrderCheck::NoPaymentOption => return Err(fail(407, NO_PAYMENT_OPTION).with_number(number)),

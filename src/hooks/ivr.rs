@@ -1,17 +1,16 @@
 //! `/hooks/ivr/…` (SPEC §6): phone payments on the same pre-orders, with
 //! their own credentials and camelCase answers.
 
-use super::lockout::{self, Subjects};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
 use crate::checkout::{check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
+use crate::credentials;
+use crate::lockouts::{self, Login, Protocol};
 use crate::payments::{self, NewPayment, Outcome, Source};
-use crate::secrets::{constant_time_eq, sha256};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-const PROTOCOL: &str = "ivr";
 const INPUT_INVALID: &str = "Input invalid";
 const USER_INVALID: &str = "User invalid";
 const ORDER_NOT_FOUND_IN_CACHE: &str = "Order not found";
@@ -20,19 +19,6 @@ const PAYMENT_OPTION_NULL: &str = "PaymentOption is null";
 const PAYMENT_OPTION_INVALID: &str = "PaymentOption is not valid...";
 const BASKET_CHANGED: &str = "Basket Changed";
 const UNAVAILABLE: &str = "Service unavailable";
-
-/// True when the credentials are `IVR_USERNAME`/`IVR_PASSWORD` (compared as
-/// digests, in constant time; no IVR credentials configured admits nobody).
-fn authorized(ctx: &AppContext, username: &str, password: &str) -> bool {
-    match &ctx.ivr_credentials {
-        Some((user_hash, password_hash)) => {
-            let user_ok = constant_time_eq(&sha256(username.as_bytes()), user_hash);
-            let password_ok = constant_time_eq(&sha256(password.as_bytes()), password_hash);
-            user_ok & password_ok
-        }
-        None => false,
-    }
-}
 
 fn pre_order_failure(message: &str) -> HttpResponse {
     ok_json(format!(
@@ -55,20 +41,31 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     let Some((username, password, order_number)) = parsed else {
         return pre_order_failure(INPUT_INVALID);
     };
-    let login = Subjects::new(&ctx, PROTOCOL, Some(username), &req);
-    if !authorized(&ctx, username, password) {
-        lockout::record_failure(&ctx, &login).await;
+    let login = Login::new(&ctx, Protocol::Ivr, &req, Some(username));
+    if !credentials::ivr(&ctx, username, password) {
+        lockouts::record_failure(&ctx, &login).await;
         return pre_order_failure(USER_INVALID);
     }
     let order_number = order_number.trim();
     if order_number.is_empty() {
-        if lockout::is_locked(&ctx, &login).await {
-            return pre_order_failure(USER_INVALID);
-        }
-        return pre_order_failure("Order number invalid");
+        // A locked-out caller learns nothing, not even that its password was right.
+        return match lockouts::is_locked(&ctx, &login).await {
+            Ok(true) => {
+                lockouts::record_failure(&ctx, &login).await;
+                pre_order_failure(USER_INVALID)
+            }
+            Ok(false) => pre_order_failure("Order number invalid"),
+            Err(err) => {
+                log::error!("ivr pre_order: redis: {err}");
+                pre_order_failure(UNAVAILABLE)
+            }
+        };
     }
     match check_pre_order(&ctx, order_number, &login, &["ivr"]).await {
-        Ok(PreOrderCheck::LockedOut) => pre_order_failure(USER_INVALID),
+        Ok(PreOrderCheck::LockedOut) => {
+            lockouts::record_failure(&ctx, &login).await;
+            pre_order_failure(USER_INVALID)
+        }
         Ok(PreOrderCheck::NotInCache) => pre_order_failure(ORDER_NOT_FOUND_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => pre_order_failure(ORDER_NOT_FOUND),
         Ok(PreOrderCheck::NoPaymentOption) => pre_order_failure(PAYMENT_OPTION_NULL),
@@ -130,19 +127,30 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
     if order_number.is_empty() || reference.is_empty() || reference.len() > 128 {
         return failure(INPUT_INVALID);
     }
-    let login = Subjects::new(ctx, PROTOCOL, Some(username), req);
-    if !authorized(ctx, username, password) {
-        lockout::record_failure(ctx, &login).await;
+    let login = Login::new(ctx, Protocol::Ivr, req, Some(username));
+    if !credentials::ivr(ctx, username, password) {
+        lockouts::record_failure(ctx, &login).await;
         return failure(USER_INVALID);
     }
     if !success {
-        if lockout::is_locked(ctx, &login).await {
-            return failure(USER_INVALID);
-        }
-        return failure("Success must be true");
+        // A locked-out caller learns nothing, not even that its password was right.
+        return match lockouts::is_locked(ctx, &login).await {
+            Ok(true) => {
+                lockouts::record_failure(ctx, &login).await;
+                failure(USER_INVALID)
+            }
+            Ok(false) => failure("Success must be true"),
+            Err(err) => {
+                log::error!("ivr complete: redis: {err}");
+                failure(UNAVAILABLE)
+            }
+        };
     }
     let mut found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
-        Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
+        Ok(PreOrderCheck::LockedOut) => {
+            lockouts::record_failure(ctx, &login).await;
+            return failure(USER_INVALID);
+        }
         Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
             return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
                 Ok(Outcome::Replay(stored)) => ("", stored),

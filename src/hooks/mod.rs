@@ -4,7 +4,6 @@
 mod body;
 pub mod cash_register;
 pub mod ivr;
-pub mod lockout;
 
 use crate::routes::Routes;
 use actix_web::{web, HttpResponse};

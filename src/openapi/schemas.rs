@@ -464,10 +464,12 @@ pub struct ShopCreated {
     pub key: String,
 }
 
+/// Every subject locked out now (SPEC §11), the latest to unlock first.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"lockouts": [{"protocol": "cash_register", "subject": "user:cashier01", "failures": 20, "locked": true, "expires_in_seconds": 812}]}))]
+#[schema(example = json!({"lockouts": [{"protocol": "cash_register", "subject": "pair:5d41402abc4b2a76b9719d911017c592:203.0.113.7",
+    "kind": "pair", "address": "203.0.113.7", "username": "cashier01", "failures": 12, "unlocks_at": "2026-11-27T09:45:00Z"}]}))]
 pub struct LockoutList {
-    pub lockouts: Vec<Value>,
+    pub lockouts: Vec<crate::lockouts::Lockout>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -9,31 +9,11 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
 use crate::orders::{self, StoredOrder};
-use crate::secrets::{constant_time_eq, hmac_sha256};
+use crate::secrets::{constant_time_eq, hmac_sha256, server_secret};
 use actix_web::{web, HttpResponse};
-use rand::RngCore;
 use std::collections::HashMap;
 
 const KEY_NAME: &str = "invoice_links";
-
-/// The server-wide secret `name`, created on first use and shared by every
-/// instance through Postgres (no configuration to keep in step).
-pub async fn server_secret(db: &sqlx::PgPool, name: &str) -> Result<Vec<u8>, sqlx::Error> {
-    let existing: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_optional(db).await?;
-    if let Some(value) = existing {
-        return Ok(value);
-    }
-    let mut fresh = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut fresh);
-    sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .bind(fresh.as_slice())
-        .execute(db)
-        .await?;
-    // Another instance may have won the race: read what was kept.
-    sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_one(db).await
-}
 
 fn signature(key: &[u8], order_id: i64) -> String {
     hex::encode(hmac_sha256(key, format!("invoice:{order_id}").as_bytes()))

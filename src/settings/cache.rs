@@ -2,12 +2,12 @@
 
 use super::{CASH_REGISTER_AUTH_CONF, ORDER_WEBHOOK_CONF};
 use crate::keys::Keys;
-use crate::secrets::{constant_time_eq, VerifiedCache};
+use crate::secrets::{constant_time_eq, hash_bounded, server_secret, verify_password, VerifiedCache};
 use futures_util::StreamExt;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +24,7 @@ pub struct CashRegisterAuth {
 }
 
 impl CashRegisterAuth {
-    fn from_stored(version: i64, value: &Value) -> Self {
+    fn from_stored(version: i64, value: &Value, verification_key: [u8; 32]) -> Self {
         let credentials = value["credentials"]
             .as_array()
             .map(|items| {
@@ -39,7 +39,7 @@ impl CashRegisterAuth {
             credentials,
             installment_enabled: value["installment_enabled"].as_bool().unwrap_or(false),
             shipping_sku: value["shipping_sku"].as_str().map(str::to_string),
-            verified: VerifiedCache::default(),
+            verified: VerifiedCache::new(verification_key, version),
         }
     }
 
@@ -55,19 +55,32 @@ impl CashRegisterAuth {
         matched
     }
 
-    /// Whether this pair is active, when it was checked before: no Argon2 runs.
-    pub fn remembered(&self, username: &str, password: &str) -> Option<bool> {
-        let known_user = self.hash_of(username).is_some();
-        self.verified.remembered(username, password).map(|ok| ok && known_user)
+    /// The keyed digest naming this pair under this settings version.
+    pub fn digest(&self, username: &str, password: &str) -> [u8; 32] {
+        self.verified.digest(username, password)
     }
 
-    /// True when `username`/`password` is one of the active credential pairs.
-    pub fn check(&self, username: &str, password: &str) -> bool {
-        let matched = self.hash_of(username);
+    /// True when the pair of `digest` passed verification before on this instance.
+    pub fn is_verified(&self, digest: &[u8; 32]) -> bool {
+        self.verified.knows(digest)
+    }
+
+    /// Remembers that the pair of `digest` passed verification (here, or on another instance).
+    pub fn remember(&self, digest: [u8; 32]) {
+        self.verified.remember(digest);
+    }
+
+    /// True when `username`/`password` is one of the active credential
+    /// pairs, by Argon2 on the bounded hashing pool (milliseconds of CPU).
+    pub async fn verify(&self, username: &str, password: &str) -> bool {
+        let matched = self.hash_of(username).map(str::to_string);
+        let known_user = matched.is_some();
+        let password = password.to_string();
         // An unknown username costs the same verification as a known one, so
         // timing tells nobody which usernames exist.
-        let verified = self.verified.verify(username, password, matched.unwrap_or_else(|| unknown_user_hash()));
-        verified && matched.is_some()
+        let verified =
+            hash_bounded(move || verify_password(&password, matched.as_deref().unwrap_or_else(|| unknown_user_hash()))).await;
+        verified == Some(true) && known_user
     }
 }
 
@@ -104,7 +117,13 @@ impl Snapshot {
 #[derive(Default)]
 pub struct DynamicSettings {
     current: RwLock<Arc<Snapshot>>,
+    /// The key of verified-credential digests, shared by every instance
+    /// (`server_secrets`), read on the first reload.
+    verification_key: OnceLock<[u8; 32]>,
 }
+
+/// The `server_secrets` row keying verified-credential digests.
+const VERIFICATION_KEY_NAME: &str = "verified_credentials";
 
 impl DynamicSettings {
     /// The settings in force now.
@@ -118,6 +137,13 @@ impl DynamicSettings {
         let rows: Vec<(String, Value, i64)> = sqlx::query_as("SELECT key, value, version FROM dynamic_settings")
             .fetch_all(pool)
             .await?;
+        let verification_key = match self.verification_key.get() {
+            Some(key) => *key,
+            None => {
+                let stored = server_secret(pool, VERIFICATION_KEY_NAME).await?;
+                *self.verification_key.get_or_init(|| crate::secrets::sha256(&stored))
+            }
+        };
         let old = self.snapshot();
         let mut next = Snapshot {
             versions: HashMap::new(),
@@ -130,7 +156,7 @@ impl DynamicSettings {
                 CASH_REGISTER_AUTH_CONF => {
                     next.cash_register = match (&old.cash_register, unchanged) {
                         (Some(kept), true) => Some(Arc::clone(kept)),
-                        _ => Some(Arc::new(CashRegisterAuth::from_stored(version, &value))),
+                        _ => Some(Arc::new(CashRegisterAuth::from_stored(version, &value, verification_key))),
                     };
                 }
                 ORDER_WEBHOOK_CONF => {
@@ -216,23 +242,21 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    #[test]
-    fn an_unknown_username_takes_as_long_to_refuse_as_a_wrong_password() {
+    #[tokio::test]
+    async fn an_unknown_username_takes_as_long_to_refuse_as_a_wrong_password() {
         let hash = crate::secrets::hash_password("right").unwrap();
-        let auth = CashRegisterAuth::from_stored(1, &serde_json::json!({"credentials": [{"username": "cashier01", "password_hash": hash}]}));
+        let value = serde_json::json!({"credentials": [{"username": "cashier01", "password_hash": hash}]});
+        let auth = CashRegisterAuth::from_stored(1, &value, [1; 32]);
         unknown_user_hash();
         let started = Instant::now();
-        assert!(!auth.check("cashier01", "wrong-1"));
+        assert!(!auth.verify("cashier01", "wrong-1").await);
         let wrong_password = started.elapsed();
         let started = Instant::now();
-        assert!(!auth.check("nobody", "wrong-1"));
+        assert!(!auth.verify("nobody", "wrong-1").await);
         let unknown_user = started.elapsed();
         assert!(unknown_user * 4 > wrong_password, "unknown user {unknown_user:?}, wrong password {wrong_password:?}");
-        assert!(auth.check("cashier01", "right"));
-        assert!(!auth.check("nobody", "right"));
-        assert!(!auth.check("nobody", "no such user"), "the stand-in hash admits nobody");
-        assert_eq!(auth.remembered("cashier01", "right"), Some(true));
-        assert_eq!(auth.remembered("nobody", "no such user"), Some(false));
-        assert_eq!(auth.remembered("cashier01", "never tried"), None);
+        assert!(auth.verify("cashier01", "right").await);
+        assert!(!auth.verify("nobody", "right").await);
+        assert!(!auth.verify("nobody", "no such user").await, "the stand-in hash admits nobody");
     }
 }

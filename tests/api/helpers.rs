@@ -53,6 +53,7 @@ impl TestEnv {
             database_max_connections: 10,
             http_workers: 1,
             public_base_url: None,
+            trusted_proxies: Default::default(),
         }
     }
 }
@@ -267,6 +268,32 @@ impl TestApp {
     pub async fn redis(&self) -> redis::aio::ConnectionManager {
         self.ctx.redis.clone()
     }
+
+    /// Posts to a hook from `client` (e.g. one bound to another loopback
+    /// address) and returns its JSON answer, asserting HTTP 200.
+    pub async fn hook_from(&self, client: &reqwest::Client, path: &str, body: &Value) -> Value {
+        let res = client.post(self.url(path)).json(body).send().await.expect("request sent");
+        assert_eq!(res.status(), StatusCode::OK, "hooks always answer 200");
+        res.json().await.expect("hook answers JSON")
+    }
+
+    /// The value of a counter on `/metrics` (0 when it has no sample yet).
+    pub async fn metric(&self, sample: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+/// An HTTP client whose connections come from `address` (any of 127.0.0.0/8
+/// on Linux), so one test can play tills and attackers on several machines.
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().expect("an IP address"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A TCP proxy to a real server that a test can cut and restore, to make a

@@ -10,6 +10,7 @@ mod faults;
 mod foundation;
 mod hostile_input;
 mod ivr;
+mod lockouts;
 mod openapi;
 mod admin_page;
 mod browser;
