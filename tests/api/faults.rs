@@ -456,7 +456,8 @@ impl Nginx {
              fastcgi_temp_path {root}/fastcgi;\n uwsgi_temp_path {root}/uwsgi;\n scgi_temp_path {root}/scgi;\n\
              upstream cashdesk {{\n{servers} keepalive 16;\n}}\n\
              server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://cashdesk;\n\
-             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n proxy_next_upstream off;\n }}\n }}\n}}\n"
+             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n proxy_next_upstream off;\n\
+             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n }}\n }}\n}}\n"
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
         // Workers drop to an unprivileged user when nginx runs as root.
@@ -498,11 +499,11 @@ impl Drop for Nginx {
     }
 }
 
-async fn completes_served(app: &TestApp) -> u64 {
+async fn requests_served(app: &TestApp, path: &str) -> u64 {
     let metrics = app.get("/metrics").await.text().await.unwrap();
     metrics
         .lines()
-        .filter(|l| l.starts_with("cashdesk_http_requests_total") && l.contains("/hooks/cash_register/complete/"))
+        .filter(|l| l.starts_with("cashdesk_http_requests_total") && l.contains(path))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }
@@ -576,7 +577,8 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         assert_eq!(won.len(), 1, "{number} accepted from several transactions: {won:?}");
         accepted.insert(number.clone(), amount("131.49"));
     }
-    assert!(completes_served(&a).await > 0 && completes_served(&b).await > 0, "the balancer used both instances");
+    let complete = "/hooks/cash_register/complete/";
+    assert!(requests_served(&a, complete).await > 0 && requests_served(&b, complete).await > 0, "the balancer used both instances");
 
     // The drawer, through the balancer: one sale retried concurrently with one
     // key, then finished concurrently under different keys.
@@ -615,6 +617,39 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         phone_wins(&winners),
         reconciled.payments
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_each_till_is_judged_by_its_own_address() {
+    let env = Arc::new(TestEnv::new().await);
+    let trusted = || cashdesk::client_address::TrustedProxies::parse("127.0.0.1/32").unwrap();
+    let a = spawn_app_in(env.clone(), |s| s.trusted_proxies = trusted(), RunOptions { worker: false }).await;
+    a.seed().await;
+    let b = spawn_app_in(env.clone(), |s| s.trusted_proxies = trusted(), RunOptions { worker: false }).await;
+    let dir = TempDir::new("lockouts-behind-nginx");
+    let lb = Nginx::start(&dir, &[a.port(), b.port()]).await;
+    let (_, number) = a.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let pre_order = format!("{}/hooks/cash_register/pre_order/", lb.url());
+    let body = |password: &str| json!({"order_number": number, "username": CASHIER.0, "password": password});
+    let (attacker, till) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
+
+    // The attacker guesses the shared username's password through the
+    // balancer, and names the till's address to frame it.
+    for _ in 0..30 {
+        let res = attacker.post(&pre_order).header("X-Forwarded-For", "127.0.0.3").json(&body("guess")).send().await.unwrap();
+        assert_eq!(res.json::<Value>().await.unwrap()["error_code"], "403");
+    }
+    for _ in 0..10 {
+        let answer: Value = till.post(&pre_order).json(&body(CASHIER.1)).send().await.unwrap().json().await.unwrap();
+        assert!(answer["pre_order"].is_object(), "the till is never refused: {answer}");
+    }
+    let answer: Value = attacker.post(&pre_order).json(&body(CASHIER.1)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["error_code"], "403", "the attacker is locked out, even with the right password");
+    let listed: Value = b.admin_get("/admin/api/lockouts/").await.json().await.unwrap();
+    let addresses: HashSet<&str> = listed["lockouts"].as_array().unwrap().iter().map(|l| l["address"].as_str().unwrap()).collect();
+    assert_eq!(addresses, HashSet::from(["127.0.0.2"]), "{listed}");
+    let path = "/hooks/cash_register/pre_order/";
+    assert!(requests_served(&a, path).await > 0 && requests_served(&b, path).await > 0, "the balancer used both instances");
 }
 
 /// A Postgres cluster of one test on its own port, to crash and restart
