@@ -287,6 +287,20 @@ async fn an_operator_rotates_a_cash_register_credential_in_the_browser() {
     browser.click("#tabs button[data-tab=drawers]").await;
     browser.wait_text("#drawers-table", "No cash drawers yet").await;
 
+    // Lockouts: a machine guessing passwords shows up (its username as text) and is cleared.
+    let attacker = client_from("127.0.0.2");
+    for _ in 0..cashdesk::lockouts::MAX_FAILURES_PER_PAIR {
+        let guess = json!({"username": XSS_USER, "password": "guess", "order_number": "1"});
+        assert_eq!(app.hook_from(&attacker, "/hooks/cash_register/pre_order/", &guess).await["error_code"], "403");
+    }
+    browser.click("#tabs button[data-tab=lockouts]").await;
+    let row = browser.wait_text("#lockouts-table", "127.0.0.2").await;
+    assert!(row.contains(XSS_USER), "{row}");
+    assert_eq!(browser.count("#xss").await, 0);
+    browser.click("#lockouts-table button.clear").await;
+    browser.wait_text("#lockouts-table", "Nobody is locked out").await;
+    assert!(app.admin_get("/admin/api/lockouts/").await.json::<Value>().await.unwrap()["lockouts"].as_array().unwrap().is_empty());
+
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-page.png");
     browser.click("#tabs button[data-tab=settings]").await;
     browser.find("#cr-rows tr").await;

@@ -107,7 +107,7 @@ async function signOut() {
 
 // --------------------------------------------------------------------- tabs
 
-const loaders = { settings: loadSettings, payments: loadPayments, orders: loadOrders, webhooks: loadDeliveries, drawers: loadDrawers };
+const loaders = { settings: loadSettings, payments: loadPayments, orders: loadOrders, webhooks: loadDeliveries, drawers: loadDrawers, lockouts: loadLockouts };
 
 async function openTab(name) {
   for (const button of $$("#tabs button")) button.classList.toggle("active", button.dataset.tab === name);
@@ -387,6 +387,27 @@ async function loadDrawers() {
     ["Open since", (d) => when(d.activated_at)], ["Balance now", (d) => (d.balance ? money(d.balance) : "—"), "num"],
     ["Cash in today", (d) => money(d.today_cash_in), "num"], ["Cash out today", (d) => money(d.today_cash_out), "num"],
   ], drawers, "No cash drawers yet.");
+}
+
+async function loadLockouts() {
+  const { lockouts } = await api("GET", "/admin/api/lockouts/");
+  const clear = (l) => el("button", {
+    type: "button", class: "clear", onclick: async (event) => {
+      event.target.disabled = true;
+      try {
+        await api("DELETE", `/admin/api/lockouts/${encodeURIComponent(l.protocol)}/${encodeURIComponent(l.subject)}/`);
+        status(`Cleared: ${l.address}${l.username === null ? "" : ` (${l.username})`} may sign in again.`);
+        await loadLockouts();
+      } catch (err) {
+        event.target.disabled = false;
+        if (err.status !== 401) status(`Not cleared: ${err.message}`);
+      }
+    },
+  }, "Clear");
+  table($("#lockouts-table"), [
+    ["Protocol", (l) => l.protocol], ["Address", (l) => l.address], ["Username", (l) => (l.kind === "pair" ? l.username : "any")],
+    ["Failures (15 min)", (l) => l.failures, "num"], ["Unlocks", (l) => when(l.unlocks_at)], ["", clear],
+  ], lockouts, "Nobody is locked out.");
 }
 
 // -------------------------------------------------------------------- start
