@@ -216,6 +216,15 @@ Drawer reports with 1,000,000 ledger rows across 100 drawers (target < 50 ms), s
 
 $LEDGER"
 fi
+if [ "${BENCH_FLOOD:-1}" = "1" ]; then
+  log "hook logins under a flood of wrong passwords (bench/flood.sh)"
+  FLOOD=$(BIN=$BIN BENCH_PORT=$((PORT + 2)) bash bench/flood.sh 2>/dev/null)
+  TABLE="$TABLE
+
+A till's pre_order under a flood of wrong passwords from many addresses (bench/flood.sh; target: p99 < 100 ms, every answer the pre-order):
+
+$FLOOD"
+fi
 echo "$TABLE"
 printf '%s\n' "$TABLE" >>docs/PERFORMANCE.md
 log "appended to docs/PERFORMANCE.md"
