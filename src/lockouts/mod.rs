@@ -278,7 +278,7 @@ pub async fn list(ctx: &AppContext) -> redis::RedisResult<Vec<Lockout>> {
             unlocks_at,
         });
     }
-    out.sort_by(|a, b| b.unlocks_at.cmp(&a.unlocks_at));
+    out.sort_by_key(|lockout| std::cmp::Reverse(lockout.unlocks_at));
     Ok(out)
 }
 
