@@ -25,6 +25,9 @@
 # Postgres server binaries (PG_BIN, default: the newest /usr/lib/postgresql/*/bin);
 # scripts/test.sh installs them (scripts/deps.sh ensure_failover_tools).
 #
+# PG_HA_SYNCHRONOUS=0 starts it with asynchronous replication instead (no
+# synchronous_mode), to show what that loses: never for production.
+#
 # Timings are short so that a failover takes seconds: the leader key lives
 # 8 s (ttl) and is renewed every second (loop_wait); HAProxy checks every
 # 500 ms and cuts the sessions of a node it marks down.
@@ -93,7 +96,7 @@ bootstrap:
     loop_wait: 1
     retry_timeout: 3
     maximum_lag_on_failover: 1048576
-    synchronous_mode: true
+    synchronous_mode: $SYNCHRONOUS
     postgresql:
       use_pg_rewind: false
       use_slots: true
@@ -153,6 +156,8 @@ start() {
   command -v haproxy >/dev/null || die "haproxy is missing"
   command -v curl >/dev/null || die "curl is missing"
   PG_BIN=$(pg_bin)
+  SYNCHRONOUS=true
+  [ "${PG_HA_SYNCHRONOUS:-1}" = "0" ] && SYNCHRONOUS=false
   mkdir -p "$DIR"
   chmod 755 "$DIR"
   read -r ETCD_PORT ETCD_PEER HAPROXY_PORT NODE1_PORT NODE1_API NODE2_PORT NODE2_API < <(free_ports 7)
@@ -179,7 +184,11 @@ EOF
   wait_for 20 "node1 accepts connections" "$PG_BIN/psql" -qAt -h 127.0.0.1 -p "$NODE1_PORT" -U postgres -d postgres -c "SELECT 1"
   "$PG_BIN/psql" -qAt -h 127.0.0.1 -p "$NODE1_PORT" -U postgres -d postgres -c "CREATE DATABASE cashdesk" >/dev/null
   start_node node2 "$NODE2_PORT" "$NODE2_API"
-  wait_for 60 "node2 is the synchronous standby" api "$NODE2_API" /sync
+  if [ "$SYNCHRONOUS" = true ]; then
+    wait_for 60 "node2 is the synchronous standby" api "$NODE2_API" /sync
+  else
+    wait_for 60 "node2 streams from node1" api "$NODE2_API" "/replica?lag=0"
+  fi
 
   cat > "$DIR/haproxy.cfg" <<EOF
 global
@@ -201,7 +210,7 @@ EOF
   haproxy -db -f "$DIR/haproxy.cfg" > "$DIR/haproxy.log" 2>&1 < /dev/null &
   echo $! > "$DIR/haproxy.pid"
   wait_for 20 "HAProxy reaches the primary" "$PG_BIN/psql" -qAt -h 127.0.0.1 -p "$HAPROXY_PORT" -U postgres -d cashdesk -c "SELECT 1"
-  log "up in $DIR: HAProxy on 127.0.0.1:$HAPROXY_PORT, node1 (primary) on $NODE1_PORT, node2 (sync standby) on $NODE2_PORT"
+  log "up in $DIR: HAProxy on 127.0.0.1:$HAPROXY_PORT, node1 (primary) on $NODE1_PORT, node2 (standby, synchronous: $SYNCHRONOUS) on $NODE2_PORT"
 }
 
 load_env() {
