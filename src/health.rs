@@ -67,19 +67,26 @@ impl WriteProbe {
     }
 }
 
+/// The probe's write.
+const PROBE: &str = "UPDATE readiness_probe SET written_at = now() WHERE id = 1";
+
 /// Cancels this instance's earlier probes, then updates the probe row.
 async fn write(options: sqlx::postgres::PgConnectOptions, name: &str) -> bool {
     let Ok(mut conn) = options.connect().await else { return false };
+    // Only backends running the probe's own statement: behind a transaction
+    // pooler a backend that served a probe may serve someone else now.
     let cancelled = sqlx::query(
-        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+         WHERE application_name = $1 AND query = $2 AND state = 'active' AND pid <> pg_backend_pid()",
     )
     .bind(name)
+    .bind(PROBE)
     .execute(&mut conn)
     .await;
     if cancelled.is_err() {
         return false;
     }
-    let written = sqlx::query("UPDATE readiness_probe SET written_at = now() WHERE id = 1").execute(&mut conn).await;
+    let written = sqlx::query(PROBE).execute(&mut conn).await;
     let committed = matches!(written, Ok(done) if done.rows_affected() == 1);
     let _ = conn.close().await;
     committed

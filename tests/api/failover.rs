@@ -205,13 +205,23 @@ async fn readiness_is_503_within_5_s_while_writes_hang_or_are_refused_and_200_on
         assert_eq!(body["checks"], json!({"postgres": "unavailable", "redis": "ok"}));
         assert!(asked.elapsed() < Duration::from_secs(5), "answered after {:?}", asked.elapsed());
     }
-    // Calls join the probe in flight: the hang holds one backend, not one per call.
-    let mut conn = sqlx::PgConnection::connect(&pg.url("postgres")).await.unwrap();
-    let probes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cashdesk-ready-%'")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(probes, 1);
+    // Calls join the probe in flight: the hang holds one backend, not one per
+    // call; and a probe given up (after 10 s) is cancelled by the next one.
+    let pg_ref = &pg;
+    let probes = || async move {
+        let mut conn = sqlx::PgConnection::connect(&pg_ref.url("postgres")).await.unwrap();
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cashdesk-ready-%'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(probes().await, 1);
+    let hanging = Instant::now();
+    while hanging.elapsed() < Duration::from_secs(13) {
+        assert_eq!(ready_status(app).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        tokio::time::sleep(ms(500)).await;
+    }
+    eventually(5, "one probe backend left after a probe was given up", || async move { probes().await == 1 }).await;
     pg.reset("synchronous_standby_names").await;
     eventually(5, "ready once writes commit", || async move { ready_status(app).await.0 == StatusCode::OK }).await;
 
@@ -690,7 +700,7 @@ async fn drill(name: &str, topology: &Topology, database_url: String) {
     eventually(90, "every acknowledged payment has its order", || {
         let db = new_primary.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pending_orders").fetch_one(&db).await.map_or(false, |n| n == 0)
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pending_orders").fetch_one(&db).await.is_ok_and(|n| n == 0)
         }
     })
     .await;
