@@ -1,6 +1,8 @@
 //! What the operators' page lists: recent payments, orders, webhook
 //! deliveries with their attempts (and replaying one), and cash drawers with
-//! today's balance.
+//! today's balance. The lists are read from the read replica
+//! (`DATABASE_READ_URL`): an operator's list may lag it by a moment; a
+//! replay, which writes, goes to the primary.
 
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
@@ -32,7 +34,7 @@ fn limit(query: &Limit) -> i64 {
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let items = crate::payments::recent(&ctx.db, limit(&query)).await?;
+    let items = crate::payments::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "payments": items })))
 }
 
@@ -44,7 +46,7 @@ pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Quer
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let items = crate::orders::read::recent(&ctx.db, limit(&query)).await?;
+    let items = crate::orders::read::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "orders": items })))
 }
 
@@ -57,7 +59,7 @@ pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<
     ))]
 pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let items = crate::drawers::overview(&ctx.db, today, limit(&query)).await?;
+    let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "day_start": today, "cash_drawers": items })))
 }
 
@@ -69,7 +71,7 @@ pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let deliveries = webhooks::recent_deliveries(&ctx.db, limit(&query)).await?;
+    let deliveries = webhooks::recent_deliveries(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
 }
 
