@@ -4,9 +4,11 @@
 use super::lockout::{self, Subjects};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
+use crate::checkout::store::Registered;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::money::fmt2;
+use crate::order_number::{Bucket, OrderNumber};
 use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, NewPayment, Outcome, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -45,7 +47,7 @@ async fn authorized(ctx: &AppContext, fields: &HookFields, login: &Subjects) -> 
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\"}`; `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
     responses(
-        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "ORD-2026-000001"})),
+        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "0000010421"})),
     ))]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     let Some(session_id) = checkout::session_id_from(&req) else {
@@ -62,32 +64,43 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     if payment_type.is_empty() {
         return error("407", NO_PAYMENT_OPTION);
     }
-    let order_number = match next_order_number(&ctx).await {
-        Ok(n) => n,
-        Err(err) => {
-            log::error!("get_order_number: cannot draw an order number: {err}");
-            return error("500", UNAVAILABLE);
+    let bucket = Bucket::of_session(&session_id);
+    for _ in 0..ISSUE_ATTEMPTS {
+        let order_number = match next_order_number(&ctx, bucket).await {
+            Ok(n) => n,
+            Err(err) => {
+                log::error!("get_order_number: cannot draw an order number: {err}");
+                return error("500", UNAVAILABLE);
+            }
+        };
+        if payment_type != crate::catalog::CASH_REGISTER {
+            return ok_json(
+                json!({"order_number": order_number.as_str(), "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
+            );
         }
-    };
-    if payment_type != crate::catalog::CASH_REGISTER {
-        return ok_json(
-            json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
-        );
-    }
-    match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
-        Ok(true) => {}
-        Ok(false) => return error("411", SESSION_GONE),
-        Err(err) => {
-            log::error!("get_order_number: redis: {err}");
-            return error("500", UNAVAILABLE);
+        match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
+            Ok(Registered::Registered) => return ok_json(json!({ "order_number": order_number.as_str() }).to_string()),
+            Ok(Registered::SessionGone) => return error("411", SESSION_GONE),
+            // A live mapping under this number: the sequence was rewound (a
+            // database failover, a restore). Never overwrite it; draw again.
+            Ok(Registered::NumberTaken) => log::error!("order number {order_number} is live already; drawing another"),
+            Err(err) => {
+                log::error!("get_order_number: redis: {err}");
+                return error("500", UNAVAILABLE);
+            }
         }
     }
-    ok_json(json!({ "order_number": order_number }).to_string())
+    log::error!("get_order_number: {ISSUE_ATTEMPTS} order numbers in a row were live already");
+    error("500", UNAVAILABLE)
 }
 
-/// Draws the next order number (the sequence lives in `orders`).
-pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> {
-    crate::orders::next_order_number(&ctx.db).await
+/// Numbers drawn at most for one `get_order_number` when drawn ones turn out
+/// to be live already.
+const ISSUE_ATTEMPTS: usize = 5;
+
+/// Draws the next order number (the sequence lives in `orders`) for a session in `bucket`.
+pub async fn next_order_number(ctx: &AppContext, bucket: Bucket) -> Result<OrderNumber, sqlx::Error> {
+    crate::orders::next_order_number(&ctx.db, bucket).await
 }
 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
@@ -115,7 +128,16 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
         }
         return error("409", "Order number is missing");
     };
-    let found = match check_pre_order(&ctx, order_number, &login, &["doc", "card"]).await {
+    let Some(order_number) = OrderNumber::parse(order_number) else {
+        // Mistyped (a wrong check digit) or not a number at all: it names no
+        // order, and no look-up is needed to say so. A locked-out caller
+        // still learns nothing.
+        if lockout::is_locked(&ctx, &login).await {
+            return error("403", INVALID_CREDENTIALS);
+        }
+        return error("410", NOT_IN_CACHE);
+    };
+    let found = match check_pre_order(&ctx, &order_number, &login, &["doc", "card"]).await {
         Ok(PreOrderCheck::LockedOut) => return error("403", INVALID_CREDENTIALS),
         Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
@@ -130,7 +152,7 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     };
     let (doc, card) = (&found.fields[0], &found.fields[1]);
     let with_card = !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
-    let number = Value::from(order_number).to_string();
+    let number = Value::from(order_number.as_str()).to_string();
     let mut out = String::with_capacity(doc.len() + card.len() + number.len() + 40);
     out.push_str(r#"{"order_number":"#);
     out.push_str(&number);
@@ -256,7 +278,7 @@ fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
     request_body(description = "JSON or form-encoded", content((doc::CompleteRequest = "application/json"), (doc::CompleteRequest = "application/x-www-form-urlencoded"))),
     description = "Records the payment (committed in Postgres before `\"0\"` is answered); the order is created in the background, exactly once. Checks in this order: `402` invalid payload (missing field, non-decimal amount, promotions without `discounted_amount`, description too long) → `403` credentials → `404` order number not in the cache (or paid by another transaction) → `411` session gone → `407` no payment option → `408` not cash register → `412` `Error occurred while applying offer: <reason>` → `405` amount (or `discounted_amount` with promotions) differs from the unpaid amount → `402` basket changed; `500` service unavailable (nothing recorded; retry with the same transaction_id). A repeated call with the same transaction_id after success answers the same success again. On failure `transaction_id`, `amount`, `staff_id`, `staff_email`, `store_id`, `shipping_sku` are null and `order_number` is null for 402-payload, 403 and 404.",
     responses(
-        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "ORD-2026-000001", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
+        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "0000010421", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
     ))]
 pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let answer = match complete_inner(&ctx, &req, body).await {
@@ -280,12 +302,21 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         lockout::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }
-    let number = request.order_number.as_str();
+    let Some(order_number) = OrderNumber::parse(&request.order_number) else {
+        if lockout::is_locked(ctx, &login).await {
+            return Err(fail(403, INVALID_CREDENTIALS));
+        }
+        // Not a number in today's form: no look-up in Redis can find it, but
+        // a till retrying a payment recorded before the form changed still
+        // hears its success.
+        return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await;
+    };
+    let number = order_number.as_str();
     let unavailable = |err: &dyn std::fmt::Display| {
         log::error!("complete {number}: {err}");
         fail(500, UNAVAILABLE)
     };
-    let mut found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
+    let mut found = match check_pre_order(ctx, &order_number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
         PreOrderCheck::LockedOut => return Err(fail(403, INVALID_CREDENTIALS)),
         PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
         PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,

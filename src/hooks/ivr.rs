@@ -6,6 +6,7 @@ use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
 use crate::checkout::{check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
+use crate::order_number::OrderNumber;
 use crate::payments::{self, NewPayment, Outcome, Source};
 use crate::secrets::{constant_time_eq, sha256};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -67,7 +68,14 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
         }
         return pre_order_failure("Order number invalid");
     }
-    match check_pre_order(&ctx, order_number, &login, &["ivr"]).await {
+    let Some(order_number) = OrderNumber::parse(order_number) else {
+        // Mistyped on the keypad (a wrong check digit): no look-up needed.
+        if lockout::is_locked(&ctx, &login).await {
+            return pre_order_failure(USER_INVALID);
+        }
+        return pre_order_failure(ORDER_NOT_FOUND_IN_CACHE);
+    };
+    match check_pre_order(&ctx, &order_number, &login, &["ivr"]).await {
         Ok(PreOrderCheck::LockedOut) => pre_order_failure(USER_INVALID),
         Ok(PreOrderCheck::NotInCache) => pre_order_failure(ORDER_NOT_FOUND_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => pre_order_failure(ORDER_NOT_FOUND),
@@ -141,18 +149,29 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
         }
         return failure("Success must be true");
     }
-    let mut found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
-        Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
-        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
-            return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
-                Ok(Outcome::Replay(stored)) => ("", stored),
-                Ok(_) => failure(ORDER_NOT_FOUND),
-                Err(err) => {
-                    log::error!("ivr complete {order_number}: {err}");
-                    failure(UNAVAILABLE)
-                }
+    // Once paid, a pre-order leaves the cache: the same reference gets its success again.
+    let replay_or_not_found = || async {
+        match payments::existing(ctx, order_number, Source::Ivr, reference).await {
+            Ok(Outcome::Replay(stored)) => ("", stored),
+            Ok(_) => failure(ORDER_NOT_FOUND),
+            Err(err) => {
+                log::error!("ivr complete {order_number}: {err}");
+                failure(UNAVAILABLE)
             }
         }
+    };
+    let Some(number) = OrderNumber::parse(order_number) else {
+        // Mistyped, or of an earlier form: Redis cannot know it; only a
+        // payment recorded under it before is answered.
+        if lockout::is_locked(ctx, &login).await {
+            return failure(USER_INVALID);
+        }
+        return replay_or_not_found().await;
+    };
+    let order_number = number.as_str();
+    let mut found = match check_pre_order(ctx, &number, &login, &["state", "doc"]).await {
+        Ok(PreOrderCheck::LockedOut) => return failure(USER_INVALID),
+        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => return replay_or_not_found().await,
         Ok(PreOrderCheck::NoPaymentOption) => return failure(PAYMENT_OPTION_NULL),
         Ok(PreOrderCheck::NotCashRegister) => return failure(PAYMENT_OPTION_INVALID),
         Ok(PreOrderCheck::Usable(found)) => found,
