@@ -40,13 +40,10 @@ fn redis_timeouts() -> Timeouts {
 impl RedisCluster {
     pub async fn start() -> RedisCluster {
         let dir = TempDir::new("redis-cluster");
-        let nodes = (0..6).map(|_| Node { port: free_port(), bus_port: free_port(), child: None }).collect();
+        let nodes = (0..6).map(|_| Node { port: 0, bus_port: 0, child: None }).collect();
         let mut cluster = RedisCluster { dir, nodes };
         for i in 0..cluster.nodes.len() {
-            cluster.spawn(i);
-        }
-        for node in &cluster.nodes {
-            wait_for_ping(node.port).await;
+            cluster.start_node_on_free_ports(i).await;
         }
         let addresses: Vec<String> = cluster.nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)).collect();
         let out = Command::new("redis-cli")
@@ -61,6 +58,29 @@ impl RedisCluster {
         cluster
     }
 
+    /// Starts node `i` on ports free now. A port picked free can be taken
+    /// by another test before the node binds it; then it tries other ports.
+    async fn start_node_on_free_ports(&mut self, i: usize) {
+        for _ in 0..5 {
+            self.nodes[i].port = free_port();
+            self.nodes[i].bus_port = free_port();
+            self.spawn(i);
+            let port = self.nodes[i].port;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Some(Ok(Some(_))) = self.nodes[i].child.as_mut().map(Child::try_wait) {
+                    break; // exited: most likely a port in use
+                }
+                if ping(port).await {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            self.kill(port);
+        }
+        panic!("cluster node {i} did not start");
+    }
+
     fn spawn(&mut self, i: usize) {
         let node = &self.nodes[i];
         let node_dir = self.dir.join(&node.port.to_string());
@@ -69,8 +89,9 @@ impl RedisCluster {
         let child = Command::new("redis-server")
             .args(["--port", &node.port.to_string(), "--bind", "127.0.0.1", "--cluster-enabled", "yes"])
             .args(["--cluster-port", &node.bus_port.to_string(), "--cluster-config-file", "nodes.conf"])
-            // Quick failure detection and replication, so a failover takes a few seconds.
-            .args(["--cluster-node-timeout", "1000", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"])
+            // Quick failure detection and replication, so a failover takes a
+            // few seconds (not quicker: a loaded CI machine must not look dead).
+            .args(["--cluster-node-timeout", "2000", "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&node_dir)
@@ -187,15 +208,12 @@ impl Drop for RedisCluster {
     }
 }
 
-async fn wait_for_ping(port: u16) {
-    eventually(10, "a cluster node answers", || async move {
-        let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else { return false };
-        match client.get_multiplexed_async_connection().await {
-            Ok(mut conn) => redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok(),
-            Err(_) => false,
-        }
-    })
-    .await;
+async fn ping(port: u16) -> bool {
+    let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else { return false };
+    match client.get_multiplexed_async_connection().await {
+        Ok(mut conn) => redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// A cluster, a test environment on it, and an app with its worker off.

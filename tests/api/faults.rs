@@ -388,7 +388,7 @@ pub(crate) async fn complete_retrying(client: &reqwest::Client, base: &str, numb
         assert_eq!(answer["error_message"], UNAVAILABLE);
         assert!(answer["transaction_id"].is_null() && answer["amount"].is_null(), "{answer}");
         unavailable += 1;
-        assert!(Instant::now() < deadline, "complete of {number} never got through");
+        assert!(Instant::now() < deadline, "complete of {number} never got through: {answer}");
         tokio::time::sleep(ms(250)).await;
     }
 }

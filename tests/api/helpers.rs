@@ -372,9 +372,21 @@ impl TcpProxy {
     }
 }
 
-/// A free TCP port on loopback (bound once, then released for a child to take).
+/// A free TCP port on loopback (bound once, then released for a child to
+/// take), never one handed out before in this test run: a port a test's
+/// killed server leaves behind must not be taken by another test's server,
+/// or clients still retrying the dead address (a cluster client does) would
+/// reach the wrong one.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut handed_out = HANDED_OUT.lock().unwrap();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A scratch directory of one test, removed when dropped.
