@@ -273,13 +273,13 @@ async fn tills_and_phones_pay_on_a_redis_cluster_whose_every_primary_holds_sessi
     assert_eq!(app.complete(&numbers[2].1, "TXN-FIRST", "120.99").await["result"], "0");
 
     // Every primary holds some of the sessions and order numbers.
-    let mut redis = app.redis().await;
-    let by_node = cashdesk::redis_conn::scan_by_node(&mut redis, &format!("{}*order_number:*", app.env.prefix), None).await.unwrap();
+    let redis = app.redis().await;
+    let by_node = cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*order_number:*", app.env.prefix), None).await.unwrap();
     assert_eq!(by_node.len(), 3, "three primaries: {by_node:?}");
     for (node, keys) in &by_node {
         assert!(!keys.is_empty(), "primary {node} holds no order number: {by_node:?}");
     }
-    let sessions = cashdesk::redis_conn::scan_by_node(&mut redis, &format!("{}*checkout:*", app.env.prefix), None).await.unwrap();
+    let sessions = cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*checkout:*", app.env.prefix), None).await.unwrap();
     assert!(sessions.iter().all(|(_, keys)| !keys.is_empty()), "{sessions:?}");
 
     assert_eq!(app.run_jobs().await, 3);
@@ -429,7 +429,7 @@ async fn the_redis_layer_scans_every_primary_and_refuses_cross_slot_pipelines() 
     for i in 0..30 {
         let _: () = redis::cmd("SET").arg(format!("{prefix}{{k{i}}}")).arg(i).query_async(&mut conn).await.unwrap();
     }
-    let by_node = cashdesk::redis_conn::scan_by_node(&mut conn, &format!("{prefix}*"), None).await.unwrap();
+    let by_node = cashdesk::redis_conn::scan_by_node(&conn, &format!("{prefix}*"), None).await.unwrap();
     assert_eq!(by_node.len(), 3);
     assert_eq!(by_node.iter().map(|(_, keys)| keys.len()).sum::<usize>(), 30);
     assert!(by_node.iter().all(|(_, keys)| !keys.is_empty()), "{by_node:?}");
