@@ -23,6 +23,8 @@ struct Node {
     port: u16,
     bus_port: u16,
     child: Option<Child>,
+    /// Holds a killed node's ports (see [`RedisCluster::kill`]).
+    tombstone: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// A Redis Cluster of 3 primaries and 3 replicas on loopback. Nodes keep
@@ -40,7 +42,7 @@ fn redis_timeouts() -> Timeouts {
 impl RedisCluster {
     pub async fn start() -> RedisCluster {
         let dir = TempDir::new("redis-cluster");
-        let nodes = (0..6).map(|_| Node { port: 0, bus_port: 0, child: None }).collect();
+        let nodes = (0..6).map(|_| Node { port: 0, bus_port: 0, child: None, tombstone: None }).collect();
         let mut cluster = RedisCluster { dir, nodes };
         for i in 0..cluster.nodes.len() {
             cluster.start_node_on_free_ports(i).await;
@@ -161,13 +163,30 @@ impl RedisCluster {
         ranges.iter().find(|(start, end, _)| (*start..=*end).contains(&slot)).map(|(_, _, (_, port))| *port).expect("slot served")
     }
 
-    /// SIGKILLs the node on `port` (by its PID); it stays down.
+    /// SIGKILLs the node on `port` (by its PID); it stays down. Its ports
+    /// then answer every connection by closing it, as a dead node's do, and
+    /// stay taken: the cluster clients keep retrying a dead node's address
+    /// for a while, and must not reach another program (another test's
+    /// server on this shared machine) that took the port meanwhile.
     pub fn kill(&mut self, port: u16) {
         let node = self.nodes.iter_mut().find(|n| n.port == port).expect("a node of this cluster");
         if let Some(mut child) = node.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let listeners: Vec<tokio::net::TcpListener> = [node.port, node.bus_port]
+            .into_iter()
+            .filter_map(|p| std::net::TcpListener::bind(("127.0.0.1", p)).ok())
+            .filter_map(|l| l.set_nonblocking(true).ok().and_then(|_| tokio::net::TcpListener::from_std(l).ok()))
+            .collect();
+        node.tombstone = Some(tokio::spawn(async move {
+            let accepts = listeners.iter().map(|l| async move {
+                while let Ok((socket, _)) = l.accept().await {
+                    drop(socket);
+                }
+            });
+            futures_util::future::join_all(accepts).await;
+        }));
     }
 
     /// Subscribers of the sharded channel `channel`, over every node.
@@ -184,10 +203,13 @@ impl RedisCluster {
 
 impl DisposableRedis for RedisCluster {
     fn crash(&mut self) {
-        for i in 0..self.nodes.len() {
-            if let Some(mut child) = self.nodes[i].child.take() {
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
                 let _ = child.kill();
                 let _ = child.wait();
+            }
+            if let Some(tombstone) = node.tombstone.take() {
+                tombstone.abort();
             }
         }
     }
