@@ -13,7 +13,7 @@
 //!   paths or driver text.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
@@ -177,7 +177,19 @@ pub fn path_error_handler(err: actix_web::error::PathError, _req: &actix_web::Ht
     ApiError::not_found(format!("invalid path: {err}")).into()
 }
 
-/// The answer for a route that does not exist.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("no such route"))
+/// The answer when no route took the request: 405 with `Allow` when the path
+/// is served with other methods, else 404.
+pub async fn no_route(req: actix_web::HttpRequest, published: web::Data<crate::openapi::Published>) -> HttpResponse {
+    match published.allowed(req.path()) {
+        Some(methods) => {
+            let allow = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            let message = format!("{} is not served on this path; it serves {allow}", req.method());
+            let mut res = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(actix_web::http::header::ALLOW, value);
+            }
+            res
+        }
+        None => ApiError::not_found("no such route").error_response(),
+    }
 }

@@ -21,7 +21,6 @@ pub mod money;
 pub mod openapi;
 pub mod orders;
 pub mod payments;
-pub mod routes;
 pub mod sales;
 pub mod secrets;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! Building and running the application: connections, migrations, the HTTP
 //! server and the in-process worker.
 
+use actix_web::get;
 use crate::openapi::schemas as doc;
 use crate::config::{redact_url, Settings};
 use crate::context::AppContext;
@@ -8,11 +9,12 @@ use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::payments::PaymentWriter;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
 use crate::{admin, checkout, drawers, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use utoipa_actix_web::AppExt;
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -137,6 +139,7 @@ impl Application {
         }
 
         let data = web::Data::new(ctx.clone());
+        let published = web::Data::new(openapi::Published::new(&api_document()));
         let factory_ctx = ctx.clone();
         let server = HttpServer::new(move || {
             let thread_ctx = factory_ctx.clone();
@@ -149,13 +152,16 @@ impl Application {
                     }
                 })
                 .app_data(data.clone())
+                .app_data(published.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error_handler))
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .configure(|cfg| routes(&mut Routes::new(cfg)))
-                .default_service(web::to(crate::error::not_found))
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .default_service(web::to(crate::error::no_route))
         })
         .workers(http_workers)
         .shutdown_timeout(30)
@@ -191,11 +197,17 @@ impl Application {
     }
 }
 
-/// Every route of the service.
-pub fn routes(r: &mut Routes) {
-    r.get("/health/live", live)
-        .get("/health/ready", ready)
-        .get("/metrics", metrics)
+/// The OpenAPI document of every route [`routes`] registers.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let (_, document) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    document
+}
+
+/// Every route of the service, each registered with its description.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(live)
+        .service(ready)
+        .service(serve_metrics)
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)
@@ -205,20 +217,22 @@ pub fn routes(r: &mut Routes) {
         .configure(openapi::routes);
 }
 
-#[utoipa::path(get, path = "/health/live", tag = "operations",
+#[utoipa::path(operation_id = "getLiveness", tag = "operations",
     responses(
         (status = 200, description = "The process is up", body = doc::Liveness),
     ))]
+#[get("/health/live")]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// Ready only when both Postgres and Redis answer.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(operation_id = "getReadiness", tag = "operations",
     responses(
         (status = 200, description = "Postgres and Redis answer", body = doc::Readiness),
         (status = 503, description = "Postgres or Redis does not answer", body = doc::Readiness),
     ))]
+#[get("/health/ready")]
 pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
         .await
@@ -239,11 +253,12 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(operation_id = "getMetrics", tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format: requests by route and status, latencies, payments by outcome, completion jobs, queue depth, completion lag", body = String, content_type = "text/plain"),
     ))]
-pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+#[get("/metrics")]
+pub async fn serve_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
     worker::refresh_queue_depth(&ctx).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render())
 }

@@ -2,22 +2,23 @@
 //! cash drawer API (shown once); `DELETE /admin/api/associates/{associate_id}/`
 //! revokes it at once.
 
+use actix_web::{delete, post};
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::drawers::{issue_token, revoke_token, Fields};
 use crate::error::ApiError;
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(r: &mut Routes) {
-    r.post("/admin/api/associates/", create)
-        .delete("/admin/api/associates/{associate_id}/", delete);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(delete);
 }
 
-#[utoipa::path(post, path = "/admin/api/associates/", tag = "admin",
+#[utoipa::path(operation_id = "createAssociate", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     request_body(content = doc::AssociateWrite, content_type = "application/json"),
     responses(
@@ -25,6 +26,7 @@ pub fn routes(r: &mut Routes) {
         (status = 409, description = "The associate already has a token", body = doc::ErrorBody),
         doc::AdminWriteErrors,
     ))]
+#[post("/admin/api/associates/")]
 pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let fields = Fields::of(&body)?;
     let associate_id = fields.required_text("associate_id", 128)?;
@@ -46,7 +48,7 @@ pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) 
     }
 }
 
-#[utoipa::path(delete, path = "/admin/api/associates/{associate_id}/", tag = "admin",
+#[utoipa::path(operation_id = "deleteAssociate", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("associate_id" = String, Path, description = "The associate")),
     responses(
@@ -55,6 +57,7 @@ pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) 
         (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
         (status = 404, description = "No such associate with an active token", body = doc::ErrorBody),
     ))]
+#[delete("/admin/api/associates/{associate_id}/")]
 pub async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if revoke_token(&ctx.db, &path).await? {
         Ok(HttpResponse::NoContent().finish())

@@ -1,6 +1,7 @@
 //! `PUT /admin/api/{departments|products|customers|payment-options|shipping-options|cards}/{id}/`:
 //! upserts answering 201 when created, 200 when updated, 400 naming the bad field.
 
+use actix_web::put;
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
 use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
@@ -8,18 +9,18 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::{fmt2, parse_cents, parse_decimal};
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
-pub fn routes(r: &mut Routes) {
-    r.put("/admin/api/departments/{code}/", put_department)
-        .put("/admin/api/products/{sku}/", put_product)
-        .put("/admin/api/customers/{id}/", put_customer)
-        .put("/admin/api/payment-options/{slug}/", put_payment_option)
-        .put("/admin/api/shipping-options/{slug}/", put_shipping_option)
-        .put("/admin/api/cards/{slug}/", put_card);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(put_department)
+        .service(put_product)
+        .service(put_customer)
+        .service(put_payment_option)
+        .service(put_shipping_option)
+        .service(put_card);
 }
 
 /// A JSON body checked field by field, so each error names its field.
@@ -86,7 +87,7 @@ fn upserted(created: bool, body: Value) -> HttpResponse {
     }
 }
 
-#[utoipa::path(put, path = "/admin/api/departments/{code}/", tag = "admin",
+#[utoipa::path(operation_id = "putDepartment", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("code" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::DepartmentWrite, content_type = "application/json"),
@@ -95,6 +96,7 @@ fn upserted(created: bool, body: Value) -> HttpResponse {
         (status = 201, description = "Created: the stored department"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/departments/{code}/")]
 pub async fn put_department(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -107,7 +109,7 @@ pub async fn put_department(
     Ok(upserted(created, json!(dept)))
 }
 
-#[utoipa::path(put, path = "/admin/api/products/{sku}/", tag = "admin",
+#[utoipa::path(operation_id = "putProduct", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("sku" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::ProductWrite, content_type = "application/json"),
@@ -116,6 +118,7 @@ pub async fn put_department(
         (status = 201, description = "Created: the stored product"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/products/{sku}/")]
 pub async fn put_product(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -168,7 +171,7 @@ fn product_json(p: &Product) -> Value {
     })
 }
 
-#[utoipa::path(put, path = "/admin/api/customers/{id}/", tag = "admin",
+#[utoipa::path(operation_id = "putCustomer", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("id" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::CustomerWrite, content_type = "application/json"),
@@ -177,6 +180,7 @@ fn product_json(p: &Product) -> Value {
         (status = 201, description = "Created: the stored customer"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/customers/{id}/")]
 pub async fn put_customer(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -195,7 +199,7 @@ pub async fn put_customer(
     Ok(upserted(created, json!(customer)))
 }
 
-#[utoipa::path(put, path = "/admin/api/payment-options/{slug}/", tag = "admin",
+#[utoipa::path(operation_id = "putPaymentOption", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::PaymentOptionWrite, content_type = "application/json"),
@@ -204,6 +208,7 @@ pub async fn put_customer(
         (status = 201, description = "Created: the stored payment option"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/payment-options/{slug}/")]
 pub async fn put_payment_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -220,7 +225,7 @@ pub async fn put_payment_option(
     Ok(upserted(created, json!(option)))
 }
 
-#[utoipa::path(put, path = "/admin/api/shipping-options/{slug}/", tag = "admin",
+#[utoipa::path(operation_id = "putShippingOption", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::ShippingOptionWrite, content_type = "application/json"),
@@ -229,6 +234,7 @@ pub async fn put_payment_option(
         (status = 201, description = "Created: the stored shipping option"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/shipping-options/{slug}/")]
 pub async fn put_shipping_option(
     _: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -241,7 +247,7 @@ pub async fn put_shipping_option(
     Ok(upserted(created, json!(option)))
 }
 
-#[utoipa::path(put, path = "/admin/api/cards/{slug}/", tag = "admin",
+#[utoipa::path(operation_id = "putCard", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("slug" = String, Path, description = "1-128 letters, digits, . _ -")),
     request_body(content = doc::CardWrite, content_type = "application/json"),
@@ -250,6 +256,7 @@ pub async fn put_shipping_option(
         (status = 201, description = "Created: the stored card"),
         doc::AdminWriteErrors,
     ))]
+#[put("/admin/api/cards/{slug}/")]
 pub async fn put_card(
     _: AdminAuth,
     ctx: web::Data<AppContext>,

@@ -1,31 +1,34 @@
 //! `/admin/api/lockouts/`: see and clear login lockouts (hooks, and the admin page's sign-in).
 
+use actix_web::{delete, get};
 use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::lockouts::{self, Protocol};
 use crate::openapi::schemas as doc;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/lockouts/", list).delete("/admin/api/lockouts/{protocol}/{subject}/", clear);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(clear);
 }
 
 /// Every subject locked out now: its protocol, address, username (for a pair), failures and unlock time.
-#[utoipa::path(get, path = "/admin/api/lockouts/", tag = "admin",
+#[utoipa::path(operation_id = "listLockouts", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
         (status = 200, description = "The subjects locked out now: client addresses and (username, address) pairs, per protocol", body = doc::LockoutList),
         (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
     ))]
+#[get("/admin/api/lockouts/")]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let lockouts = lockouts::list(&ctx).await?;
     Ok(HttpResponse::Ok().json(doc::LockoutList { lockouts }))
 }
 
 /// Clears one subject, e.g. `DELETE /admin/api/lockouts/cash_register/addr:203.0.113.7/`.
-#[utoipa::path(delete, path = "/admin/api/lockouts/{protocol}/{subject}/", tag = "admin",
+#[utoipa::path(operation_id = "clearLockout", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("protocol" = String, Path, description = "cash_register, ivr or admin"), ("subject" = String, Path, description = "The listed subject: addr:<address> or pair:<username digest>:<address>")),
     responses(
@@ -34,6 +37,7 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
         (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
         (status = 404, description = "Unknown protocol, or nothing recorded for the subject", body = doc::ErrorBody),
     ))]
+#[delete("/admin/api/lockouts/{protocol}/{subject}/")]
 pub async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (protocol, subject) = path.into_inner();
     let Some(protocol) = Protocol::parse(&protocol) else {

@@ -14,10 +14,10 @@ pub(crate) mod shops;
 
 pub use auth::{bearer, is_admin_token, AdminAuth, CSRF_HEADER};
 
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(r: &mut Routes) {
-    r.configure(page::routes)
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(page::routes)
         .configure(session::routes)
         .configure(settings::routes)
         .configure(catalog::routes)

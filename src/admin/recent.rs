@@ -2,22 +2,23 @@
 //! deliveries with their attempts (and replaying one), and cash drawers with
 //! today's balance.
 
+use actix_web::{get, post};
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use doc::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use crate::webhooks::{self, ReplayRefused};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/payments/", payments)
-        .get("/admin/api/orders/", orders)
-        .get("/admin/api/drawers/", drawers)
-        .get("/admin/api/webhooks/deliveries/", deliveries)
-        .post("/admin/api/webhooks/deliveries/{delivery_id}/replay/", replay);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(payments)
+        .service(orders)
+        .service(drawers)
+        .service(deliveries)
+        .service(replay);
 }
 
 fn limit(query: &Limit) -> i64 {
@@ -25,36 +26,39 @@ fn limit(query: &Limit) -> i64 {
 }
 
 /// Recent accepted payments, newest first.
-#[utoipa::path(get, path = "/admin/api/payments/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listRecentPayments", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = PaymentSummaryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/payments/")]
 pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::payments::recent(&ctx.db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "payments": items })))
 }
 
 /// Recent orders, newest first.
-#[utoipa::path(get, path = "/admin/api/orders/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listRecentOrders", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = OrderSummaryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/orders/")]
 pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::orders::read::recent(&ctx.db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "orders": items })))
 }
 
 /// Every cash drawer with the cash it should hold now and today's cash in and out.
-#[utoipa::path(get, path = "/admin/api/drawers/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listDrawerBalances", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = DrawerOverviewList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/drawers/")]
 pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let items = crate::drawers::overview(&ctx.db, today, limit(&query)).await?;
@@ -62,19 +66,20 @@ pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query
 }
 
 /// Webhook deliveries, newest first, each with every attempt.
-#[utoipa::path(get, path = "/admin/api/webhooks/deliveries/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listWebhookDeliveries", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = DeliveryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/webhooks/deliveries/")]
 pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let deliveries = webhooks::recent_deliveries(&ctx.db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
 }
 
 /// Replays a delivery that failed or waits for a retry: it is attempted on the dispatcher's next pass.
-#[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{delivery_id}/replay/", tag = "admin",
+#[utoipa::path(operation_id = "replayWebhookDelivery", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("delivery_id" = i64, Path, description = "The delivery's id")),
     responses(
@@ -83,6 +88,7 @@ pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Qu
         (status = 409, description = "Already delivered, or its URL is no longer configured", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),
     ))]
+#[post("/admin/api/webhooks/deliveries/{delivery_id}/replay/")]
 pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     match webhooks::replay(&ctx.db, &webhooks::endpoint_urls(&ctx), *id).await? {
         Ok(()) => Ok(HttpResponse::Accepted().json(json!({"id": *id, "state": "pending"}))),

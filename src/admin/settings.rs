@@ -1,21 +1,22 @@
 //! `/admin/api/settings/…`: read, change and audit dynamic settings.
 
+use actix_web::{get, put};
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/settings/", list)
-        .get("/admin/api/settings/{key}/", get)
-        .put("/admin/api/settings/{key}/", put)
-        .get("/admin/api/settings/{key}/history/", history);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(put)
+        .service(history);
 }
 
 impl From<SettingsError> for ApiError {
@@ -44,12 +45,13 @@ fn shown(row: &settings::SettingRow) -> Value {
     })
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/", tag = "admin",
+#[utoipa::path(operation_id = "listSettings", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
         (status = 200, description = "Every known setting, secrets masked", body = doc::SettingList),
         (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
     ))]
+#[get("/admin/api/settings/")]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let rows = settings::list(&ctx.db).await?;
     let items: Vec<Value> = KNOWN_KEYS
@@ -62,7 +64,7 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(json!({ "settings": items })))
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/{key}/", tag = "admin",
+#[utoipa::path(operation_id = "getSetting", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
@@ -70,6 +72,7 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
         (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
         (status = 404, description = "Unknown key, or never set", body = doc::ErrorBody),
     ))]
+#[get("/admin/api/settings/{key}/")]
 pub async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     match settings::get(&ctx.db, &key).await? {
@@ -84,7 +87,7 @@ pub struct PutBody {
     value: Value,
 }
 
-#[utoipa::path(put, path = "/admin/api/settings/{key}/", tag = "admin",
+#[utoipa::path(operation_id = "putSetting", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     request_body(content = doc::SettingWrite, content_type = "application/json"),
@@ -96,6 +99,7 @@ pub struct PutBody {
         (status = 404, description = "Unknown key", body = doc::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
+#[put("/admin/api/settings/{key}/")]
 pub async fn put(
     auth: AdminAuth,
     ctx: web::Data<AppContext>,
@@ -111,7 +115,7 @@ pub async fn put(
     Ok(HttpResponse::Ok().json(shown(&row)))
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/{key}/history/", tag = "admin",
+#[utoipa::path(operation_id = "getSettingHistory", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
@@ -119,6 +123,7 @@ pub async fn put(
         (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
         (status = 404, description = "Unknown key", body = doc::ErrorBody),
     ))]
+#[get("/admin/api/settings/{key}/history/")]
 pub async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     let entries = settings::history(&ctx.db, &key).await?;

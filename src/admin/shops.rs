@@ -1,21 +1,22 @@
 //! `POST /admin/api/shops/`: a shop of the sales web service and its key
 //! (shown once).
 
+use actix_web::post;
 use super::AdminAuth;
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::sales::shops;
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-pub fn routes(r: &mut Routes) {
-    r.post("/admin/api/shops/", create_shop);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_shop);
 }
 
-#[utoipa::path(post, path = "/admin/api/shops/", tag = "admin",
+#[utoipa::path(operation_id = "createShop", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     request_body(content = doc::ShopWrite, content_type = "application/json"),
     responses(
@@ -23,6 +24,7 @@ pub fn routes(r: &mut Routes) {
         (status = 409, description = "The shop exists", body = doc::ErrorBody),
         doc::AdminWriteErrors,
     ))]
+#[post("/admin/api/shops/")]
 pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson) -> Result<HttpResponse, ApiError> {
     let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !["shop_id", "name"].contains(&k.as_str())) {

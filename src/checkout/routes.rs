@@ -1,11 +1,12 @@
 //! `/api/v1/checkout/`: create, read and edit a checkout session.
 
+use actix_web::{get, patch, post};
 use super::{patch, store, Session};
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -13,8 +14,10 @@ use serde_json::{json, Value};
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
 
-pub fn routes(r: &mut Routes) {
-    r.post("/api/v1/checkout/", create).get("/api/v1/checkout/", read).patch("/api/v1/checkout/", update);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(read)
+        .service(update);
 }
 
 /// The session a request names, by `X-Checkout-Session` header or cookie.
@@ -31,11 +34,12 @@ fn answer(session: &Session) -> Value {
     json!({"session_id": session.id, "pre_order": session.pre_order()})
 }
 
-#[utoipa::path(post, path = "/api/v1/checkout/", tag = "checkout",
+#[utoipa::path(operation_id = "createCheckoutSession", tag = "checkout",
     responses(
         (status = 201, description = "A new session; also sets cookie checkout_session", body = doc::CheckoutAnswer),
         (status = 503, description = "Redis unavailable", body = doc::ErrorBody),
     ))]
+#[post("/api/v1/checkout/")]
 pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let session = Session::new();
     store::save(&ctx, &session, "").await?;
@@ -55,12 +59,13 @@ async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loa
     store::load(ctx, &id).await?.ok_or_else(|| ApiError::not_found("checkout session not found or expired"))
 }
 
-#[utoipa::path(get, path = "/api/v1/checkout/", tag = "checkout",
+#[utoipa::path(operation_id = "getCheckoutSession", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     responses(
         (status = 200, description = "The session", body = doc::CheckoutAnswer),
         (status = 404, description = "No or unknown session", body = doc::ErrorBody),
     ))]
+#[get("/api/v1/checkout/")]
 pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let loaded = named_session(&ctx, &req).await?;
     store::touch(&ctx, &loaded.session.id).await?;
@@ -68,7 +73,7 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
 }
 
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
-#[utoipa::path(patch, path = "/api/v1/checkout/", tag = "checkout",
+#[utoipa::path(operation_id = "updateCheckoutSession", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     request_body(content = doc::CheckoutPatch, content_type = "application/json"),
     responses(
@@ -78,6 +83,7 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
         (status = 409, description = "Changed concurrently too often; retry", body = doc::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
+#[patch("/api/v1/checkout/")]
 pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;

@@ -1,6 +1,7 @@
 //! `/hooks/cash_register/…` (SPEC §5): order numbers, pre-order look-ups and
 //! payment completion for POS terminals.
 
+use actix_web::{get, post};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
@@ -42,12 +43,13 @@ async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
 }
 
 /// `GET /hooks/cash_register/get_order_number/`
-#[utoipa::path(get, path = "/hooks/cash_register/get_order_number/", tag = "cash register hooks",
+#[utoipa::path(operation_id = "getCashRegisterOrderNumber", tag = "cash register hooks",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\"}`; `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
     responses(
         (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "ORD-2026-000001"})),
     ))]
+#[get("/hooks/cash_register/get_order_number/")]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     let Some(session_id) = checkout::session_id_from(&req) else {
         return error("411", SESSION_GONE);
@@ -93,12 +95,13 @@ pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> 
 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
 /// no Postgres, and the stored pre-order bytes spliced into the answer.
-#[utoipa::path(post, path = "/hooks/cash_register/pre_order/", tag = "cash register hooks",
+#[utoipa::path(operation_id = "getCashRegisterPreOrder", tag = "cash register hooks",
     request_body(description = "JSON or form-encoded", content((doc::CashRegisterPreOrderRequest = "application/json"), (doc::CashRegisterPreOrderRequest = "application/x-www-form-urlencoded"))),
     description = "Fetches the pre-order of an order number at the till. Checks in this order, the first failure answers `{\"error_code\", \"error_message\"}`: `403` bad credentials (also a missing or unparseable body, or a locked-out login) → `409` order number missing or empty → `410` not in the order-number cache → `411` pre-order session gone → `407` no payment option → `408` payment option not cash register → `402` basket changed; `500` service unavailable (retry). Success: `{\"order_number\", \"pre_order\"}` plus `card` when installments are enabled and selected.",
     responses(
         (status = 200, description = "Always 200: the pre-order, or error_code and error_message", body = doc::CashRegisterPreOrderAnswer, example = json!({"error_code": "410", "error_message": "Order number not found"})),
     ))]
+#[post("/hooks/cash_register/pre_order/")]
 pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
     let login = Login::new(&ctx, Protocol::CashRegister, &req, fields.as_ref().and_then(|f| f.text("username")));
@@ -254,12 +257,13 @@ fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
 
 /// `POST /hooks/cash_register/complete/`: checks in the SPEC's order, then
 /// records the payment durably before answering `"0"`.
-#[utoipa::path(post, path = "/hooks/cash_register/complete/", tag = "cash register hooks",
+#[utoipa::path(operation_id = "completeCashRegisterPayment", tag = "cash register hooks",
     request_body(description = "JSON or form-encoded", content((doc::CompleteRequest = "application/json"), (doc::CompleteRequest = "application/x-www-form-urlencoded"))),
     description = "Records the payment (committed in Postgres before `\"0\"` is answered); the order is created in the background, exactly once. Checks in this order: `402` invalid payload (missing field, non-decimal amount, promotions without `discounted_amount`, description too long) → `403` credentials → `404` order number not in the cache (or paid by another transaction) → `411` session gone → `407` no payment option → `408` not cash register → `412` `Error occurred while applying offer: <reason>` → `405` amount (or `discounted_amount` with promotions) differs from the unpaid amount → `402` basket changed; `500` service unavailable (nothing recorded; retry with the same transaction_id). A repeated call with the same transaction_id after success answers the same success again. On failure `transaction_id`, `amount`, `staff_id`, `staff_email`, `store_id`, `shipping_sku` are null and `order_number` is null for 402-payload, 403 and 404.",
     responses(
         (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "ORD-2026-000001", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
     ))]
+#[post("/hooks/cash_register/complete/")]
 pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let answer = match complete_inner(&ctx, &req, body).await {
         Ok(success) => {

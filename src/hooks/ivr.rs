@@ -1,6 +1,7 @@
 //! `/hooks/ivr/…` (SPEC §6): phone payments on the same pre-orders, with
 //! their own credentials and camelCase answers.
 
+use actix_web::post;
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
 use crate::checkout::{check_pre_order, PreOrderCheck, Session};
@@ -29,12 +30,13 @@ fn pre_order_failure(message: &str) -> HttpResponse {
 
 /// `POST /hooks/ivr/pre_order/`: like the cash register's, one Redis round
 /// trip and a product-list fragment rendered when the basket was saved.
-#[utoipa::path(post, path = "/hooks/ivr/pre_order/", tag = "IVR hooks",
+#[utoipa::path(operation_id = "getIvrPreOrder", tag = "IVR hooks",
     request_body(description = "JSON or form-encoded", content((doc::IvrPreOrderRequest = "application/json"), (doc::IvrPreOrderRequest = "application/x-www-form-urlencoded"))),
     description = "Credentials are IVR_USERNAME / IVR_PASSWORD. Failure messages, checked in this order (`productlist` `[]`, `orderprice` `0.0`): `Input invalid` → `User invalid` → `Order number invalid` → `Order not found` (not in cache) → `Order Not Found` (session gone) → `PaymentOption is null` → `PaymentOption is not valid...` → `Basket Changed`; `Service unavailable` (retry).",
     responses(
         (status = 200, description = "Always 200: result.success and the product list, or result.message", body = doc::IvrPreOrderAnswer),
     ))]
+#[post("/hooks/ivr/pre_order/")]
 pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
     let parsed = fields.as_ref().and_then(|f| Some((f.text("username")?, f.text("password")?, f.text("orderNumber")?)));
@@ -92,12 +94,13 @@ fn complete_answer(success: bool, message: &str, order_number: Option<&str>, ref
 
 /// `POST /hooks/ivr/complete/`: records the payment through the same durable
 /// path as the cash register, with the reference number as transaction id.
-#[utoipa::path(post, path = "/hooks/ivr/complete/", tag = "IVR hooks",
+#[utoipa::path(operation_id = "completeIvrPayment", tag = "IVR hooks",
     request_body(description = "JSON or form-encoded", content((doc::IvrCompleteRequest = "application/json"), (doc::IvrCompleteRequest = "application/x-www-form-urlencoded"))),
     description = "Records a phone payment (reference number as transaction id) with the same money-safety rules as the cash register. Failure messages in order: `Input invalid` → `User invalid` → `Success must be true` → `Order Not Found` (not in cache, or session gone) → `PaymentOption is null` → `PaymentOption is not valid...` → `Amount mismatch` → `Basket Changed`; `Service unavailable` (retry).",
     responses(
         (status = 200, description = "Always 200: orderResultResponse.result.success, or its message", body = doc::IvrCompleteAnswer),
     ))]
+#[post("/hooks/ivr/complete/")]
 pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
     let (message, answer) = complete_inner(&ctx, &req, fields.as_ref()).await;

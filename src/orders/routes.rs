@@ -1,17 +1,18 @@
 //! `GET /api/v1/orders/{order_number}/`
 
+use actix_web::get;
 use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-pub fn routes(r: &mut Routes) {
-    r.get("/api/v1/orders/{order_number}/", get_order);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_order);
 }
 
 #[derive(sqlx::FromRow)]
@@ -119,12 +120,13 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<Value>
     })))
 }
 
-#[utoipa::path(get, path = "/api/v1/orders/{order_number}/", tag = "orders",
+#[utoipa::path(operation_id = "getOrder", tag = "orders",
     params(("order_number" = String, Path, description = "e.g. ORD-2026-000001")),
     responses(
         (status = 200, description = "The order", body = doc::Order),
         (status = 404, description = "No such order (yet)", body = doc::ErrorBody),
     ))]
+#[get("/api/v1/orders/{order_number}/")]
 pub async fn get_order(ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match find(&ctx.db, &path).await? {
         Some(order) => Ok(HttpResponse::Ok().json(order)),

@@ -2,6 +2,7 @@
 //! through the same order-creation code as the worker (so both webhook events
 //! go into the outbox in the order's transaction).
 
+use actix_web::post;
 use super::shops;
 use crate::openapi::schemas as doc;
 use crate::catalog::{self, Customer};
@@ -168,7 +169,7 @@ fn parse_item(i: usize, item: &Value) -> Result<ItemRequest, ApiError> {
 }
 
 /// `POST /ws/v1/sales` → `201 {"order_id", "order_internal_id"}`.
-#[utoipa::path(post, path = "/ws/v1/sales", tag = "sales",
+#[utoipa::path(operation_id = "recordSale", tag = "sales",
     params(("shop_id" = Option<String>, Query, description = "The shop (or in the body)"), ("key" = Option<String>, Query, description = "The shop key (or in the body)")),
     request_body(content = doc::SaleRequest, content_type = "application/json"),
     responses(
@@ -178,6 +179,7 @@ fn parse_item(i: usize, item: &Value) -> Result<ItemRequest, ApiError> {
         (status = 403, description = "Wrong key", body = doc::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
     ))]
+#[post("/ws/v1/sales")]
 pub async fn record_sale(
     ctx: web::Data<AppContext>,
     query: web::Query<HashMap<String, String>>,
