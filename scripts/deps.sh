@@ -73,3 +73,19 @@ ensure_database() {
     psql "$server/postgres" -qc "CREATE DATABASE \"$name\""
   fi
 }
+
+# The Postgres failover drills (tests/api/failover.rs through scripts/pg-ha.sh)
+# need etcd, Patroni and HAProxy: Debian's packages (Patroni 3.0 on bookworm).
+# Installing them starts no service (the topology runs on its own ports).
+ensure_failover_tools() {
+  local missing=()
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+  command -v patroni >/dev/null 2>&1 || missing+=(patroni)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! can_install; then
+    log "missing ${missing[*]}: the Postgres failover drills will fail"
+    return 0
+  fi
+  apt_install "${missing[@]}"
+}

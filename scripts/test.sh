@@ -19,6 +19,8 @@ command -v curl >/dev/null 2>&1 || { can_install && apt_install curl; }
 # nginx balances two instances in the fault tests (tests/api/faults.rs); that test fails without it.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && { apt_install nginx-light || apt_install nginx; }; } \
   || log "nginx missing: the load-balancer fault test will fail"
+# etcd, Patroni and HAProxy for the Postgres failover drills (tests/api/failover.rs, scripts/pg-ha.sh).
+ensure_failover_tools
 # Dependencies against the RustSec advisories (scripts/audit.sh says which database).
 bash scripts/audit.sh
 log "running the tests"

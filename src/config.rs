@@ -4,6 +4,7 @@
 //! value is reported at once, in one error, so an operator fixes them in one go.
 
 use crate::client_address::TrustedProxies;
+use crate::database::DatabaseUrl;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -30,7 +31,11 @@ impl fmt::Debug for Secret {
 /// so tests can point an app at its own database, Redis prefix and port.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// `DATABASE_URL`: one host, or several the way libpq writes them
+    /// (`postgres://u@h1:5432,h2:5433/db`): then only a writable primary is used.
     pub database_url: String,
+    /// `DATABASE_READ_URL`: a replica for the heavy read-only paths; `None`: the primary.
+    pub database_read_url: Option<String>,
     pub redis_url: String,
     pub bind: SocketAddr,
     pub redis_key_prefix: String,
@@ -79,11 +84,19 @@ impl Settings {
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
         let database_url = var("DATABASE_URL", DEFAULT_DATABASE_URL);
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            errors.push(format!(
-                "DATABASE_URL must be a postgres:// or postgresql:// URL (got {:?})",
-                redact_url(&database_url)
-            ));
+        if let Err(why) = DatabaseUrl::parse(&database_url) {
+            errors.push(format!("DATABASE_URL {why} (got {:?})", redact_url(&database_url)));
+        }
+        let database_read_url = optional("DATABASE_READ_URL").map(|u| u.trim().to_string());
+        if let Some(url) = &database_read_url {
+            match DatabaseUrl::parse(url) {
+                Err(why) => errors.push(format!("DATABASE_READ_URL {why} (got {:?})", redact_url(url))),
+                Ok(parsed) if parsed.hosts.len() > 1 => errors.push(format!(
+                    "DATABASE_READ_URL must name one host (a replica, or a balancer in front of replicas) (got {:?})",
+                    redact_url(url)
+                )),
+                Ok(_) => {}
+            }
         }
         let redis_url = var("REDIS_URL", DEFAULT_REDIS_URL);
         if !["redis://", "rediss://", "unix://", "redis+unix://"].iter().any(|s| redis_url.starts_with(s)) {
@@ -151,6 +164,7 @@ impl Settings {
         }
         Ok(Settings {
             database_url,
+            database_read_url,
             redis_url,
             bind: bind.expect("checked above"),
             redis_key_prefix,
@@ -226,7 +240,28 @@ mod tests {
     }
 
     #[test]
+    fn database_urls_may_name_several_hosts_but_the_read_url_only_one() {
+        let s = Settings::from_lookup(|n| match n {
+            "DATABASE_URL" => Some("postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write".into()),
+            "DATABASE_READ_URL" => Some("postgres://u@replica:5432/db".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.database_read_url.as_deref(), Some("postgres://u@replica:5432/db"));
+        assert!(Settings::from_lookup(|_| None).unwrap().database_read_url.is_none());
+        let err = Settings::from_lookup(|n| match n {
+            "DATABASE_URL" => Some("postgres://u@h1,h2/db?target_session_attrs=read-only".into()),
+            "DATABASE_READ_URL" => Some("postgres://u@r1,r2/db".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert!(err.0[0].starts_with("DATABASE_URL") && err.0[1].starts_with("DATABASE_READ_URL"), "{err}");
+    }
+
+    #[test]
     fn passwords_in_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h1:5432,h2:5433/db"), "postgres://u:***@h1:5432,h2:5433/db");
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
     }

@@ -10,7 +10,15 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppContext {
     pub config: Arc<Settings>,
+    /// The primary: every write, and every read whose answer promises
+    /// immediacy (credentials, idempotency, payments, orders, today's reports).
     pub db: sqlx::PgPool,
+    /// `DATABASE_READ_URL` (the primary's pool when unset): the heavy
+    /// read-only paths that may lag a little (past days' sales reports,
+    /// catalog exports, drawer reports and ledger checks, admin lists).
+    pub read_db: sqlx::PgPool,
+    /// The `/health/ready` write probe.
+    pub readiness: Arc<crate::health::WriteProbe>,
     /// Multiplexed connection shared by background tasks; request handlers
     /// get their thread's own through [`AppContext::redis`].
     pub redis: redis::aio::ConnectionManager,

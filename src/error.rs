@@ -130,9 +130,19 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-/// True when the database could not be reached rather than refusing the query.
+/// True when the database could not be reached rather than refusing the
+/// query, including what a failover looks like from a connection: the server
+/// shutting down (SQLSTATE 57P01-57P03), a connection exception (class 08), or
+/// a write reaching a host that has just become a standby (25006). Retrying
+/// reaches the new primary.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006"))
+        }
+        _ => false,
+    }
 }
 
 /// True when Postgres refused a text value it cannot hold (a NUL character:

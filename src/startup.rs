@@ -5,6 +5,8 @@ use actix_web::get;
 use crate::openapi::schemas as doc;
 use crate::config::{redact_url, Settings};
 use crate::context::AppContext;
+use crate::database;
+use crate::health::WriteProbe;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
@@ -12,7 +14,7 @@ use crate::payments::PaymentWriter;
 use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, drawers, hooks, middleware, openapi, orders, sales, worker};
+use crate::{admin, checkout, drawers, health, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use utoipa_actix_web::AppExt;
 use anyhow::Context;
@@ -28,19 +30,18 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Payment writer tasks per instance: batches in flight at once.
 const PAYMENT_WRITERS: usize = 4;
 
-/// How long start-up waits for Postgres or Redis before giving up.
+/// How long start-up waits for Redis.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connects to Postgres and Redis. A dependency that cannot be reached is
-/// named in the error, so the operator sees one clear line.
+/// Connects to Postgres (the primary, and the read replica when one is
+/// configured) and Redis. A dependency that cannot be reached is named in
+/// the error, so the operator sees one clear line.
 pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
-    let db = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(config.database_max_connections)
-        .min_connections(1)
-        .acquire_timeout(CONNECT_TIMEOUT)
-        .connect(&config.database_url)
-        .await
-        .with_context(|| format!("cannot reach Postgres at {}", redact_url(&config.database_url)))?;
+    let db = database::connect_primary(&config.database_url, config.database_max_connections).await?;
+    let read_db = match &config.database_read_url {
+        Some(url) => database::connect_read(url, config.database_max_connections).await?,
+        None => db.clone(),
+    };
 
     let unreachable_redis = || format!("cannot reach Redis at {}", redact_url(&config.redis_url));
     let client = redis::Client::open(config.redis_url.as_str()).with_context(unreachable_redis)?;
@@ -81,6 +82,8 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
         ivr_credentials,
         config: Arc::new(config),
         db,
+        read_db,
+        readiness: Arc::new(WriteProbe::default()),
         redis,
         redis_pool,
         settings: Arc::new(DynamicSettings::default()),
@@ -226,26 +229,36 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready only when both Postgres and Redis answer.
+/// Ready only when a write to Postgres commits within 2 s and Redis answers.
 #[utoipa::path(operation_id = "getReadiness", tag = "operations",
+    description = "Checks: `postgres`: a write to the database this instance writes to commits within 2 s (a read-only standby, or a primary waiting for a synchronous standby that is gone, is `unavailable`); `redis`: Redis answers `PING` within 2 s; `postgres_read` (only when `DATABASE_READ_URL` is set): the read replica answers `SELECT 1` within 2 s. Ready (200) when `postgres` and `redis` are `ok`: the replica serves reports only, so a replica outage is shown but does not take the instance out of the balancer.",
     responses(
-        (status = 200, description = "Postgres and Redis answer", body = doc::Readiness),
-        (status = 503, description = "Postgres or Redis does not answer", body = doc::Readiness),
+        (status = 200, description = "Writes commit and Redis answers", body = doc::Readiness),
+        (status = 503, description = "A write does not commit within 2 s, or Redis does not answer", body = doc::Readiness),
     ))]
 #[get("/health/ready")]
 pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
-    let postgres = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&ctx.db))
-        .await
-        .map_or(false, |r| r.is_ok());
-    let mut redis = ctx.redis();
-    let redis_ok = tokio::time::timeout(Duration::from_secs(2), redis::cmd("PING").query_async::<String>(&mut redis))
-        .await
-        .map_or(false, |r| r.is_ok());
+    let bound = health::WRITE_BOUND;
+    let postgres = ctx.readiness.writes_commit(&ctx.db);
+    let replica = async {
+        match ctx.config.database_read_url {
+            Some(_) => Some(
+                tokio::time::timeout(bound, sqlx::query("SELECT 1").execute(&ctx.read_db)).await.is_ok_and(|r| r.is_ok()),
+            ),
+            None => None,
+        }
+    };
+    let redis = async {
+        let mut redis = ctx.redis();
+        tokio::time::timeout(bound, redis::cmd("PING").query_async::<String>(&mut redis)).await.is_ok_and(|r| r.is_ok())
+    };
+    let (postgres, replica, redis_ok) = futures_util::join!(postgres, replica, redis);
     let state = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let body = serde_json::json!({
-        "status": state(postgres && redis_ok),
-        "checks": {"postgres": state(postgres), "redis": state(redis_ok)},
-    });
+    let mut checks = serde_json::json!({"postgres": state(postgres), "redis": state(redis_ok)});
+    if let Some(ok) = replica {
+        checks["postgres_read"] = state(ok).into();
+    }
+    let body = serde_json::json!({"status": state(postgres && redis_ok), "checks": checks});
     if postgres && redis_ok {
         HttpResponse::Ok().json(body)
     } else {

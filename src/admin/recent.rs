@@ -1,6 +1,8 @@
 //! What the operators' page lists: recent payments, orders, webhook
 //! deliveries with their attempts (and replaying one), and cash drawers with
-//! today's balance.
+//! today's balance. The lists are read from the read replica
+//! (`DATABASE_READ_URL`): an operator's list may lag it by a moment; a
+//! replay, which writes, goes to the primary.
 
 use actix_web::{get, post};
 use super::AdminAuth;
@@ -34,7 +36,7 @@ fn limit(query: &Limit) -> i64 {
     ))]
 #[get("/admin/api/payments/")]
 pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let items = crate::payments::recent(&ctx.db, limit(&query)).await?;
+    let items = crate::payments::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "payments": items })))
 }
 
@@ -47,7 +49,7 @@ pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Quer
     ))]
 #[get("/admin/api/orders/")]
 pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let items = crate::orders::read::recent(&ctx.db, limit(&query)).await?;
+    let items = crate::orders::read::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "orders": items })))
 }
 
@@ -61,7 +63,7 @@ pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<
 #[get("/admin/api/drawers/")]
 pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let items = crate::drawers::overview(&ctx.db, today, limit(&query)).await?;
+    let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "day_start": today, "cash_drawers": items })))
 }
 
@@ -74,7 +76,7 @@ pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query
     ))]
 #[get("/admin/api/webhooks/deliveries/")]
 pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
-    let deliveries = webhooks::recent_deliveries(&ctx.db, limit(&query)).await?;
+    let deliveries = webhooks::recent_deliveries(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
 }
 

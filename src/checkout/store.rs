@@ -56,10 +56,13 @@ static SAVE: LazyLock<Script> = LazyLock::new(|| {
 /// id, the fingerprint now and a mirror of the session, for exactly 24 h.
 /// KEYS: session, order number, the session's numbers set; ARGV: the order
 /// number, the session id, its lifetime, the session's idle lifetime,
-/// mirrored field names (`fp` fourth). Answers 0 when the session is gone.
+/// mirrored field names (`fp` fourth). Answers 0 when the session is gone,
+/// 2 when the number is live already (a sequence rewound by a database
+/// failover draws numbers again): a live mapping is never overwritten.
 static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"local names = {unpack(ARGV, 5)}
+        r"if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+          local names = {unpack(ARGV, 5)}
           local values = redis.call('HMGET', KEYS[1], unpack(names))
           if not values[1] then return 0 end
           local fields = {'sid', ARGV[2], 'fp0', values[4] or ''}
@@ -167,9 +170,18 @@ pub async fn payment_type(ctx: &AppContext, session_id: &str) -> redis::RedisRes
     redis.hget(ctx.keys.checkout(session_id), "ptype").await
 }
 
+/// What registering an order number did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    Registered,
+    SessionGone,
+    /// The number is live for some pre-order already; nothing was written.
+    NumberTaken,
+}
+
 /// Registers `order_number` for the session, with the basket as it is now,
-/// for exactly 24 h. Answers false when the session is gone.
-pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<bool> {
+/// for exactly 24 h, unless the number is live already.
+pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<Registration> {
     let mut redis = ctx.redis();
     let mut invocation = REGISTER.key(ctx.keys.checkout(session_id));
     invocation
@@ -181,7 +193,11 @@ pub async fn register_order_number(ctx: &AppContext, order_number: &str, session
         .arg(SESSION_IDLE_SECONDS)
         .arg(&MIRRORED[..]);
     let registered: i64 = invocation.invoke_async(&mut redis).await?;
-    Ok(registered == 1)
+    Ok(match registered {
+        1 => Registration::Registered,
+        2 => Registration::NumberTaken,
+        _ => Registration::SessionGone,
+    })
 }
 
 /// Drops paid pre-orders, each given as (order number, session id): the

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 /// The `prev_hash` of a drawer's first row.
@@ -150,15 +150,16 @@ pub struct Verification {
 }
 
 /// Recomputes every hash of `drawer_id`'s chain and compares it with the
-/// stored rows and the drawer's head.
-pub async fn verify(db: &PgPool, drawer_id: &str, head: &Head) -> Result<Verification, sqlx::Error> {
+/// stored rows and the drawer's head (read in the same snapshot: see
+/// `drawers::routes::verify_ledger`).
+pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head) -> Result<Verification, sqlx::Error> {
     let mut rows = sqlx::query_as::<_, Row>(
         "SELECT seq, drawer_id, store_id, activation_id, entry_type, transaction_type, source_id, associate_id, order_id,
                 reason_code, currency, amount, created_at, prev_hash, hash
          FROM cash_drawer_ledger WHERE drawer_id = $1 ORDER BY seq",
     )
     .bind(drawer_id)
-    .fetch(db);
+    .fetch(conn);
     let mut entries = 0i64;
     let mut running = GENESIS.to_string();
     let mut first_invalid = None;

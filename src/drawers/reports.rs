@@ -131,6 +131,17 @@ struct ReportRow {
     drawer_name: String,
 }
 
+/// True when the store report asked for ends before today (UTC): a past
+/// period, which the read replica may serve. Today's report, or a query
+/// that does not parse (answered 400 all the same), stays on the primary.
+pub fn ends_before_today(query: &HashMap<String, String>) -> bool {
+    let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    query
+        .get("end-time")
+        .and_then(|raw| DateTime::parse_from_rfc3339(raw.trim()).ok())
+        .is_some_and(|end| end.with_timezone(&Utc) < today)
+}
+
 /// The ledger movements of a store in `[start-time, end-time]`, oldest first.
 pub async fn store(db: &PgPool, caller: &Caller, query: &HashMap<String, String>) -> DrawerResult<Value> {
     let text = |name: &str| query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());

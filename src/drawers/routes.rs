@@ -298,7 +298,7 @@ pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Ca
 #[get("/v0/cash-drawers/{drawer_id}/reports")]
 pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>, query: web::Query<HashMap<String, String>>) -> Answer {
     let page = Page::parse(&query)?;
-    Ok(HttpResponse::Ok().json(reports::daily(&ctx.db, &caller, &path, &page).await?))
+    Ok(HttpResponse::Ok().json(reports::daily(&ctx.read_db, &caller, &path, &page).await?))
 }
 
 #[utoipa::path(operation_id = "verifyCashDrawerLedger", tag = "cash drawers",
@@ -310,8 +310,13 @@ pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web
     ))]
 #[get("/v0/cash-drawers/{drawer_id}/ledger/verify")]
 pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<String>) -> Answer {
-    let drawer = drawer::get(&ctx.db, &caller, &path).await?;
-    let outcome = ledger::verify(&ctx.db, &drawer.drawer_id, &drawer.head()).await?;
+    // The head and the chain from one snapshot: a sale committed between two
+    // separate reads would look like a broken chain. Read-only, so a replica serves it.
+    let mut tx = ctx.read_db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let drawer = drawer::get(&mut *tx, &caller, &path).await?;
+    let outcome = ledger::verify(&mut tx, &drawer.drawer_id, &drawer.head()).await?;
+    tx.commit().await?;
     Ok(HttpResponse::Ok().json(match outcome.first_invalid {
         None => json!({"valid": true, "entries": outcome.entries}),
         Some((seq, reason)) => json!({
@@ -391,6 +396,7 @@ pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: 
     ))]
 #[get("/v0/cash-transactions/report")]
 pub async fn store_report(ctx: web::Data<AppContext>, caller: Caller, query: web::Query<HashMap<String, String>>) -> Answer {
-    Ok(HttpResponse::Ok().json(reports::store(&ctx.db, &caller, &query).await?))
+    let db = if reports::ends_before_today(&query) { &ctx.read_db } else { &ctx.db };
+    Ok(HttpResponse::Ok().json(reports::store(db, &caller, &query).await?))
 }
 

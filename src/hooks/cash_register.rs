@@ -4,6 +4,7 @@
 use actix_web::{get, post};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
+use crate::checkout::store::Registration;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
@@ -65,28 +66,51 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     if payment_type.is_empty() {
         return error("407", NO_PAYMENT_OPTION);
     }
-    let order_number = match next_order_number(&ctx).await {
-        Ok(n) => n,
-        Err(err) => {
-            log::error!("get_order_number: cannot draw an order number: {err}");
-            return error("500", UNAVAILABLE);
+    // A number is drawn twice only when the sequence went back (a failover to
+    // an asynchronous standby that had not seen the latest draws). A number
+    // still live in Redis, or paid already, is skipped, never overwritten,
+    // and the next one drawn.
+    for _ in 0..ORDER_NUMBER_ATTEMPTS {
+        let order_number = match next_order_number(&ctx).await {
+            Ok(n) => n,
+            Err(err) => {
+                log::error!("get_order_number: cannot draw an order number: {err}");
+                return error("500", UNAVAILABLE);
+            }
+        };
+        if payment_type != crate::catalog::CASH_REGISTER {
+            return ok_json(
+                json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
+            );
         }
-    };
-    if payment_type != crate::catalog::CASH_REGISTER {
-        return ok_json(
-            json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
-        );
-    }
-    match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
-        Ok(true) => {}
-        Ok(false) => return error("411", SESSION_GONE),
-        Err(err) => {
-            log::error!("get_order_number: redis: {err}");
-            return error("500", UNAVAILABLE);
+        match payments::is_paid(&ctx.db, &order_number).await {
+            Ok(false) => {}
+            Ok(true) => {
+                log::error!("get_order_number: {order_number} is paid already; drawing another");
+                continue;
+            }
+            Err(err) => {
+                log::error!("get_order_number: {err}");
+                return error("500", UNAVAILABLE);
+            }
+        }
+        match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
+            Ok(Registration::Registered) => return ok_json(json!({ "order_number": order_number }).to_string()),
+            Ok(Registration::SessionGone) => return error("411", SESSION_GONE),
+            Ok(Registration::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
+            Err(err) => {
+                log::error!("get_order_number: redis: {err}");
+                return error("500", UNAVAILABLE);
+            }
         }
     }
-    ok_json(json!({ "order_number": order_number }).to_string())
+    log::error!("get_order_number: {ORDER_NUMBER_ATTEMPTS} numbers drawn in a row were live already");
+    error("500", UNAVAILABLE)
 }
+
+/// Numbers drawn for one `get_order_number` before it gives up with the
+/// retry answer (each skipped number was live or paid already).
+pub const ORDER_NUMBER_ATTEMPTS: usize = 5;
 
 /// Draws the next order number (the sequence lives in `orders`).
 pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> {

@@ -35,7 +35,9 @@ pub struct Liveness {
 pub struct Readiness {
     /// `ok` or `unavailable`
     pub status: String,
-    /// `postgres` and `redis`, each `ok` or `unavailable`
+    /// `postgres` (a write commits within 2 s), `redis` (`PING` answers) and,
+    /// only when `DATABASE_READ_URL` is set, `postgres_read` (the replica
+    /// answers; shown, but not part of `status`): each `ok` or `unavailable`
     pub checks: Value,
 }
 

@@ -44,6 +44,7 @@ impl TestEnv {
     pub fn settings(&self) -> Settings {
         Settings {
             database_url: self.database_url(),
+            database_read_url: None,
             redis_url: redis_url(),
             bind: "127.0.0.1:0".parse().unwrap(),
             redis_key_prefix: self.prefix.clone(),

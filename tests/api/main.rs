@@ -6,6 +6,7 @@ mod helpers;
 mod cash_register;
 mod checkout;
 mod drawers;
+mod failover;
 mod faults;
 mod foundation;
 mod hostile_input;
