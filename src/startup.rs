@@ -160,6 +160,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
+                .wrap(actix_web::middleware::from_fn(middleware::limit_body))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
                 .into_utoipa_app()
                 .configure(routes)
