@@ -64,7 +64,7 @@ curl -fs "http://$BIND/health/ready" >/dev/null || { cat "$report_dir/server.log
 log "fuzzing every operation of /openapi.json (schemathesis $SCHEMATHESIS_VERSION, no 5xx allowed)"
 set +e
 "$VENV/bin/schemathesis" run "http://$BIND/openapi.json" \
-  --checks not_a_server_error \
+  --checks "${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
   --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
   --header "Authorization: Bearer $ADMIN_TOKEN" \
   --workers 2 \

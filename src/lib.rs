@@ -12,6 +12,7 @@ pub mod database;
 pub mod demo;
 pub mod drawers;
 pub mod error;
+pub mod fields;
 pub mod health;
 pub mod hooks;
 pub mod json_body;
