@@ -6,10 +6,15 @@
 # connections for 10 s after a warm-up: the GET /health/live baseline, both
 # pre_order hooks, complete (each request a fresh order) against a pgbench
 # single-row INSERT baseline, the worker's order-creation rate with 2 workers,
-# memory and start-up time. Appends the table to docs/PERFORMANCE.md.
+# memory and start-up time. Then the same pre_order and complete against a
+# second instance on a private 6-node Redis Cluster (3 primaries, 3
+# replicas; its own scratch database), beside the single-node figures of the
+# same run (BENCH_CLUSTER=0 skips it). Appends the table to docs/PERFORMANCE.md.
+# A quick end-to-end check of the script: BENCH_DURATION=2 BENCH_LEDGER=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source bench/lib.sh
 ensure_cargo
 ensure_postgres
 ensure_redis
@@ -26,11 +31,24 @@ export ADMIN_TOKEN="bench-admin-token-0123456789"
 export IVR_USERNAME=ivr_bench IVR_PASSWORD=ivr-bench-secret
 export RUST_LOG=warn
 B="http://127.0.0.1:$PORT"
+CLUSTER=${BENCH_CLUSTER:-1}
+CPORT=$((PORT + 2))
+CB="http://127.0.0.1:$CPORT"
+CDB=cashdesk_bench_cluster
+CDATABASE_URL="postgres://postgres@127.0.0.1:5432/$CDB"
+# Fresh order numbers for complete: enough for the warm-up and the run at
+# the rate this machine reaches (about 10k/s), and no more (memory).
+CLONES=$(( 20000 * (DURATION + 2) )); [ "$CLONES" -gt 200000 ] && CLONES=200000
 WORK=$(mktemp -d)
-SERVER_PID=""
+SERVER_PID="" CLUSTER_SERVER_PID="" W1="" W2=""
+CLUSTER_PIDS=()
+# Stops what this script started, by PID (other processes on the machine are not ours).
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  pkill -f "cashdesk worker" 2>/dev/null || true
+  local pid
+  for pid in "$SERVER_PID" "$CLUSTER_SERVER_PID" "$W1" "$W2"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  stop_redis_cluster
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -47,54 +65,84 @@ $BIN settings set CASH_REGISTER_AUTH_CONF '{"credentials": [{"username": "bench"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# start_server NAME BASE_URL [VAR=VALUE...]: starts `serve --no-worker`
+# with the extra environment, waits until ready; sets STARTED_PID.
 start_server() {
-  local started
+  local name=$1 base=$2 started
+  shift 2
   started=$(date +%s%N)
-  $BIN serve --no-worker >"$WORK/serve.log" 2>&1 &
-  SERVER_PID=$!
-  until curl -sf "$B/health/ready" >/dev/null; do
+  env "$@" $BIN serve --no-worker >"$WORK/$name.log" 2>&1 &
+  STARTED_PID=$!
+  until curl -sf "$base/health/ready" >/dev/null; do
     sleep 0.005
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log"; exit 1; }
+    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$WORK/$name.log"; exit 1; }
   done
   STARTUP_MS=$(( ($(date +%s%N) - started) / 1000000 ))
 }
-start_server
+start_server serve "$B"
+SERVER_PID=$STARTED_PID
 sleep 1
 IDLE_RSS=$(rss_kb "$SERVER_PID")
 
-log "seeding 20 products and 400 pre-orders of 1-20 lines"
-for i in $(seq 1 20); do
-  curl -sf -X PUT "$B/admin/api/products/BENCH-$i/" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"name\": \"Bench product $i\", \"price\": \"$((i * 3)).$((i % 10))9\", \"currency\": \"TRY\", \"tax_rate\": \"20\"}" >/dev/null
-done
-new_pre_order() { # $1 = number of lines; prints "session order_number total"
+seed_products() { # $1 base URL
+  for i in $(seq 1 20); do
+    curl -sf -X PUT "$1/admin/api/products/BENCH-$i/" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"name\": \"Bench product $i\", \"price\": \"$((i * 3)).$((i % 10))9\", \"currency\": \"TRY\", \"tax_rate\": \"20\"}" >/dev/null
+  done
+}
+new_pre_order() { # $1 = number of lines, $2 base URL; prints "session order_number total"
   local items="" s
   for j in $(seq 1 "$1"); do items="$items{\"sku\": \"BENCH-$j\", \"quantity\": $(( (j % 3) + 1 ))},"; done
-  s=$(curl -sf -X POST "$B/api/v1/checkout/" | jq -r .session_id)
+  s=$(curl -sf -X POST "$2/api/v1/checkout/" | jq -r .session_id)
   local total
-  total=$(curl -sf -X PATCH "$B/api/v1/checkout/" -H "X-Checkout-Session: $s" -H 'Content-Type: application/json' \
+  total=$(curl -sf -X PATCH "$2/api/v1/checkout/" -H "X-Checkout-Session: $s" -H 'Content-Type: application/json' \
     -d "{\"basket\": {\"items\": [${items%,}]}, \"payment_option\": \"cash-register\", \"shipping_option\": \"pickup\"}" | jq -r .pre_order.unpaid_amount)
   local n
-  n=$(curl -sf "$B/hooks/cash_register/get_order_number/" -H "X-Checkout-Session: $s" | jq -r .order_number)
+  n=$(curl -sf "$2/hooks/cash_register/get_order_number/" -H "X-Checkout-Session: $s" | jq -r .order_number)
   echo "$s $n $total"
 }
-: >"$WORK/orders"
-for k in $(seq 1 400); do new_pre_order $(( (k % 20) + 1 )) | awk '{print $2}' >>"$WORK/orders"; done
-
-log "cloning a 5-line pre-order into 200000 fresh order numbers for complete"
-read -r TEMPLATE_SESSION _ TEMPLATE_TOTAL < <(new_pre_order 5)
-redis-cli --eval bench/lua/clone_pre_orders.lua "${REDIS_KEY_PREFIX}checkout:$TEMPLATE_SESSION" , "$REDIS_KEY_PREFIX" 200000 BENCH- >/dev/null
+# The key of a session's hash (src/keys.rs: the session's bucket is its hash tag).
+session_key() { printf '%s{s%03d}:checkout:%s' "$REDIS_KEY_PREFIX" $(( 16#${1:0:8} % 1000 )) "$1"; }
 # Request files for bench/lua/replay.lua: METHOD <tab> PATH <tab> BODY.
 requests() { # $1 method, $2 path, $3 body template with {N}; order numbers on stdin
   awk -v m="$1" -v p="$2" -v b="$3" '{ body = b; gsub(/\{N\}/, $0, body); print m "\t" p "\t" body }'
 }
-requests POST /hooks/cash_register/pre_order/ '{"order_number":"{N}","username":"bench","password":"bench-secret"}' \
-  <"$WORK/orders" >"$WORK/req.cash_register_pre_order"
+# seed_pay_load NAME BASE_URL CLI FIRST_SEQUENCE SID_OFFSET: 400 pre-orders
+# of 1-20 lines to look up, and CLONES fresh order numbers to pay (the first
+# fifth for the warm-up), in request files named after NAME.
+seed_pay_load() {
+  local name=$1 base=$2 cli=$3 first=$4 sid_offset=$5
+  : >"$WORK/orders.$name"
+  for k in $(seq 1 400); do new_pre_order $(( (k % 20) + 1 )) "$base" | awk '{print $2}' >>"$WORK/orders.$name"; done
+  local session total
+  read -r session _ total < <(new_pre_order 5 "$base")
+  clone_pre_orders "$cli" "$(session_key "$session")" "$REDIS_KEY_PREFIX" "$CLONES" "$first" "$sid_offset" 50 >"$WORK/clones.$name"
+  requests POST /hooks/cash_register/pre_order/ '{"order_number":"{N}","username":"bench","password":"bench-secret"}' \
+    <"$WORK/orders.$name" >"$WORK/req.${name}_pre_order"
+  local body="{\"order_number\":\"{N}\",\"transaction_id\":\"T-{N}\",\"username\":\"bench\",\"password\":\"bench-secret\",\"amount\":\"$total\"}"
+  head -n $(( CLONES / 5 )) "$WORK/clones.$name" | requests POST /hooks/cash_register/complete/ "$body" >"$WORK/warm.${name}_complete"
+  tail -n +$(( CLONES / 5 + 1 )) "$WORK/clones.$name" | requests POST /hooks/cash_register/complete/ "$body" >"$WORK/req.${name}_complete"
+}
+
+log "seeding 20 products, 400 pre-orders of 1-20 lines and $CLONES order numbers to pay (cloned from a 5-line pre-order)"
+seed_products "$B"
+seed_pay_load cash_register "$B" redis-cli 900000000 0
+cp "$WORK/orders.cash_register" "$WORK/orders"
 requests POST /hooks/ivr/pre_order/ "{\"orderNumber\":\"{N}\",\"username\":\"$IVR_USERNAME\",\"password\":\"$IVR_PASSWORD\"}" \
   <"$WORK/orders" >"$WORK/req.ivr_pre_order"
-COMPLETE_BODY="{\"order_number\":\"{N}\",\"transaction_id\":\"T-{N}\",\"username\":\"bench\",\"password\":\"bench-secret\",\"amount\":\"$TEMPLATE_TOTAL\"}"
-seq 1 40000 | sed 's/^/BENCH-/' | requests POST /hooks/cash_register/complete/ "$COMPLETE_BODY" >"$WORK/warm.cash_register_complete"
-seq 40001 200000 | sed 's/^/BENCH-/' | requests POST /hooks/cash_register/complete/ "$COMPLETE_BODY" >"$WORK/req.cash_register_complete"
+
+if [ "$CLUSTER" = "1" ]; then
+  log "a 6-node Redis Cluster and a second instance on it (database $CDB), seeded the same way"
+  start_redis_cluster "$WORK/cluster"
+  psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $CDB WITH (FORCE)" -c "CREATE DATABASE $CDB"
+  DATABASE_URL=$CDATABASE_URL REDIS_CLUSTER_URLS=$CLUSTER_URLS $BIN seed-demo >/dev/null
+  DATABASE_URL=$CDATABASE_URL REDIS_CLUSTER_URLS=$CLUSTER_URLS $BIN settings set CASH_REGISTER_AUTH_CONF \
+    '{"credentials": [{"username": "bench", "password": "bench-secret"}], "shipping_sku": "SHIP-01"}' >/dev/null
+  start_server cluster "$CB" DATABASE_URL="$CDATABASE_URL" REDIS_CLUSTER_URLS="$CLUSTER_URLS" BIND="127.0.0.1:$CPORT"
+  CLUSTER_SERVER_PID=$STARTED_PID
+  seed_products "$CB"
+  seed_pay_load cluster "$CB" "redis-cli -c -p ${CLUSTER_PORTS[0]}" 950000000 100000000
+fi
 
 log "cash drawers: a store with 20 active USD drawers and an associate"
 DRAWER_TOKEN=$(curl -sf -X POST "$B/admin/api/associates/" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
@@ -117,16 +165,18 @@ printf 'GET\t/v0/cash-transactions/report?store-id=bench-store&start-time=%sT00:
 # run NAME [wrk args...]: replays $WORK/req.NAME (after a warm-up on
 # $WORK/warm.NAME when there is one, else on the same requests) and records
 # throughput, p50, p99 and peak RSS.
+# TARGET_URL / TARGET_PID name the instance under load (default: the single-node one).
 declare -A RPS P50 P99 RSS
 run() {
   local name=$1; shift
+  local url=${TARGET_URL:-$B} pid=${TARGET_PID:-$SERVER_PID}
   local warm="$WORK/warm.$name"
   [ -f "$warm" ] || warm="$WORK/req.$name"
-  BENCH_REQUESTS="$warm" wrk -t2 -c"$CONNECTIONS" -d2s -s bench/lua/replay.lua "$@" "$B" >/dev/null 2>&1 || true
+  BENCH_REQUESTS="$warm" wrk -t2 -c"$CONNECTIONS" -d2s -s bench/lua/replay.lua "$@" "$url" >/dev/null 2>&1 || true
   local peak=0 sampler
-  ( while sleep 0.2; do echo "$(rss_kb "$SERVER_PID")"; done ) >"$WORK/rss.$name" &
+  ( while sleep 0.2; do echo "$(rss_kb "$pid")"; done ) >"$WORK/rss.$name" &
   sampler=$!
-  BENCH_REQUESTS="$WORK/req.$name" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/lua/replay.lua "$@" "$B" >"$WORK/wrk.$name" 2>&1
+  BENCH_REQUESTS="$WORK/req.$name" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/lua/replay.lua "$@" "$url" >"$WORK/wrk.$name" 2>&1
   kill "$sampler" 2>/dev/null || true
   peak=$(sort -n "$WORK/rss.$name" | tail -n 1)
   RPS[$name]=$(awk '/Requests\/sec/ {printf "%d", $2}' "$WORK/wrk.$name")
@@ -143,6 +193,13 @@ N1=$(head -n 1 "$WORK/orders")
 curl -sf -X POST "$B/hooks/cash_register/pre_order/" -d "order_number=$N1&username=bench&password=bench-secret" | grep -q '"pre_order"' \
   || { echo "pre_order sanity check failed" >&2; exit 1; }
 run cash_register_pre_order
+if [ "$CLUSTER" = "1" ]; then
+  # Right beside the single-node run: the ratio between neighbours is what counts.
+  N1=$(head -n 1 "$WORK/orders.cluster")
+  curl -sf -X POST "$CB/hooks/cash_register/pre_order/" -d "order_number=$N1&username=bench&password=bench-secret" | grep -q '"pre_order"' \
+    || { echo "cluster pre_order sanity check failed" >&2; exit 1; }
+  TARGET_URL=$CB TARGET_PID=$CLUSTER_SERVER_PID run cluster_pre_order
+fi
 run ivr_pre_order
 # complete's baseline, measured just before it: the machine's speed drifts
 # over minutes, and a ratio is only fair between neighbours.
@@ -152,6 +209,12 @@ echo "INSERT INTO bench_insert (v) VALUES (1);" >"$WORK/insert.sql"
 PGBENCH_TPS=$(pgbench -n -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$WORK/insert.sql" "$DATABASE_URL" 2>/dev/null \
   | awk '/^tps/ {printf "%d", $3}')
 BENCH_SPLIT=1 run cash_register_complete
+if [ "$CLUSTER" = "1" ]; then
+  TARGET_URL=$CB TARGET_PID=$CLUSTER_SERVER_PID BENCH_SPLIT=1 run cluster_complete
+  kill "$CLUSTER_SERVER_PID"; wait "$CLUSTER_SERVER_PID" 2>/dev/null || true; CLUSTER_SERVER_PID=""
+  stop_redis_cluster
+  psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $CDB WITH (FORCE)"
+fi
 BENCH_TOKEN=$DRAWER_TOKEN run drawer_sale_start
 # One completion per draft the start run left: each a ledger append under its drawer's lock.
 psql -tA -F $'\t' "$DATABASE_URL" -c "SELECT 'PATCH', '/v0/cash-drawers/' || drawer_id || '/transactions/' || transaction_id, '{\"status\":\"completed\"}'
@@ -172,21 +235,32 @@ t0=$(date +%s%N)
 $BIN worker >"$WORK/worker1.log" 2>&1 & W1=$!
 $BIN worker >"$WORK/worker2.log" 2>&1 & W2=$!
 jobs_left() {
-  redis-cli --eval bench/lua/jobs_left.lua "${REDIS_KEY_PREFIX}jobs:complete" "${REDIS_KEY_PREFIX}jobs:workers" , \
-    "${REDIS_KEY_PREFIX}jobs:processing:"
+  redis-cli --eval bench/lua/jobs_left.lua "${REDIS_KEY_PREFIX}{jobs}:complete" "${REDIS_KEY_PREFIX}{jobs}:workers" , \
+    "${REDIS_KEY_PREFIX}{jobs}:processing:"
 }
 while [ "$(jobs_left)" != "0" ]; do sleep 0.05; done
 # Every job is done; a payment whose job failed would still be pending (the
 # sweeper retries it after 15 s, and the time counts).
 while [ "$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM pending_orders")" != "0" ]; do sleep 0.2; done
 WORKER_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-kill "$W1" "$W2"; wait "$W1" "$W2" 2>/dev/null || true
+kill "$W1" "$W2"; wait "$W1" "$W2" 2>/dev/null || true; W1="" W2=""
 WORKER_RATE=$(( ACCEPTED * 1000 / (WORKER_MS > 0 ? WORKER_MS : 1) ))
 ORDERS=$(psql -tA "$DATABASE_URL" -c "SELECT count(*) FROM orders")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 BASE=${RPS[health_live]}
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CLUSTER_ROWS=""
+if [ "$CLUSTER" = "1" ]; then
+  CLUSTER_ROWS="
+On a 6-node Redis Cluster (3 primaries, 3 replicas, one host), a second instance, same run:
+
+| endpoint | requests/s | p50 | p99 | peak RSS | ratio | target |
+|---|---|---|---|---|---|---|
+| POST /hooks/cash_register/pre_order/ (cluster) | ${RPS[cluster_pre_order]} | ${P50[cluster_pre_order]} | ${P99[cluster_pre_order]} | ${RSS[cluster_pre_order]} MB | $(ratio "${RPS[cluster_pre_order]}" "${RPS[cash_register_pre_order]}") of single-node pre_order | ≥ 0.80 |
+| POST /hooks/cash_register/complete/ (cluster, fresh orders) | ${RPS[cluster_complete]} | ${P50[cluster_complete]} | ${P99[cluster_complete]} | ${RSS[cluster_complete]} MB | $(ratio "${RPS[cluster_complete]}" "${RPS[cash_register_complete]}") of single-node complete | |
+"
+fi
 TABLE=$(cat <<TABLE
 
 ### $(date -u +%Y-%m-%d\ %H:%M) UTC, commit $COMMIT, $(nproc) cores, ${CONNECTIONS} connections, ${DURATION}s
@@ -204,6 +278,7 @@ TABLE=$(cat <<TABLE
 | GET /v0/cash-drawers/{id}/reports | ${RPS[drawer_reports]} | ${P50[drawer_reports]} | ${P99[drawer_reports]} | ${RSS[drawer_reports]} MB | $(ratio "${RPS[drawer_reports]}" "$BASE") of baseline | |
 | GET /v0/cash-transactions/report (limit 100) | ${RPS[store_report]} | ${P50[store_report]} | ${P99[store_report]} | ${RSS[store_report]} MB | $(ratio "${RPS[store_report]}" "$BASE") of baseline | |
 
+$CLUSTER_ROWS
 Idle RSS ${IDLE_RSS:-0} kB (target < 64 MB); start-up to ready ${STARTUP_MS} ms after migrations (target < 1 s); payments recorded $REJECTED, orders created $ORDERS.
 TABLE
 )

@@ -16,6 +16,7 @@ set -euo pipefail
 [ "${SOAK:-0}" = "1" ] || { echo "the soak tier runs only with SOAK=1 (see docs/RELIABILITY.md)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source bench/lib.sh
 ensure_cargo
 ensure_postgres
 ensure_redis
@@ -76,8 +77,8 @@ TOTAL=$(curl -sf -X PATCH "$B/api/v1/checkout/" -H "X-Checkout-Session: $S" -H '
 : >"$WORK/lookups"
 for _ in $(seq 1 300); do curl -sf "$B/hooks/cash_register/get_order_number/" -H "X-Checkout-Session: $S" | jq -r .order_number >>"$WORK/lookups"; done
 FRESH=$(( COMPLETE_RPS * MINUTES * 60 * 12 / 10 ))
-rcli --eval bench/lua/clone_pre_orders.lua "${REDIS_KEY_PREFIX}checkout:$S" , "$REDIS_KEY_PREFIX" "$FRESH" SOAK- >/dev/null
-seq 1 "$FRESH" | sed 's/^/SOAK-/' >"$WORK/fresh"
+SESSION_KEY=$(printf '%s{s%03d}:checkout:%s' "$REDIS_KEY_PREFIX" $(( 16#${S:0:8} % 1000 )) "$S")
+clone_pre_orders "redis-cli -p $RPORT" "$SESSION_KEY" "$REDIS_KEY_PREFIX" "$FRESH" 900000000 0 50 >"$WORK/fresh"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # delay per request so that CONNS connections make the wanted rate

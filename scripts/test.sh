@@ -8,6 +8,12 @@ source scripts/deps.sh
 ensure_cargo
 ensure_postgres
 ensure_redis
+# The fault and cluster tests start private Redis servers and Redis Clusters
+# (tests/api/faults.rs, cluster.rs): they need the binaries even when the
+# shared Redis runs elsewhere.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+  can_install && apt_install redis-server
+fi
 # xmllint validates the sales report XML against its published schema.
 command -v xmllint >/dev/null 2>&1 || { can_install && apt_install libxml2-utils; } || log "xmllint missing: the XML schema check is skipped"
 # The admin page is tested in headless Chromium driven by chromedriver; the

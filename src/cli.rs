@@ -86,7 +86,7 @@ async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         "settings follower",
         tokio::spawn(std::sync::Arc::clone(&ctx.settings).follow(
             ctx.db.clone(),
-            ctx.config.redis_url.clone(),
+            ctx.config.redis_target(),
             ctx.keys.clone(),
             stop.clone(),
         )),

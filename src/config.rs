@@ -5,6 +5,7 @@
 
 use crate::client_address::TrustedProxies;
 use crate::database::DatabaseUrl;
+use crate::redis_conn::RedisTarget;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -37,6 +38,9 @@ pub struct Settings {
     /// `DATABASE_READ_URL`: a replica for the heavy read-only paths; `None`: the primary.
     pub database_read_url: Option<String>,
     pub redis_url: String,
+    /// `REDIS_CLUSTER_URLS`: seed nodes of a Redis Cluster. When not empty,
+    /// cashdesk uses the cluster and ignores `redis_url`.
+    pub redis_cluster_urls: Vec<String>,
     pub bind: SocketAddr,
     pub redis_key_prefix: String,
     /// Taken out by `startup::connect`, which keeps only its SHA-256.
@@ -105,6 +109,14 @@ impl Settings {
                 redact_url(&redis_url)
             ));
         }
+        let redis_cluster_urls: Vec<String> = optional("REDIS_CLUSTER_URLS")
+            .map(|urls| urls.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        for url in &redis_cluster_urls {
+            if let Err(why) = check_cluster_url(url) {
+                errors.push(format!("REDIS_CLUSTER_URLS: {why} (got {:?})", redact_url(url)));
+            }
+        }
         let bind_raw = var("BIND", DEFAULT_BIND);
         let bind = match bind_raw.parse::<SocketAddr>() {
             Ok(addr) => Some(addr),
@@ -116,6 +128,11 @@ impl Settings {
         let redis_key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_else(|| DEFAULT_REDIS_KEY_PREFIX.to_string());
         if redis_key_prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
             errors.push("REDIS_KEY_PREFIX must not contain spaces or control characters".to_string());
+        }
+        if redis_key_prefix.contains(['{', '}']) {
+            // A brace would start a Redis Cluster hash tag and move keys that
+            // must share a slot apart (see keys.rs).
+            errors.push("REDIS_KEY_PREFIX must not contain { or }".to_string());
         }
         let admin_token = optional("ADMIN_TOKEN").map(Secret::new);
         if let Some(token) = &admin_token {
@@ -166,6 +183,7 @@ impl Settings {
             database_url,
             database_read_url,
             redis_url,
+            redis_cluster_urls,
             bind: bind.expect("checked above"),
             redis_key_prefix,
             admin_token,
@@ -178,9 +196,40 @@ impl Settings {
         })
     }
 
+    /// The Redis this instance uses: the cluster when `REDIS_CLUSTER_URLS` is set.
+    pub fn redis_target(&self) -> RedisTarget {
+        if self.redis_cluster_urls.is_empty() {
+            RedisTarget::Single(self.redis_url.clone())
+        } else {
+            RedisTarget::Cluster(self.redis_cluster_urls.clone())
+        }
+    }
+
+    /// Where Redis is, for messages (passwords hidden).
+    pub fn redis_description(&self) -> String {
+        if self.redis_cluster_urls.is_empty() {
+            redact_url(&self.redis_url)
+        } else {
+            format!("the Redis Cluster of {}", self.redis_cluster_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>().join(","))
+        }
+    }
+
     /// The base of absolute links to this service, without a trailing slash.
     pub fn public_base_url(&self) -> String {
         self.public_base_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+}
+
+/// A cluster seed node must be a `redis://` or `rediss://` URL of a host
+/// (cluster nodes have only database 0).
+fn check_cluster_url(url: &str) -> Result<(), &'static str> {
+    if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        return Err("each seed node must be a redis:// or rediss:// URL");
+    }
+    match redis::IntoConnectionInfo::into_connection_info(url) {
+        Ok(info) if info.redis_settings().db() == 0 => Ok(()),
+        Ok(_) => Err("a cluster has only database 0"),
+        Err(_) => Err("not a valid Redis URL"),
     }
 }
 
@@ -227,6 +276,27 @@ mod tests {
             assert!(text.contains(name), "{name} missing from {text}");
         }
         assert_eq!(err.0.len(), 5);
+    }
+
+    #[test]
+    fn redis_cluster_urls_replace_redis_url_and_bad_ones_are_reported() {
+        let s = Settings::from_lookup(|_| None).unwrap();
+        assert_eq!(s.redis_target(), RedisTarget::Single(DEFAULT_REDIS_URL.to_string()));
+        let s = Settings::from_lookup(|n| (n == "REDIS_CLUSTER_URLS").then(|| " redis://10.0.0.1:7000, redis://10.0.0.2:7001,".into())).unwrap();
+        assert_eq!(
+            s.redis_target(),
+            RedisTarget::Cluster(vec!["redis://10.0.0.1:7000".to_string(), "redis://10.0.0.2:7001".to_string()])
+        );
+        let err = Settings::from_lookup(|n| match n {
+            "REDIS_CLUSTER_URLS" => Some("redis://ok:7000,http://nope:7001,redis://db:7002/3".into()),
+            "REDIS_KEY_PREFIX" => Some("app{x}:".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{err}");
+        assert!(err.0[0].contains("REDIS_CLUSTER_URLS") && err.0[0].contains("http://nope:7001"), "{err}");
+        assert!(err.0[1].contains("database 0"), "{err}");
+        assert!(err.0[2].contains("REDIS_KEY_PREFIX"), "{err}");
     }
 
     #[test]

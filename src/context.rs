@@ -3,6 +3,7 @@
 use crate::config::Settings;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::redis_conn::{RedisConn, RedisPool};
 use crate::settings::DynamicSettings;
 use std::sync::Arc;
 
@@ -19,11 +20,12 @@ pub struct AppContext {
     pub read_db: sqlx::PgPool,
     /// The `/health/ready` write probe.
     pub readiness: Arc<crate::health::WriteProbe>,
-    /// Multiplexed connection shared by background tasks; request handlers
-    /// get their thread's own through [`AppContext::redis`].
-    pub redis: redis::aio::ConnectionManager,
+    /// Multiplexed connection (to one server or a cluster) shared by
+    /// background tasks; request handlers get their thread's own through
+    /// [`AppContext::redis`].
+    pub redis: RedisConn,
     /// Pooled connections for blocking commands (`BLMOVE`) that would stall the multiplexed one.
-    pub redis_pool: deadpool_redis::Pool,
+    pub redis_pool: RedisPool,
     pub keys: Keys,
     pub settings: Arc<DynamicSettings>,
     pub metrics: Arc<Metrics>,
@@ -39,24 +41,19 @@ thread_local! {
     /// The multiplexed connection of this HTTP worker thread (set when the
     /// worker starts). Its driver task runs on the same thread as the
     /// handlers, so a command costs no hand-off between threads.
-    static THREAD_REDIS: std::cell::OnceCell<redis::aio::ConnectionManager> = const { std::cell::OnceCell::new() };
+    static THREAD_REDIS: std::cell::OnceCell<RedisConn> = const { std::cell::OnceCell::new() };
 }
 
 impl AppContext {
     /// A Redis connection for this thread: the HTTP worker's own when there
     /// is one, otherwise the shared one. Cheap to call.
-    pub fn redis(&self) -> redis::aio::ConnectionManager {
+    pub fn redis(&self) -> RedisConn {
         THREAD_REDIS.with(|local| local.get().cloned()).unwrap_or_else(|| self.redis.clone())
     }
 
     /// Opens this thread's own connection (called once per HTTP worker thread).
     pub async fn open_thread_redis(&self) {
-        let Ok(client) = redis::Client::open(self.config.redis_url.as_str()) else { return };
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(std::time::Duration::from_secs(5)))
-            .set_response_timeout(Some(std::time::Duration::from_secs(5)))
-            .set_number_of_retries(2);
-        match redis::aio::ConnectionManager::new_with_config(client, config).await {
+        match RedisConn::open(&self.config.redis_target(), crate::startup::REDIS_TIMEOUTS).await {
             Ok(conn) => THREAD_REDIS.with(|local| {
                 let _ = local.set(conn);
             }),

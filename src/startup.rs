@@ -3,7 +3,7 @@
 
 use actix_web::get;
 use crate::openapi::schemas as doc;
-use crate::config::{redact_url, Settings};
+use crate::config::Settings;
 use crate::context::AppContext;
 use crate::database;
 use crate::health::WriteProbe;
@@ -11,6 +11,7 @@ use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::payments::PaymentWriter;
+use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
 use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
@@ -33,6 +34,11 @@ const PAYMENT_WRITERS: usize = 4;
 /// How long start-up waits for Redis.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Request-path Redis connections: a command (with a cluster's retries and
+/// redirects) answers within 5 s or fails, so hooks answer "retry" rather
+/// than hang.
+pub const REDIS_TIMEOUTS: Timeouts = Timeouts { connect: CONNECT_TIMEOUT, response: Some(Duration::from_secs(5)) };
+
 /// Connects to Postgres (the primary, and the read replica when one is
 /// configured) and Redis. A dependency that cannot be reached is named in
 /// the error, so the operator sees one clear line.
@@ -43,29 +49,14 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
         None => db.clone(),
     };
 
-    let unreachable_redis = || format!("cannot reach Redis at {}", redact_url(&config.redis_url));
-    let client = redis::Client::open(config.redis_url.as_str()).with_context(unreachable_redis)?;
-    let manager_config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(Duration::from_secs(5)))
-        .set_number_of_retries(2);
-    let mut redis = tokio::time::timeout(CONNECT_TIMEOUT, redis::aio::ConnectionManager::new_with_config(client, manager_config))
+    let unreachable_redis = || format!("cannot reach Redis at {}", config.redis_description());
+    let target = config.redis_target();
+    let redis = tokio::time::timeout(CONNECT_TIMEOUT, RedisConn::open(&target, REDIS_TIMEOUTS))
         .await
         .map_err(|_| anyhow::anyhow!("timed out"))
         .and_then(|r| r.map_err(anyhow::Error::from))
         .with_context(unreachable_redis)?;
-    let _: String = redis::cmd("PING").query_async(&mut redis).await.with_context(unreachable_redis)?;
-    // Blocking commands wait up to a few seconds by design: give them room.
-    let blocking_config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(Duration::from_secs(30)));
-    let manager = deadpool_redis::Manager::new_with_config(config.redis_url.as_str(), blocking_config)
-        .with_context(unreachable_redis)?;
-    let redis_pool = deadpool_redis::Pool::builder(manager)
-        .max_size(16)
-        .runtime(deadpool_redis::Runtime::Tokio1)
-        .build()
-        .with_context(unreachable_redis)?;
+    let redis_pool = RedisPool::new(&target, CONNECT_TIMEOUT, 16).with_context(unreachable_redis)?;
 
     // The secrets this service only verifies are kept as digests, and the
     // plain values dropped: nothing can log or leak what it no longer holds.
@@ -132,7 +123,7 @@ impl Application {
             "settings follower",
             tokio::spawn(Arc::clone(&ctx.settings).follow(
                 ctx.db.clone(),
-                ctx.config.redis_url.clone(),
+                ctx.config.redis_target(),
                 ctx.keys.clone(),
                 stop.clone(),
             )),

@@ -4,7 +4,9 @@
 -- Postgres: a psql per poll costs the machine a backend fork, which the
 -- worker being measured would pay for.
 -- KEYS[1] the job list, KEYS[2] the set of job loops; ARGV[1] the prefix of
--- their processing lists.
+-- their processing lists. All share the {jobs} hash tag; this helper runs
+-- against the single-node Redis of the bench (it reads processing lists it
+-- learns from the set, which a cluster would want named in KEYS).
 local left = redis.call('LLEN', KEYS[1])
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   left = left + redis.call('LLEN', ARGV[1] .. id)

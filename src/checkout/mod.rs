@@ -13,6 +13,7 @@ pub use store::{Found, Lookup};
 use crate::catalog::CASH_REGISTER;
 use crate::context::AppContext;
 use crate::lockouts::Login;
+use crate::order_number::OrderNumber;
 
 /// The state of a pre-order as the hooks see it, checked in the SPEC's order.
 /// Each protocol maps these outcomes to its own codes or messages.
@@ -36,7 +37,7 @@ pub enum PreOrderCheck {
 /// makes at its own place in its check order.
 pub async fn check_pre_order(
     ctx: &AppContext,
-    order_number: &str,
+    order_number: &OrderNumber,
     login: &Login,
     fields: &[&str],
 ) -> redis::RedisResult<PreOrderCheck> {

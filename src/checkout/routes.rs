@@ -42,7 +42,7 @@ fn answer(session: &Session) -> Value {
 #[post("/api/v1/checkout/")]
 pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let session = Session::new();
-    store::save(&ctx, &session, "").await?;
+    store::save(&ctx, &session, "", &[]).await?;
     let cookie = Cookie::build(SESSION_COOKIE, session.id.clone())
         .path("/")
         .http_only(true)
@@ -86,9 +86,9 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
 #[patch("/api/v1/checkout/")]
 pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
-        let store::Loaded { mut session, version } = named_session(&ctx, &req).await?;
+        let store::Loaded { mut session, version, numbers } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;
-        if store::save(&ctx, &session, &version).await? {
+        if store::save(&ctx, &session, &version, &numbers).await? {
             return Ok(HttpResponse::Ok().json(answer(&session)));
         }
     }

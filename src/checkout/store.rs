@@ -14,10 +14,18 @@
 //! the mirrors of its other numbers, so the hooks read everything about an
 //! order number with one `HMGET` of one key: one round trip, and no pre-order
 //! bytes pushed through Lua, which costs Redis several times a plain read.
+//!
+//! A session and its numbers share one hash slot (see `keys.rs`), and every
+//! script is given every key it touches, so all of this runs unchanged on a
+//! Redis Cluster. Scripts that walk a session's numbers are handed the
+//! numbers read just before and check that the set still holds exactly
+//! those; when it changed in between they refuse, and the caller reads again.
 
 use super::model::{card_json, Session};
 use crate::context::AppContext;
 use crate::lockouts::Login;
+use crate::order_number::OrderNumber;
+use futures_util::future::{join, try_join_all};
 use redis::{AsyncCommands, Script};
 use std::sync::LazyLock;
 
@@ -30,22 +38,27 @@ pub const ORDER_NUMBER_TTL_SECONDS: u64 = 24 * 3600;
 /// The session fields an order number mirrors.
 const MIRRORED: [&str; 6] = ["state", "doc", "ptype", "fp", "card", "ivr"];
 
-/// Writes a session only if nobody wrote it since it was read, and brings the
-/// mirrors of its live order numbers up to date. KEYS: session, its numbers
-/// set; ARGV: expected version, new version, idle seconds, order-number key
-/// prefix, then field/value pairs.
+/// Writes a session only if nobody wrote it since it was read (nor issued it
+/// a number), and brings the mirrors of its live order numbers up to date.
+/// KEYS: session, its numbers set, then the key of each number in the set;
+/// ARGV: expected version, new version, idle seconds, the count of numbers,
+/// the numbers, then field/value pairs.
 static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"local cur = redis.call('HGET', KEYS[1], 'ver') or ''
           if cur ~= ARGV[1] then return 0 end
-          redis.call('HSET', KEYS[1], 'ver', ARGV[2], unpack(ARGV, 5))
+          local n = tonumber(ARGV[4])
+          if redis.call('SCARD', KEYS[2]) ~= n then return 0 end
+          for i = 1, n do
+            if redis.call('SISMEMBER', KEYS[2], ARGV[4 + i]) == 0 then return 0 end
+          end
+          redis.call('HSET', KEYS[1], 'ver', ARGV[2], unpack(ARGV, 5 + n))
           redis.call('EXPIRE', KEYS[1], ARGV[3])
-          for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-            local key = ARGV[4] .. n
-            if redis.call('EXISTS', key) == 1 then
-              redis.call('HSET', key, unpack(ARGV, 5))
+          for i = 1, n do
+            if redis.call('EXISTS', KEYS[2 + i]) == 1 then
+              redis.call('HSET', KEYS[2 + i], unpack(ARGV, 5 + n))
             else
-              redis.call('SREM', KEYS[2], n)
+              redis.call('SREM', KEYS[2], ARGV[4 + i])
             end
           end
           return 1",
@@ -57,14 +70,16 @@ static SAVE: LazyLock<Script> = LazyLock::new(|| {
 /// KEYS: session, order number, the session's numbers set; ARGV: the order
 /// number, the session id, its lifetime, the session's idle lifetime,
 /// mirrored field names (`fp` fourth). Answers 0 when the session is gone,
-/// 2 when the number is live already (a sequence rewound by a database
-/// failover draws numbers again): a live mapping is never overwritten.
+/// -1 when the number's key exists already: a live mapping is never
+/// overwritten (a sequence rewound by a database failover draws numbers
+/// again), the caller draws another number.
 static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
           local names = {unpack(ARGV, 5)}
           local values = redis.call('HMGET', KEYS[1], unpack(names))
           if not values[1] then return 0 end
+          if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
           local fields = {'sid', ARGV[2], 'fp0', values[4] or ''}
           for i = 1, #names do
             fields[#fields + 1] = names[i]
@@ -79,26 +94,34 @@ static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     )
 });
 
-/// Drops paid sessions: each session, its paid number, and the mirrors of its
-/// other numbers (which then answer "session gone"). KEYS: per paid pre-order
-/// its session, paid number and numbers set; ARGV: order-number key prefix,
-/// mirrored field names.
+/// Drops a paid session: the session, its numbers set and the paid number
+/// go, and its other numbers lose their mirror (they then answer "session
+/// gone"). KEYS: session, numbers set, the key of each number in the set,
+/// then (when known) the paid number's key; ARGV: the count of numbers, the
+/// numbers, mirrored field names. Answers 0, changing nothing, when the set
+/// no longer holds exactly the given numbers.
 static FORGET: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"for i = 1, #KEYS, 3 do
-            for _, n in ipairs(redis.call('SMEMBERS', KEYS[i + 2])) do
-              redis.call('HDEL', ARGV[1] .. n, unpack(ARGV, 2))
-            end
-            redis.call('DEL', KEYS[i], KEYS[i + 1], KEYS[i + 2])
+        r"local n = tonumber(ARGV[1])
+          if redis.call('SCARD', KEYS[2]) ~= n then return 0 end
+          for i = 1, n do
+            if redis.call('SISMEMBER', KEYS[2], ARGV[1 + i]) == 0 then return 0 end
           end
+          for i = 1, n do
+            redis.call('HDEL', KEYS[2 + i], unpack(ARGV, 2 + n))
+          end
+          redis.call('DEL', KEYS[1], KEYS[2])
+          if #KEYS > 2 + n then redis.call('DEL', KEYS[3 + n]) end
           return 1",
     )
 });
 
-/// A session as read, with the version a write must match.
+/// A session as read, with the version a write must match and the order
+/// numbers it had (a write brings their mirrors up to date).
 pub struct Loaded {
     pub session: Session,
     pub version: String,
+    pub numbers: Vec<OrderNumber>,
 }
 
 /// Session ids are 32 lowercase hex characters; anything else names no session.
@@ -111,11 +134,23 @@ pub async fn load(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Opti
         return Ok(None);
     }
     let mut redis = ctx.redis();
-    let (state, version): (Option<String>, Option<String>) = redis::cmd("HMGET").arg(ctx.keys.checkout(session_id)).arg("state").arg("ver").query_async(&mut redis).await?;
+    // One round trip: the session and its numbers set share a slot.
+    let ((state, version), numbers): ((Option<String>, Option<String>), Vec<String>) = redis::pipe()
+        .cmd("HMGET")
+        .arg(ctx.keys.checkout(session_id))
+        .arg(&["state", "ver"])
+        .smembers(ctx.keys.checkout_numbers(session_id))
+        .query_async(&mut redis)
+        .await?;
     Ok(match (state.and_then(|s| serde_json::from_str::<Session>(&s).ok()), version) {
-        (Some(session), Some(version)) => Some(Loaded { session, version }),
+        (Some(session), Some(version)) => Some(Loaded { session, version, numbers: parse_numbers(numbers) }),
         _ => None,
     })
+}
+
+/// The numbers of a session's set (every member was issued, so parses).
+fn parse_numbers(members: Vec<String>) -> Vec<OrderNumber> {
+    members.iter().filter_map(|n| OrderNumber::parse(n)).collect()
 }
 
 /// Keeps an idle session alive for another 7 days.
@@ -125,21 +160,25 @@ pub async fn touch(ctx: &AppContext, session_id: &str) -> redis::RedisResult<()>
 }
 
 /// Writes `session` (and everything rendered from it) if its stored version
-/// is still `expected_version` (`""` for a new session). Answers false when
-/// another write came first.
-pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str) -> redis::RedisResult<bool> {
+/// is still `expected_version` (`""` for a new session) and it still has
+/// exactly `numbers` (as loaded). Answers false when another write, or an
+/// issued number, came first.
+pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str, numbers: &[OrderNumber]) -> redis::RedisResult<bool> {
     let state = serde_json::to_string(session).map_err(json_error)?;
     let doc = serde_json::to_string(&session.pre_order()).map_err(json_error)?;
     let card = session.installment.as_ref().map(|i| card_json(&i.card).to_string()).unwrap_or_default();
     let new_version = uuid::Uuid::new_v4().simple().to_string();
     let mut redis = ctx.redis();
-    let saved: i64 = SAVE
-        .key(ctx.keys.checkout(&session.id))
-        .key(ctx.keys.checkout_numbers(&session.id))
-        .arg(expected_version)
-        .arg(&new_version)
-        .arg(SESSION_IDLE_SECONDS)
-        .arg(ctx.keys.order_number_prefix())
+    let mut invocation = SAVE.key(ctx.keys.checkout(&session.id));
+    invocation.key(ctx.keys.checkout_numbers(&session.id));
+    for number in numbers {
+        invocation.key(ctx.keys.order_number(number));
+    }
+    invocation.arg(expected_version).arg(&new_version).arg(SESSION_IDLE_SECONDS).arg(numbers.len());
+    for number in numbers {
+        invocation.arg(number.as_str());
+    }
+    let saved: i64 = invocation
         .arg("state")
         .arg(state)
         .arg("doc")
@@ -171,52 +210,70 @@ pub async fn payment_type(ctx: &AppContext, session_id: &str) -> redis::RedisRes
 }
 
 /// What registering an order number did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registration {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registered {
     Registered,
     SessionGone,
-    /// The number is live for some pre-order already; nothing was written.
+    /// The number's key exists already (a live mapping, left untouched).
     NumberTaken,
 }
 
 /// Registers `order_number` for the session, with the basket as it is now,
-/// for exactly 24 h, unless the number is live already.
-pub async fn register_order_number(ctx: &AppContext, order_number: &str, session_id: &str) -> redis::RedisResult<Registration> {
+/// for exactly 24 h, unless the session is gone or the number is taken.
+pub async fn register_order_number(ctx: &AppContext, order_number: &OrderNumber, session_id: &str) -> redis::RedisResult<Registered> {
     let mut redis = ctx.redis();
     let mut invocation = REGISTER.key(ctx.keys.checkout(session_id));
     invocation
         .key(ctx.keys.order_number(order_number))
         .key(ctx.keys.checkout_numbers(session_id))
-        .arg(order_number)
+        .arg(order_number.as_str())
         .arg(session_id)
         .arg(ORDER_NUMBER_TTL_SECONDS)
         .arg(SESSION_IDLE_SECONDS)
         .arg(&MIRRORED[..]);
-    let registered: i64 = invocation.invoke_async(&mut redis).await?;
-    Ok(match registered {
-        1 => Registration::Registered,
-        2 => Registration::NumberTaken,
-        _ => Registration::SessionGone,
+    Ok(match invocation.invoke_async::<i64>(&mut redis).await? {
+        1 => Registered::Registered,
+        -1 => Registered::NumberTaken,
+        _ => Registered::SessionGone,
     })
 }
 
+/// How often dropping a session is tried while numbers are being issued to it.
+const FORGET_ATTEMPTS: usize = 5;
+
 /// Drops paid pre-orders, each given as (order number, session id): the
 /// session and that number go; the session's other numbers then answer
-/// "session gone".
+/// "session gone". Sessions live in different slots, so each is its own
+/// script call; the calls go out together (one round trip to read the
+/// numbers sets, one to run the scripts).
 pub async fn forget(ctx: &AppContext, paid: &[(&str, &str)]) -> redis::RedisResult<()> {
-    if paid.is_empty() {
-        return Ok(());
-    }
+    try_join_all(paid.iter().map(|&(order_number, session_id)| forget_one(ctx, OrderNumber::parse(order_number), session_id))).await?;
+    Ok(())
+}
+
+async fn forget_one(ctx: &AppContext, paid: Option<OrderNumber>, session_id: &str) -> redis::RedisResult<()> {
     let mut redis = ctx.redis();
-    let mut invocation = FORGET.prepare_invoke();
-    for (order_number, session_id) in paid {
-        invocation
-            .key(ctx.keys.checkout(session_id))
-            .key(ctx.keys.order_number(order_number))
-            .key(ctx.keys.checkout_numbers(session_id));
+    for _ in 0..FORGET_ATTEMPTS {
+        let members: Vec<String> = redis.smembers(ctx.keys.checkout_numbers(session_id)).await?;
+        let numbers = parse_numbers(members);
+        let mut invocation = FORGET.key(ctx.keys.checkout(session_id));
+        invocation.key(ctx.keys.checkout_numbers(session_id));
+        for number in &numbers {
+            invocation.key(ctx.keys.order_number(number));
+        }
+        if let Some(paid) = &paid {
+            invocation.key(ctx.keys.order_number(paid));
+        }
+        invocation.arg(numbers.len());
+        for number in &numbers {
+            invocation.arg(number.as_str());
+        }
+        invocation.arg(&MIRRORED[..]);
+        if invocation.invoke_async::<i64>(&mut redis).await? == 1 {
+            return Ok(());
+        }
     }
-    invocation.arg(ctx.keys.order_number_prefix()).arg(&MIRRORED[..]);
-    invocation.invoke_async::<()>(&mut redis).await
+    Err(redis::RedisError::from((redis::ErrorKind::Client, "session numbers kept changing while it was dropped")))
 }
 
 /// What the Redis lookup of an order number found.
@@ -237,23 +294,26 @@ pub struct Found {
     pub fields: Vec<String>,
 }
 
-/// How many of the caller's lock keys exist, then the number's hash fields.
-type LookupReply = (i64, Vec<Option<String>>);
+/// The number's hash fields: session, both fingerprints, payment type, then the asked ones.
+type NumberFields = Vec<Option<String>>;
 
 /// Reads whether the caller is locked out and `order_number`'s hash (its
 /// session, fingerprints, payment type and the asked mirrored `fields`) in
-/// one round trip of two plain reads.
-pub async fn lookup(ctx: &AppContext, order_number: &str, login: &Login, fields: &[&str]) -> redis::RedisResult<Lookup> {
+/// one round trip of two plain reads: one pipeline on a single server; on a
+/// cluster, where the two live in different slots, two requests sent together.
+pub async fn lookup(ctx: &AppContext, order_number: &OrderNumber, login: &Login, fields: &[&str]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
-    let (locks, mut values): LookupReply = redis::pipe()
-        .cmd("EXISTS")
-        .arg(login.lock_keys(ctx))
-        .cmd("HMGET")
-        .arg(ctx.keys.order_number(order_number))
-        .arg(&["sid", "fp0", "ptype", "fp"])
-        .arg(fields)
-        .query_async(&mut redis)
-        .await?;
+    let mut number = redis::cmd("HMGET");
+    number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]).arg(fields);
+    let mut locks = redis::cmd("EXISTS");
+    locks.arg(login.lock_keys(ctx));
+    let (locks, mut values): (i64, NumberFields) = if redis.is_cluster() {
+        let mut second = redis.clone();
+        let (locks, values) = join(locks.query_async(&mut redis), number.query_async(&mut second)).await;
+        (locks?, values?)
+    } else {
+        redis::pipe().add_command(locks).add_command(number).query_async(&mut redis).await?
+    };
     if locks > 0 {
         return Ok(Lookup::LockedOut);
     }

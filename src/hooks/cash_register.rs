@@ -4,12 +4,13 @@
 use actix_web::{get, post};
 use super::{body_bytes, ok_json, HookFields};
 use crate::openapi::schemas as doc;
-use crate::checkout::store::Registration;
+use crate::checkout::store::Registered;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::money::fmt2;
+use crate::order_number::{Bucket, OrderNumber};
 use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, NewPayment, Outcome, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -48,7 +49,7 @@ async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\"}`; `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
     responses(
-        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "ORD-2026-000001"})),
+        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "0000015933"})),
     ))]
 #[get("/hooks/cash_register/get_order_number/")]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
@@ -70,8 +71,9 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     // an asynchronous standby that had not seen the latest draws). A number
     // still live in Redis, or paid already, is skipped, never overwritten,
     // and the next one drawn.
+    let bucket = Bucket::of_session(&session_id);
     for _ in 0..ORDER_NUMBER_ATTEMPTS {
-        let order_number = match next_order_number(&ctx).await {
+        let order_number = match next_order_number(&ctx, bucket).await {
             Ok(n) => n,
             Err(err) => {
                 log::error!("get_order_number: cannot draw an order number: {err}");
@@ -80,10 +82,10 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
         };
         if payment_type != crate::catalog::CASH_REGISTER {
             return ok_json(
-                json!({"order_number": order_number, "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
+                json!({"order_number": order_number.as_str(), "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
             );
         }
-        match payments::is_paid(&ctx.db, &order_number).await {
+        match payments::is_paid(&ctx.db, order_number.as_str()).await {
             Ok(false) => {}
             Ok(true) => {
                 log::error!("get_order_number: {order_number} is paid already; drawing another");
@@ -95,9 +97,9 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             }
         }
         match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
-            Ok(Registration::Registered) => return ok_json(json!({ "order_number": order_number }).to_string()),
-            Ok(Registration::SessionGone) => return error("411", SESSION_GONE),
-            Ok(Registration::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
+            Ok(Registered::Registered) => return ok_json(json!({ "order_number": order_number.as_str() }).to_string()),
+            Ok(Registered::SessionGone) => return error("411", SESSION_GONE),
+            Ok(Registered::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
             Err(err) => {
                 log::error!("get_order_number: redis: {err}");
                 return error("500", UNAVAILABLE);
@@ -112,16 +114,16 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
 /// retry answer (each skipped number was live or paid already).
 pub const ORDER_NUMBER_ATTEMPTS: usize = 5;
 
-/// Draws the next order number (the sequence lives in `orders`).
-pub async fn next_order_number(ctx: &AppContext) -> Result<String, sqlx::Error> {
-    crate::orders::next_order_number(&ctx.db).await
+/// Draws the next order number (the sequence lives in `orders`) for a session in `bucket`.
+pub async fn next_order_number(ctx: &AppContext, bucket: Bucket) -> Result<OrderNumber, sqlx::Error> {
+    crate::orders::next_order_number(&ctx.db, bucket).await
 }
 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
 /// no Postgres, and the stored pre-order bytes spliced into the answer.
 #[utoipa::path(operation_id = "getCashRegisterPreOrder", tag = "cash register hooks",
     request_body(description = "JSON or form-encoded", content((doc::CashRegisterPreOrderRequest = "application/json"), (doc::CashRegisterPreOrderRequest = "application/x-www-form-urlencoded"))),
-    description = "Fetches the pre-order of an order number at the till. Checks in this order, the first failure answers `{\"error_code\", \"error_message\"}`: `403` bad credentials (also a missing or unparseable body, or a locked-out login) → `409` order number missing or empty → `410` not in the order-number cache → `411` pre-order session gone → `407` no payment option → `408` payment option not cash register → `402` basket changed; `500` service unavailable (retry). Success: `{\"order_number\", \"pre_order\"}` plus `card` when installments are enabled and selected.",
+    description = "Fetches the pre-order of an order number at the till. Checks in this order, the first failure answers `{\"error_code\", \"error_message\"}`: `403` bad credentials (also a missing or unparseable body, or a locked-out login) → `409` order number missing or empty → `410` not in the order-number cache (also a mistyped number: a wrong Luhn check digit, answered without a look-up) → `411` pre-order session gone → `407` no payment option → `408` payment option not cash register → `402` basket changed; `500` service unavailable (retry). Success: `{\"order_number\", \"pre_order\"}` plus `card` when installments are enabled and selected.",
     responses(
         (status = 200, description = "Always 200: the pre-order, or error_code and error_message", body = doc::CashRegisterPreOrderAnswer, example = json!({"error_code": "410", "error_message": "Order number not found"})),
     ))]
@@ -144,7 +146,16 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
             }
         };
     };
-    let found = match check_pre_order(&ctx, order_number, &login, &["doc", "card"]).await {
+    let Some(order_number) = OrderNumber::parse(order_number) else {
+        // Mistyped (a wrong check digit) or not a number at all: it names no
+        // order, and no look-up is needed to say so. A locked-out caller
+        // still learns nothing.
+        return match lockouts::is_locked(&ctx, &login).await {
+            Ok(true) => refuse_login(&ctx, &login).await,
+            _ => error("410", NOT_IN_CACHE),
+        };
+    };
+    let found = match check_pre_order(&ctx, &order_number, &login, &["doc", "card"]).await {
         Ok(PreOrderCheck::LockedOut) => return refuse_login(&ctx, &login).await,
         Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
@@ -159,7 +170,7 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     };
     let (doc, card) = (&found.fields[0], &found.fields[1]);
     let with_card = !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
-    let number = Value::from(order_number).to_string();
+    let number = Value::from(order_number.as_str()).to_string();
     let mut out = String::with_capacity(doc.len() + card.len() + number.len() + 40);
     out.push_str(r#"{"order_number":"#);
     out.push_str(&number);
@@ -285,7 +296,7 @@ fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
     request_body(description = "JSON or form-encoded", content((doc::CompleteRequest = "application/json"), (doc::CompleteRequest = "application/x-www-form-urlencoded"))),
     description = "Records the payment (committed in Postgres before `\"0\"` is answered); the order is created in the background, exactly once. Checks in this order: `402` invalid payload (missing field, non-decimal amount, promotions without `discounted_amount`, description too long) → `403` credentials → `404` order number not in the cache (or paid by another transaction) → `411` session gone → `407` no payment option → `408` not cash register → `412` `Error occurred while applying offer: <reason>` → `405` amount (or `discounted_amount` with promotions) differs from the unpaid amount → `402` basket changed; `500` service unavailable (nothing recorded; retry with the same transaction_id). A repeated call with the same transaction_id after success answers the same success again. On failure `transaction_id`, `amount`, `staff_id`, `staff_email`, `store_id`, `shipping_sku` are null and `order_number` is null for 402-payload, 403 and 404.",
     responses(
-        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "ORD-2026-000001", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
+        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
     ))]
 #[post("/hooks/cash_register/complete/")]
 pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
@@ -310,12 +321,22 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         lockouts::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }
-    let number = request.order_number.as_str();
+    let Some(order_number) = OrderNumber::parse(&request.order_number) else {
+        if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
+            lockouts::record_failure(ctx, &login).await;
+            return Err(fail(403, INVALID_CREDENTIALS));
+        }
+        // Not a number in today's form: no look-up in Redis can find it, but
+        // a till retrying a payment recorded before the form changed still
+        // hears its success.
+        return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await;
+    };
+    let number = order_number.as_str();
     let unavailable = |err: &dyn std::fmt::Display| {
         log::error!("complete {number}: {err}");
         fail(500, UNAVAILABLE)
     };
-    let mut found = match check_pre_order(ctx, number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
+    let mut found = match check_pre_order(ctx, &order_number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
         PreOrderCheck::LockedOut => {
             lockouts::record_failure(ctx, &login).await;
             return Err(fail(403, INVALID_CREDENTIALS));

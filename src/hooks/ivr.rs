@@ -8,6 +8,7 @@ use crate::checkout::{check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
+use crate::order_number::OrderNumber;
 use crate::payments::{self, NewPayment, Outcome, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -63,7 +64,16 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
             }
         };
     }
-    match check_pre_order(&ctx, order_number, &login, &["ivr"]).await {
+    let Some(order_number) = OrderNumber::parse(order_number) else {
+        // Mistyped on the keypad (a wrong check digit): no look-up needed.
+        // A locked-out caller still learns nothing.
+        if matches!(lockouts::is_locked(&ctx, &login).await, Ok(true)) {
+            lockouts::record_failure(&ctx, &login).await;
+            return pre_order_failure(USER_INVALID);
+        }
+        return pre_order_failure(ORDER_NOT_FOUND_IN_CACHE);
+    };
+    match check_pre_order(&ctx, &order_number, &login, &["ivr"]).await {
         Ok(PreOrderCheck::LockedOut) => {
             lockouts::record_failure(&ctx, &login).await;
             pre_order_failure(USER_INVALID)
@@ -149,21 +159,33 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
             }
         };
     }
-    let mut found = match check_pre_order(ctx, order_number, &login, &["state", "doc"]).await {
+    // Once paid, a pre-order leaves the cache: the same reference gets its success again.
+    let replay_or_not_found = || async {
+        match payments::existing(ctx, order_number, Source::Ivr, reference).await {
+            Ok(Outcome::Replay(stored)) => ("", stored),
+            Ok(_) => failure(ORDER_NOT_FOUND),
+            Err(err) => {
+                log::error!("ivr complete {order_number}: {err}");
+                failure(UNAVAILABLE)
+            }
+        }
+    };
+    let Some(number) = OrderNumber::parse(order_number) else {
+        // Mistyped, or of an earlier form: Redis cannot know it; only a
+        // payment recorded under it before is answered.
+        if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
+            lockouts::record_failure(ctx, &login).await;
+            return failure(USER_INVALID);
+        }
+        return replay_or_not_found().await;
+    };
+    let order_number = number.as_str();
+    let mut found = match check_pre_order(ctx, &number, &login, &["state", "doc"]).await {
         Ok(PreOrderCheck::LockedOut) => {
             lockouts::record_failure(ctx, &login).await;
             return failure(USER_INVALID);
         }
-        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => {
-            return match payments::existing(ctx, order_number, Source::Ivr, reference).await {
-                Ok(Outcome::Replay(stored)) => ("", stored),
-                Ok(_) => failure(ORDER_NOT_FOUND),
-                Err(err) => {
-                    log::error!("ivr complete {order_number}: {err}");
-                    failure(UNAVAILABLE)
-                }
-            }
-        }
+        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => return replay_or_not_found().await,
         Ok(PreOrderCheck::NoPaymentOption) => return failure(PAYMENT_OPTION_NULL),
         Ok(PreOrderCheck::NotCashRegister) => return failure(PAYMENT_OPTION_INVALID),
         Ok(PreOrderCheck::Usable(found)) => found,

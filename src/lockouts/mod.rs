@@ -230,23 +230,8 @@ pub struct Lockout {
 /// Every subject locked out now, on every protocol.
 pub async fn list(ctx: &AppContext) -> redis::RedisResult<Vec<Lockout>> {
     let mut redis = ctx.redis();
-    let mut lock_keys: Vec<String> = Vec::new();
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(ctx.keys.login_locks_pattern())
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut redis)
-            .await?;
-        lock_keys.extend(batch);
-        cursor = next;
-        if cursor == 0 || lock_keys.len() >= 10_000 {
-            break;
-        }
-    }
+    // Every primary of a cluster holds some of the locks.
+    let lock_keys = crate::redis_conn::scan(&redis, &ctx.keys.login_locks_pattern(), Some(10_000)).await?;
     let window_ms = WINDOW_SECONDS * 1000;
     let mut out = Vec::with_capacity(lock_keys.len());
     for lock_key in lock_keys {

@@ -97,7 +97,7 @@ pub struct BasketItemInput {
 
 /// The cash register hooks' credentials and order number (JSON or form-encoded).
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"order_number": "ORD-2026-000001", "username": "cashier01", "password": "demo-secret"}))]
+#[schema(example = json!({"order_number": "0000015933", "username": "cashier01", "password": "demo-secret"}))]
 pub struct CashRegisterPreOrderRequest {
     pub order_number: String,
     pub username: String,
@@ -107,6 +107,7 @@ pub struct CashRegisterPreOrderRequest {
 /// `get_order_number` answer: `order_number` on success; otherwise `error_code` and `error_message`.
 #[derive(Serialize, ToSchema)]
 pub struct OrderNumberAnswer {
+    /// Digits only, at least 10, the last a Luhn check digit over the others
     pub order_number: Option<String>,
     /// `411` no or unknown session, `407` no payment option, `408` payment option not cash register (the number is then not registered)
     pub error_code: Option<String>,
@@ -140,7 +141,7 @@ pub struct Promotion {
 
 /// Completing a payment at the till (JSON or form-encoded).
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"transaction_id": "TXN-1", "order_number": "ORD-2026-000001", "username": "cashier01",
+#[schema(example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "username": "cashier01",
     "password": "demo-secret", "amount": "199.98", "terminal_code": "TERM-001"}))]
 pub struct CompleteRequest {
     pub transaction_id: String,
@@ -174,7 +175,7 @@ pub struct CompleteAnswer {
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"username": "ivr_user", "password": "ivr_password", "orderNumber": "ORD-2026-000001"}))]
+#[schema(example = json!({"username": "ivr_user", "password": "ivr_password", "orderNumber": "0000015933"}))]
 pub struct IvrPreOrderRequest {
     pub username: String,
     pub password: String,
@@ -210,7 +211,7 @@ pub struct IvrPreOrderAnswer {
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"username": "ivr_user", "password": "ivr_password", "orderNumber": "ORD-2026-000001",
+#[schema(example = json!({"username": "ivr_user", "password": "ivr_password", "orderNumber": "0000015933",
     "success": true, "referenceNumber": "REF-1", "staffId": 17, "amount": 199.98}))]
 pub struct IvrCompleteRequest {
     pub username: String,
@@ -230,7 +231,7 @@ pub struct IvrCompleteRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"orderResultResponse": {"result": {"success": true, "message": ""}, "orderNumber": "ORD-2026-000001", "referenceNumber": "REF-1"}}))]
+#[schema(example = json!({"orderResultResponse": {"result": {"success": true, "message": ""}, "orderNumber": "0000015933", "referenceNumber": "REF-1"}}))]
 pub struct IvrCompleteAnswer {
     /// `{"result": {"success", "message"}, "orderNumber", "referenceNumber"}`
     #[serde(rename = "orderResultResponse")]
@@ -242,7 +243,7 @@ pub struct IvrCompleteAnswer {
 
 /// An order (SPEC §5).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"order_number": "ORD-2026-000001", "order_internal_id": 1, "status": "completed", "source": "cash_register",
+#[schema(example = json!({"order_number": "0000015933", "order_internal_id": 1, "status": "completed", "source": "cash_register",
     "created_at": "2026-03-01T10:00:00Z", "currency": "TRY", "shop_id": null, "customer_id": null, "customer": null,
     "lines": [{"basket_item_id": 1, "sku": "SKU-1", "name": "Shirt", "quantity": 2, "unit_price": "99.99", "price": "199.98",
         "tax_rate": "20.00", "discount_amount": "0.00", "total_amount": "199.98"}],
@@ -288,7 +289,7 @@ pub struct SaleRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"order_id": "ORD-2026-000002", "order_internal_id": 2}))]
+#[schema(example = json!({"order_id": "0000022087", "order_internal_id": 2}))]
 pub struct SaleAnswer {
     pub order_id: String,
     pub order_internal_id: i64,
@@ -475,7 +476,7 @@ pub struct LockoutList {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"payments": [{"id": 1, "order_number": "ORD-2026-000001", "source": "cash_register", "transaction_id": "TXN-1",
+#[schema(example = json!({"payments": [{"id": 1, "order_number": "0000015933", "source": "cash_register", "transaction_id": "TXN-1",
     "amount": "199.98", "paid_amount": "199.98", "terminal_code": "TERM-001", "staff_id": 17, "store_id": "IST-01",
     "created_at": "2026-03-01T10:00:00Z", "order_created_at": "2026-03-01T10:00:01Z"}]}))]
 pub struct PaymentSummaryList {
@@ -484,7 +485,7 @@ pub struct PaymentSummaryList {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"orders": [{"order_internal_id": 1, "order_number": "ORD-2026-000001", "status": "completed", "source": "cash_register",
+#[schema(example = json!({"orders": [{"order_internal_id": 1, "order_number": "0000015933", "status": "completed", "source": "cash_register",
     "shop_id": null, "store_id": "IST-01", "currency": "TRY", "total_quantity": 2, "total_amount": "199.98", "created_at": "2026-03-01T10:00:01Z"}]}))]
 pub struct OrderSummaryList {
     /// Newest first.

@@ -10,11 +10,12 @@ pub use create::{from_payment, insert, insert_all, NewDiscount, NewLine, NewOrde
 pub use read::{StoredLine, StoredOrder};
 pub use routes::{find, routes};
 
-use chrono::{Datelike, Utc};
+use crate::order_number::{Bucket, OrderNumber};
 
 /// Draws the next order number from the durable sequence: unique forever,
-/// across instances, restarts and Redis flushes.
-pub async fn next_order_number(db: impl sqlx::PgExecutor<'_>) -> Result<String, sqlx::Error> {
+/// across instances, restarts and Redis flushes. `bucket` places it in its
+/// checkout session's Redis slot (see `order_number.rs`).
+pub async fn next_order_number(db: impl sqlx::PgExecutor<'_>, bucket: Bucket) -> Result<OrderNumber, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(db).await?;
-    Ok(format!("ORD-{}-{:06}", Utc::now().year(), n))
+    Ok(OrderNumber::issue(n, bucket))
 }

@@ -121,7 +121,7 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<Value>
 }
 
 #[utoipa::path(operation_id = "getOrder", tag = "orders",
-    params(("order_number" = String, Path, description = "e.g. ORD-2026-000001")),
+    params(("order_number" = String, Path, description = "e.g. 0000015933")),
     responses(
         (status = 200, description = "The order", body = doc::Order),
         (status = 404, description = "No such order (yet)", body = doc::ErrorBody),

@@ -2,8 +2,8 @@
 
 use super::{CASH_REGISTER_AUTH_CONF, ORDER_WEBHOOK_CONF};
 use crate::keys::Keys;
+use crate::redis_conn::{RedisTarget, Subscription};
 use crate::secrets::{constant_time_eq, hash_bounded, server_secret, verify_password, VerifiedCache};
-use futures_util::StreamExt;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -188,10 +188,10 @@ impl DynamicSettings {
 
     /// Keeps this cache fresh until `stop`: reloads on every change
     /// notification and every [`REFRESH_INTERVAL`] regardless.
-    pub async fn follow(self: Arc<Self>, pool: PgPool, redis_url: String, keys: Keys, stop: CancellationToken) {
+    pub async fn follow(self: Arc<Self>, pool: PgPool, redis: RedisTarget, keys: Keys, stop: CancellationToken) {
         let channel = keys.settings_channel();
         while !stop.is_cancelled() {
-            let mut pubsub = match subscribe(&redis_url, &channel).await {
+            let mut pubsub = match Subscription::open(&redis, &channel, Duration::from_secs(5)).await {
                 Ok(p) => Some(p),
                 Err(err) => {
                     log::warn!("settings notifications unavailable ({err}); refreshing every {REFRESH_INTERVAL:?}");
@@ -207,7 +207,7 @@ impl DynamicSettings {
             loop {
                 let message = async {
                     match pubsub.as_mut() {
-                        Some(p) => p.on_message().next().await.map(|_| ()),
+                        Some(p) => p.next_message().await,
                         None => std::future::pending().await,
                     }
                 };
@@ -228,13 +228,6 @@ impl DynamicSettings {
             }
         }
     }
-}
-
-async fn subscribe(redis_url: &str, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
-    let client = redis::Client::open(redis_url)?;
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(channel).await?;
-    Ok(pubsub)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::{prepare_write, SettingsError, KNOWN_KEYS};
 use crate::keys::Keys;
+use crate::redis_conn::RedisConn;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -97,8 +98,8 @@ pub async fn set(pool: &PgPool, key: &str, input: &Value, updated_by: &str) -> R
 
 /// Tells every instance that `key` changed. Best effort: an instance that
 /// misses it re-reads the table within its refresh interval anyway.
-pub async fn notify_change(redis: &mut redis::aio::ConnectionManager, keys: &Keys, key: &str) {
-    let published: Result<i64, _> = redis::cmd("PUBLISH").arg(keys.settings_channel()).arg(key).query_async(redis).await;
+pub async fn notify_change(redis: &mut RedisConn, keys: &Keys, key: &str) {
+    let published = crate::redis_conn::publish(redis, &keys.settings_channel(), key).await;
     if let Err(err) = published {
         log::warn!("settings change of {key} not announced on Redis ({err}); instances pick it up on their next refresh");
     }

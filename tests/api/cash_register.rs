@@ -70,22 +70,83 @@ async fn get_order_number_answers_408_with_an_unregistered_number_for_other_paym
 }
 
 #[tokio::test]
-async fn order_numbers_are_unique_and_registered_for_exactly_24_hours() {
+async fn order_numbers_are_digits_with_a_luhn_check_digit_unique_and_registered_for_exactly_24_hours() {
     let app = spawn_app().await;
     app.seed().await;
-    let (_, first) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let (first_session, first) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     let (_, second) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     assert_ne!(first, second);
-    let year = chrono::Utc::now().format("%Y").to_string();
-    assert!(first.starts_with(&format!("ORD-{year}-")), "{first}");
+    for number in [&first, &second] {
+        assert!(number.len() >= 10 && number.bytes().all(|b| b.is_ascii_digit()), "{number}");
+        assert!(luhn::valid(number), "{number}: the last digit is a Luhn check digit");
+    }
+    // The number carries its session's bucket, which places it in the session's slot.
+    assert_eq!(order_number(&first).bucket(), cashdesk::order_number::Bucket::of_session(&first_session));
     let mut redis = app.redis().await;
-    let ttl: i64 = redis::cmd("TTL").arg(app.ctx.keys.order_number(&first)).query_async(&mut redis).await.unwrap();
+    let ttl: i64 = redis::cmd("TTL").arg(app.ctx.keys.order_number(&order_number(&first))).query_async(&mut redis).await.unwrap();
     assert!((86_399..=86_400).contains(&ttl), "ttl {ttl}");
     // A Redis flush does not make numbers repeat: they come from a durable sequence.
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", app.env.prefix)).query_async(&mut redis).await.unwrap();
-    let _: () = redis::cmd("DEL").arg(keys).query_async(&mut redis).await.unwrap();
+    assert!(flush_prefix(&mut redis, &app.env.prefix).await > 0);
     let (_, third) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
-    assert!(third > second, "{third} after {second}");
+    assert!(order_number(&third).sequence() > order_number(&second).sequence(), "{third} after {second}");
+}
+
+#[tokio::test]
+async fn issuing_never_overwrites_a_live_number_and_draws_another() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let session = app.new_session().await;
+    let (status, body) = app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}, "payment_option": "cash-register"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The sequence will draw `next` again, as after a failover to a database
+    // that had not seen the latest draws: a live mapping holds that number.
+    let (last, called): (i64, bool) = sqlx::query_as("SELECT last_value, is_called FROM order_number_seq").fetch_one(&app.ctx.db).await.unwrap();
+    let next = if called { last + 1 } else { last };
+    let bucket = cashdesk::order_number::Bucket::of_session(&session);
+    let taken = cashdesk::order_number::OrderNumber::issue(next, bucket);
+    let key = app.ctx.keys.order_number(&taken);
+    let mut redis = app.redis().await;
+    let _: () = redis::cmd("HSET").arg(&key).arg("sid").arg("someone-else").arg("fp0").arg("theirs").query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("EXPIRE").arg(&key).arg(3600).query_async(&mut redis).await.unwrap();
+
+    let answer = app.get_order_number(&session).await;
+    let issued = answer["order_number"].as_str().expect("an order number").to_string();
+    assert_ne!(issued, taken.as_str());
+    assert_eq!(order_number(&issued).sequence(), next + 1, "the next draw");
+    let planted: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut redis).await.unwrap();
+    assert_eq!(planted.len(), 2, "the live mapping is untouched: {planted:?}");
+    assert_eq!((planted["sid"].as_str(), planted["fp0"].as_str()), ("someone-else", "theirs"));
+    let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut redis).await.unwrap();
+    assert!(ttl > 3500 && ttl <= 3600, "its expiry too: {ttl}");
+    assert!(app.hook(PRE_ORDER, &pre_order_body(&issued)).await.get("error_code").is_none(), "the new number works");
+}
+
+#[tokio::test]
+async fn a_mistyped_order_number_is_not_found_by_every_hook_without_a_redis_lookup() {
+    let env = std::sync::Arc::new(TestEnv::new().await);
+    let proxy = TcpProxy::start("127.0.0.1:6379").await;
+    let url = proxy.redis_url();
+    let app = spawn_app_in(env, |s| s.redis_url = url, cashdesk::startup::RunOptions { worker: false }).await;
+    app.seed().await;
+    let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let typo = mistyped(&number);
+    let transposed = format!("{}{}{}", &number[..number.len() - 3], &number[number.len() - 2..number.len() - 1], &number[number.len() - 3..number.len() - 2]) + &number[number.len() - 1..];
+    // Redis is unreachable from here on: only an answer that needs no look-up can be "not found".
+    proxy.cut();
+    for bad in [typo.as_str(), "ORD-2026-000001", "12345", "0000a10421"] {
+        assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(bad)).await), "410", "{bad}");
+        assert_complete_failed(&app.hook(COMPLETE, &complete_body(bad, "T-TYPO", "99.99")).await, 404, None);
+        let ivr = json!({"username": IVR.0, "password": IVR.1, "orderNumber": bad});
+        assert_eq!(app.hook("/hooks/ivr/pre_order/", &ivr).await["result"]["message"], "Order not found", "{bad}");
+        let ivr = json!({"username": IVR.0, "password": IVR.1, "orderNumber": bad, "success": true, "referenceNumber": "R-TYPO", "staffId": 1, "amount": 99.99});
+        assert_eq!(app.hook("/hooks/ivr/complete/", &ivr).await["orderResultResponse"]["result"]["message"], "Order Not Found", "{bad}");
+    }
+    if transposed != number {
+        assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&transposed)).await), "410", "{transposed}");
+    }
+    // A well-formed number does need Redis: the retry answer, not "not found".
+    assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&number)).await), "500");
+    proxy.restore().await;
 }
 
 // ---- pre_order --------------------------------------------------------------
@@ -130,7 +191,7 @@ async fn pre_order_checks_credentials_first_then_the_order_number() {
     assert_eq!(code(&app.hook(PRE_ORDER, &json!({"username": CASHIER.0, "password": CASHIER.1})).await), "409");
     assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body("  ")).await), "409");
     // 410: not in the cache
-    assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body("ORD-1999-000001")).await), "410");
+    assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(UNISSUED)).await), "410");
 }
 
 #[tokio::test]
@@ -237,7 +298,7 @@ async fn complete_records_the_payment_and_the_worker_creates_the_order() {
     assert_eq!(order["shipping"]["option"]["slug"], "pickup");
     // the paid pre-order leaves the cache
     let mut redis = app.redis().await;
-    let exists: i64 = redis::cmd("EXISTS").arg(app.ctx.keys.checkout(&session)).arg(app.ctx.keys.order_number(&number)).query_async(&mut redis).await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS").arg(app.ctx.keys.checkout(&session)).arg(app.ctx.keys.order_number(&order_number(&number))).query_async(&mut redis).await.unwrap();
     assert_eq!(exists, 0);
 }
 
@@ -299,7 +360,7 @@ async fn complete_answers_403_then_404_then_411() {
     let mut wrong = complete_body(&number, "T", "99.99");
     wrong["password"] = json!("wrong");
     assert_complete_failed(&app.hook(COMPLETE, &wrong).await, 403, None);
-    assert_complete_failed(&app.hook(COMPLETE, &complete_body("ORD-1999-000001", "T", "99.99")).await, 404, None);
+    assert_complete_failed(&app.hook(COMPLETE, &complete_body(UNISSUED, "T", "99.99")).await, 404, None);
     app.pay_session_elsewhere(&session).await;
     assert_complete_failed(&app.hook(COMPLETE, &complete_body(&number, "T", "99.99")).await, 411, Some(&number));
 }

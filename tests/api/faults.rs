@@ -8,6 +8,7 @@
 //! `FAULT_TRIALS` raises the number of worker kills (default 20).
 
 use crate::helpers::*;
+use cashdesk::redis_conn::RedisTarget;
 use cashdesk::startup::RunOptions;
 use cashdesk::worker;
 use futures_util::future::join_all;
@@ -60,17 +61,23 @@ async fn queued_jobs(app: &TestApp) -> i64 {
     redis::cmd("LLEN").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap()
 }
 
-async fn payments_without_order(app: &TestApp) -> i64 {
+pub(crate) async fn payments_without_order(app: &TestApp) -> i64 {
     app.count("SELECT count(*) FROM payments p WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_number = p.order_number)")
         .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_sigkilled_at_random_points_lose_and_double_no_order() {
-    let trials = trials_from_env(20);
-    let per_trial = 6;
-    let app = &spawn_app().await;
+    let app = spawn_app().await;
     app.seed().await;
+    worker_kill_drill(&app, trials_from_env(20), "worker-kill").await;
+}
+
+/// Pays `trials` batches of pre-orders while a `cashdesk worker` child is
+/// SIGKILLed at a random point of each, then lets a survivor finish and
+/// reconciles every accepted payment. Used on one Redis and on a cluster.
+pub(crate) async fn worker_kill_drill(app: &TestApp, trials: usize, label: &str) {
+    let per_trial = 6;
     let dir = TempDir::new("worker-kill");
     let mut numbers = Vec::new();
     for _ in 0..trials * per_trial {
@@ -110,7 +117,7 @@ async fn workers_sigkilled_at_random_points_lose_and_double_no_order() {
     survivor.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     assert_eq!(reconciled.orders as usize, trials * per_trial);
-    record_figure(format!("RELIABILITY worker-kill: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
+    record_figure(format!("RELIABILITY {label}: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
          {ordered_by_killed_workers} orders made by the killed workers, {} payments reconciled",
         reconciled.payments
     ));
@@ -163,6 +170,16 @@ struct PrivateRedis {
     child: Option<std::process::Child>,
 }
 
+/// A Redis (one server or a cluster) a test may crash and start again empty.
+#[allow(async_fn_in_trait)]
+pub(crate) trait DisposableRedis {
+    /// SIGKILL: no clean-up of any kind.
+    fn crash(&mut self);
+    /// Starts it again, empty (as after a crash of a cache-only Redis), and
+    /// waits until it serves.
+    async fn restart(&mut self);
+}
+
 impl PrivateRedis {
     async fn start() -> PrivateRedis {
         let mut redis = PrivateRedis { port: free_port(), dir: TempDir::new("redis"), child: None };
@@ -173,7 +190,9 @@ impl PrivateRedis {
     fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
+}
 
+impl DisposableRedis for PrivateRedis {
     /// Starts it (empty: no persistence, as after a crash of a cache-only Redis).
     async fn restart(&mut self) {
         let child = std::process::Command::new("redis-server")
@@ -216,10 +235,18 @@ impl Drop for PrivateRedis {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_between_acceptance_and_order_creation_loses_no_order() {
     let mut private = PrivateRedis::start().await;
-    let env = Arc::new(TestEnv::new().await);
-    let url = private.url();
-    let app = spawn_app_in(env.clone(), move |s| s.redis_url = url, RunOptions { worker: false }).await;
+    let env = Arc::new(TestEnv::on(RedisTarget::Single(private.url())).await);
+    let app = spawn_app_in(env, |_| {}, RunOptions { worker: false }).await;
     app.seed().await;
+    redis_restart_drill(&app, &mut private, "redis-restart").await;
+}
+
+/// Pays pre-orders, crashes `redis` between acceptance and order creation,
+/// starts it again empty, and checks that tills hear the retry answer while
+/// it is down, that paid numbers still answer "0", and that a worker started
+/// afterwards makes every order (the sweeper finds the lost jobs).
+pub(crate) async fn redis_restart_drill(app: &TestApp, private: &mut impl DisposableRedis, label: &str) {
+    let env = &app.env;
     let mut accepted = HashMap::new();
     let mut numbers = Vec::new();
     for _ in 0..5 {
@@ -250,11 +277,11 @@ async fn a_redis_restart_between_acceptance_and_order_creation_loses_no_order() 
 
     // A worker started now finds the lost jobs by itself (sweeper), with no test help.
     let dir = TempDir::new("redis-restart");
-    let mut worker = Cashdesk::start(&env, &["worker"], &[("REDIS_URL", &private.url())], dir.join("worker.log"));
+    let mut worker = Cashdesk::start(env, &["worker"], &[], dir.join("worker.log"));
     eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
     worker.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
-    record_figure(format!("RELIABILITY redis-restart: 1 restart survived, {} payments reconciled", reconciled.payments));
+    record_figure(format!("RELIABILITY {label}: 1 restart survived, {} payments reconciled", reconciled.payments));
 }
 
 /// A POS with an associate token on one active USD drawer of `store`.
@@ -347,7 +374,7 @@ impl Till {
 /// Completes `number` as a till does: retries the same transaction on the
 /// documented 500 until it gets a final answer. Answers the final answer and
 /// how many 500s it took.
-async fn complete_retrying(client: &reqwest::Client, base: &str, number: &str, txn: &str, amount: &str) -> (Value, usize) {
+pub(crate) async fn complete_retrying(client: &reqwest::Client, base: &str, number: &str, txn: &str, amount: &str) -> (Value, usize) {
     let body = json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0, "password": CASHIER.1, "amount": amount});
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut unavailable = 0;
@@ -361,7 +388,7 @@ async fn complete_retrying(client: &reqwest::Client, base: &str, number: &str, t
         assert_eq!(answer["error_message"], UNAVAILABLE);
         assert!(answer["transaction_id"].is_null() && answer["amount"].is_null(), "{answer}");
         unavailable += 1;
-        assert!(Instant::now() < deadline, "complete of {number} never got through");
+        assert!(Instant::now() < deadline, "complete of {number} never got through: {answer}");
         tokio::time::sleep(ms(250)).await;
     }
 }

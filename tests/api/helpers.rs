@@ -3,6 +3,7 @@
 
 use cashdesk::config::{Secret, Settings};
 use cashdesk::context::AppContext;
+use cashdesk::redis_conn::{RedisConn, RedisTarget, Timeouts};
 use cashdesk::startup::{Application, RunOptions};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -11,6 +12,21 @@ use sqlx::Connection;
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 pub const CASHIER: (&str, &str) = ("cashier01", "till-secret");
 pub const IVR: (&str, &str) = ("ivr_user", "ivr_password");
+/// A well-formed order number (right length, valid check digit) that no
+/// test issues: sequence 999999 is never reached by a test database.
+pub const UNISSUED: &str = "9999990006";
+
+/// `text` as an order number (it must be well-formed).
+pub fn order_number(text: &str) -> cashdesk::order_number::OrderNumber {
+    cashdesk::order_number::OrderNumber::parse(text).unwrap_or_else(|| panic!("{text:?} is not a well-formed order number"))
+}
+
+/// `number` with its last digit changed: a typing mistake the check digit catches.
+pub fn mistyped(number: &str) -> String {
+    let (head, last) = number.split_at(number.len() - 1);
+    let last = last.parse::<u8>().unwrap();
+    format!("{head}{}", (last + 1) % 10)
+}
 
 /// The Postgres server tests create their databases on.
 pub fn pg_server_url() -> String {
@@ -25,15 +41,30 @@ pub fn redis_url() -> String {
 pub struct TestEnv {
     pub db_name: String,
     pub prefix: String,
+    /// The shared Redis server, or a test's own cluster.
+    pub redis: RedisTarget,
 }
 
 impl TestEnv {
     pub async fn new() -> TestEnv {
+        TestEnv::on(RedisTarget::Single(redis_url())).await
+    }
+
+    /// An environment whose apps use `redis` (a cluster's seed nodes, say).
+    pub async fn on(redis: RedisTarget) -> TestEnv {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let db_name = format!("cashdesk_test_{}", &id[..16]);
         let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.expect("Postgres for tests");
         sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut conn).await.expect("create test database");
-        TestEnv { db_name, prefix: format!("test:{}:", &id[..16]) }
+        TestEnv { db_name, prefix: format!("test:{}:", &id[..16]), redis }
+    }
+
+    /// The environment variables that point a `cashdesk` process at this Redis.
+    pub fn redis_env(&self) -> Vec<(&'static str, String)> {
+        match &self.redis {
+            RedisTarget::Single(url) => vec![("REDIS_URL", url.clone())],
+            RedisTarget::Cluster(urls) => vec![("REDIS_CLUSTER_URLS", urls.join(","))],
+        }
     }
 
     pub fn database_url(&self) -> String {
@@ -45,7 +76,14 @@ impl TestEnv {
         Settings {
             database_url: self.database_url(),
             database_read_url: None,
-            redis_url: redis_url(),
+            redis_url: match &self.redis {
+                RedisTarget::Single(url) => url.clone(),
+                RedisTarget::Cluster(_) => redis_url(),
+            },
+            redis_cluster_urls: match &self.redis {
+                RedisTarget::Single(_) => Vec::new(),
+                RedisTarget::Cluster(urls) => urls.clone(),
+            },
             bind: "127.0.0.1:0".parse().unwrap(),
             redis_key_prefix: self.prefix.clone(),
             admin_token: Some(Secret::new(ADMIN_TOKEN)),
@@ -63,20 +101,17 @@ impl Drop for TestEnv {
     fn drop(&mut self) {
         let db_name = self.db_name.clone();
         let prefix = self.prefix.clone();
+        let target = self.redis.clone();
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await {
                     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut conn).await;
                 }
-                if let Ok(client) = redis::Client::open(redis_url()) {
-                    if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
-                        let keys: Vec<String> =
-                            redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap_or_default();
-                        if !keys.is_empty() {
-                            let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
-                        }
-                    }
+                // Only this test's keys, on every primary of a cluster.
+                let timeouts = Timeouts { connect: std::time::Duration::from_secs(2), response: Some(std::time::Duration::from_secs(5)) };
+                if let Ok(Ok(mut conn)) = tokio::time::timeout(std::time::Duration::from_secs(5), RedisConn::open(&target, timeouts)).await {
+                    flush_prefix(&mut conn, &prefix).await;
                 }
             });
         })
@@ -266,7 +301,7 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.ctx.db).await.unwrap()
     }
 
-    pub async fn redis(&self) -> redis::aio::ConnectionManager {
+    pub async fn redis(&self) -> RedisConn {
         self.ctx.redis.clone()
     }
 
@@ -365,9 +400,21 @@ impl TcpProxy {
     }
 }
 
-/// A free TCP port on loopback (bound once, then released for a child to take).
+/// A free TCP port on loopback (bound once, then released for a child to
+/// take), never one handed out before in this test run: a port a test's
+/// killed server leaves behind must not be taken by another test's server,
+/// or clients still retrying the dead address (a cluster client does) would
+/// reach the wrong one.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut handed_out = HANDED_OUT.lock().unwrap();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A scratch directory of one test, removed when dropped.
@@ -407,10 +454,12 @@ impl Cashdesk {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", env.database_url())
-            .env("REDIS_URL", redis_url())
             .env("REDIS_KEY_PREFIX", &env.prefix)
             .env("DATABASE_MAX_CONNECTIONS", "5")
             .env("RUST_LOG", "warn");
+        for (k, v) in env.redis_env() {
+            cmd.env(k, v);
+        }
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -462,12 +511,16 @@ where
     }
 }
 
-/// Deletes every Redis key of `prefix`: what a `FLUSHALL` does to one deployment.
-pub async fn flush_prefix(redis: &mut redis::aio::ConnectionManager, prefix: &str) -> usize {
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(redis).await.unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(&keys).query_async(redis).await.unwrap();
-    }
+/// Deletes every Redis key of `prefix` (on every primary of a cluster):
+/// what a `FLUSHALL` does to one deployment. Answers how many there were.
+pub async fn flush_prefix(redis: &mut RedisConn, prefix: &str) -> usize {
+    let keys = cashdesk::redis_conn::scan(redis, &format!("{prefix}*"), None).await.unwrap_or_default();
+    // One key per command: the keys live in many slots.
+    futures_util::future::join_all(keys.iter().map(|key| {
+        let mut redis = redis.clone();
+        async move { redis::cmd("DEL").arg(key).query_async::<i64>(&mut redis).await }
+    }))
+    .await;
     keys.len()
 }
 

@@ -75,7 +75,7 @@ async fn ivr_pre_order_failures_come_in_the_specified_order() {
         "User invalid",
     );
     assert_pre_order_failed(&app.hook(PRE_ORDER, &pre_order_body("   ")).await, "Order number invalid");
-    assert_pre_order_failed(&app.hook(PRE_ORDER, &pre_order_body("ORD-1999-000001")).await, "Order not found");
+    assert_pre_order_failed(&app.hook(PRE_ORDER, &pre_order_body(UNISSUED)).await, "Order not found");
     app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 3}]}})).await;
     assert_pre_order_failed(&app.hook(PRE_ORDER, &pre_order_body(&number)).await, "Basket Changed");
     app.patch(&session, &json!({"payment_option": "credit-card"})).await;
@@ -132,7 +132,7 @@ async fn ivr_complete_failures_come_in_the_specified_order() {
     assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({"password": "nope", "success": false}))).await), (false, "User invalid".to_string()));
     assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({"success": false}))).await), (false, "Success must be true".to_string()));
     assert_eq!(
-        complete_message(&app.hook(COMPLETE, &with(json!({"orderNumber": "ORD-1999-000001"}))).await),
+        complete_message(&app.hook(COMPLETE, &with(json!({"orderNumber": UNISSUED}))).await),
         (false, "Order Not Found".to_string())
     );
     app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 2}]}})).await; // 199.98, changed

@@ -5,6 +5,7 @@ mod helpers;
 
 mod cash_register;
 mod checkout;
+mod cluster;
 mod drawers;
 mod failover;
 mod faults;
