@@ -75,8 +75,7 @@ static SAVE: LazyLock<Script> = LazyLock::new(|| {
 /// again), the caller draws another number.
 static REGISTER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r"if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
-          local names = {unpack(ARGV, 5)}
+        r"local names = {unpack(ARGV, 5)}
           local values = redis.call('HMGET', KEYS[1], unpack(names))
           if not values[1] then return 0 end
           if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end

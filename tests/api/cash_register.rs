@@ -110,7 +110,7 @@ async fn issuing_never_overwrites_a_live_number_and_draws_another() {
     let _: () = redis::cmd("EXPIRE").arg(&key).arg(3600).query_async(&mut redis).await.unwrap();
 
     let answer = app.get_order_number(&session).await;
-    let issued = answer["order_number"].as_str().expect("an order number").to_string();
+    let issued = answer["order_number"].as_str().unwrap_or_else(|| panic!("an order number: {answer}")).to_string();
     assert_ne!(issued, taken.as_str());
     assert_eq!(order_number(&issued).sequence(), next + 1, "the next draw");
     let planted: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut redis).await.unwrap();
