@@ -13,8 +13,8 @@ use argon2::Argon2;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
@@ -81,6 +81,27 @@ pub struct VerifiedCache {
     key: [u8; 32],
     version: i64,
     verified: Mutex<HashSet<[u8; 32]>>,
+    /// Pairs being verified now, so a burst of requests with one pair (a
+    /// restarted instance, every till at opening time) hashes it once.
+    in_flight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to verify one pair, held by one request at a time.
+pub struct Turn<'a> {
+    cache: &'a VerifiedCache,
+    digest: [u8; 32],
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.cache.in_flight.lock() {
+            // Held by the map and by us only: nobody waits, the entry goes.
+            if in_flight.get(&self.digest).is_some_and(|turn| Arc::strong_count(turn) <= 2) {
+                in_flight.remove(&self.digest);
+            }
+        }
+    }
 }
 
 /// Bound on remembered pairs; beyond it the cache starts over.
@@ -89,7 +110,17 @@ const VERIFIED_CACHE_LIMIT: usize = 10_000;
 impl VerifiedCache {
     /// A cache for settings `version`, with the digest `key` every instance shares.
     pub fn new(key: [u8; 32], version: i64) -> Self {
-        VerifiedCache { key, version, verified: Mutex::new(HashSet::new()) }
+        VerifiedCache { key, version, verified: Mutex::new(HashSet::new()), in_flight: Mutex::new(HashMap::new()) }
+    }
+
+    /// Waits until no other request is verifying the pair of `digest`, then
+    /// holds that right until the turn is dropped.
+    pub async fn turn(&self, digest: [u8; 32]) -> Turn<'_> {
+        let lock = match self.in_flight.lock() {
+            Ok(mut in_flight) => Arc::clone(in_flight.entry(digest).or_default()),
+            Err(_) => Arc::default(),
+        };
+        Turn { cache: self, digest, _held: lock.lock_owned().await }
     }
 
     /// The keyed digest naming this pair under this settings version.
@@ -159,6 +190,19 @@ mod tests {
         assert_ne!(cache.digest("us", "ecret"), cache.digest("u", "secret"), "the split between the two matters");
         assert_ne!(digest, VerifiedCache::new([7; 32], 4).digest("u", "secret"), "another settings version");
         assert_ne!(digest, VerifiedCache::new([8; 32], 3).digest("u", "secret"), "another key");
+    }
+
+    #[tokio::test]
+    async fn one_request_at_a_time_verifies_a_pair_and_the_turns_are_forgotten() {
+        let cache = VerifiedCache::new([7; 32], 3);
+        let digest = cache.digest("u", "secret");
+        let first = cache.turn(digest).await;
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), cache.turn(digest)).await;
+        assert!(waiting.is_err(), "a second turn waits for the first");
+        let other = cache.turn(cache.digest("u", "other")).await;
+        drop((first, other));
+        assert!(cache.in_flight.lock().unwrap().is_empty());
+        let _again = cache.turn(digest).await;
     }
 
     #[test]

@@ -65,6 +65,11 @@ impl CashRegisterAuth {
         self.verified.knows(digest)
     }
 
+    /// Waits for the right to verify the pair of `digest` (one request at a time per pair).
+    pub async fn turn(&self, digest: [u8; 32]) -> crate::secrets::Turn<'_> {
+        self.verified.turn(digest).await
+    }
+
     /// Remembers that the pair of `digest` passed verification (here, or on another instance).
     pub fn remember(&self, digest: [u8; 32]) {
         self.verified.remember(digest);

@@ -316,3 +316,14 @@ fn an_invalid_trusted_proxies_stops_the_start_with_a_line_naming_it() {
     assert!(stderr.contains("TRUSTED_PROXIES") && stderr.contains("300.1.1.1/8"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_burst_of_requests_with_a_new_pair_hashes_its_password_once() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
+    let good = pre_order_body(&number, CASHIER.0, CASHIER.1);
+    let answers = futures_util::future::join_all((0..20).map(|_| app.hook(PRE_ORDER, &good))).await;
+    assert!(answers.iter().all(is_pre_order), "{answers:?}");
+    assert_eq!(app.metric("cashdesk_password_verifications_total").await, 1.0, "the others waited for the first");
+}
