@@ -35,11 +35,17 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error_code: &'a str,
-    message: &'a str,
-    request_id: String,
+/// The error body of every REST API (not the hooks).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error_code": "validation_error", "message": "price: must be a decimal string like \"99.99\", at least 0", "request_id": "5f0c1e2a9b7d4c3e0000000000000007"}))]
+pub struct ErrorBody {
+    /// `bad_request`, `validation_error`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `approval_required`, `payload_too_large`, `unsupported_media_type`, `too_many_requests`,
+    /// `service_unavailable`, `internal_error`
+    pub error_code: String,
+    pub message: String,
+    /// Also in the `X-Request-Id` header; quote it when reporting a problem.
+    pub request_id: String,
 }
 
 impl ApiError {
@@ -81,8 +87,8 @@ impl ApiError {
     /// The JSON body of this error.
     pub fn body(&self) -> serde_json::Value {
         serde_json::to_value(ErrorBody {
-            error_code: self.code,
-            message: &self.message,
+            error_code: self.code.to_string(),
+            message: self.message.clone(),
             request_id: current_request_id(),
         })
         .unwrap_or_default()

@@ -49,6 +49,11 @@ pub fn fmt2(value: Decimal) -> String {
     format!("{:.2}", value.round_dp(2))
 }
 
+/// Serialises an amount as a string with exactly two decimal places (for `#[serde(serialize_with)]`).
+pub fn two_places<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&fmt2(*value))
+}
+
 /// Parses a currency amount that must have at most two decimal places.
 pub fn parse_cents(text: &str) -> Option<Decimal> {
     parse_decimal(text).filter(|v| v.normalize().scale() <= 2)

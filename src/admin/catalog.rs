@@ -2,8 +2,7 @@
 //! upserts answering 201 when created, 200 when updated, 400 naming the bad field.
 
 use actix_web::put;
-use super::AdminAuth;
-use crate::openapi::schemas as doc;
+use super::{AdminAuth, AdminWriteErrors};
 use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -147,7 +146,7 @@ fn upserted<T: Serialize>(created: bool, body: &T) -> HttpResponse {
     responses(
         (status = 200, description = "Updated: the stored department", body = crate::catalog::Department),
         (status = 201, description = "Created: the stored department", body = crate::catalog::Department),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/departments/{code}/")]
 pub async fn put_department(
@@ -168,7 +167,7 @@ pub async fn put_department(
     responses(
         (status = 200, description = "Updated: the stored product", body = StoredProduct),
         (status = 201, description = "Created: the stored product", body = StoredProduct),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/products/{sku}/")]
 pub async fn put_product(
@@ -241,7 +240,7 @@ impl From<Product> for StoredProduct {
     responses(
         (status = 200, description = "Updated: the stored customer", body = crate::catalog::Customer),
         (status = 201, description = "Created: the stored customer", body = crate::catalog::Customer),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/customers/{id}/")]
 pub async fn put_customer(
@@ -273,7 +272,7 @@ pub async fn put_customer(
     responses(
         (status = 200, description = "Updated: the stored payment option", body = crate::catalog::PaymentOption),
         (status = 201, description = "Created: the stored payment option", body = crate::catalog::PaymentOption),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/payment-options/{slug}/")]
 pub async fn put_payment_option(
@@ -297,7 +296,7 @@ pub async fn put_payment_option(
     responses(
         (status = 200, description = "Updated: the stored shipping option", body = crate::catalog::ShippingOption),
         (status = 201, description = "Created: the stored shipping option", body = crate::catalog::ShippingOption),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/shipping-options/{slug}/")]
 pub async fn put_shipping_option(
@@ -318,7 +317,7 @@ pub async fn put_shipping_option(
     responses(
         (status = 200, description = "Updated: the stored card", body = crate::catalog::Card),
         (status = 201, description = "Created: the stored card", body = crate::catalog::Card),
-        doc::AdminWriteErrors,
+        AdminWriteErrors,
     ))]
 #[put("/admin/api/cards/{slug}/")]
 pub async fn put_card(

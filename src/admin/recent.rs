@@ -6,10 +6,14 @@
 
 use actix_web::{get, post};
 use super::AdminAuth;
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
-use crate::error::ApiError;
-use doc::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::schemas::DrawerOverviewList;
+use crate::orders::read::OrderSummary;
+use crate::payments::PaymentSummary;
+use crate::webhooks::DeliveryView;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use crate::webhooks::{self, ReplayRefused};
 use actix_web::{web, HttpResponse};
@@ -21,6 +25,41 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(drawers)
         .service(deliveries)
         .service(replay);
+}
+
+/// `limit` of a listing: 1 to 500, default 50.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Limit {
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// Recent payments, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentSummaryList {
+    pub payments: Vec<PaymentSummary>,
+}
+
+/// Recent orders, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct OrderSummaryList {
+    pub orders: Vec<OrderSummary>,
+}
+
+/// Recent webhook deliveries, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// A delivery made due again.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": 7, "state": "pending"}))]
+pub struct ReplayAnswer {
+    pub id: i64,
+    /// Always `pending`: the dispatcher attempts it on its next pass.
+    pub state: String,
 }
 
 fn limit(query: &Limit) -> i64 {
@@ -37,7 +76,7 @@ fn limit(query: &Limit) -> i64 {
 #[get("/admin/api/payments/")]
 pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::payments::recent(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "payments": items })))
+    Ok(HttpResponse::Ok().json(PaymentSummaryList { payments: items }))
 }
 
 /// Recent orders, newest first.
@@ -50,7 +89,7 @@ pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Quer
 #[get("/admin/api/orders/")]
 pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::orders::read::recent(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "orders": items })))
+    Ok(HttpResponse::Ok().json(OrderSummaryList { orders: items }))
 }
 
 /// Every cash drawer with the cash it should hold now and today's cash in and out.
@@ -77,7 +116,7 @@ pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query
 #[get("/admin/api/webhooks/deliveries/")]
 pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let deliveries = webhooks::recent_deliveries(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
+    Ok(HttpResponse::Ok().json(DeliveryList { deliveries }))
 }
 
 /// Replays a delivery that failed or waits for a retry: it is attempted on the dispatcher's next pass.
@@ -85,7 +124,7 @@ pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Qu
     security(("admin_token" = []), ("admin_session" = [])),
     params(("delivery_id" = i64, Path, description = "The delivery's id")),
     responses(
-        (status = 202, description = "Due now", body = doc::ReplayAnswer),
+        (status = 202, description = "Due now", body = ReplayAnswer),
         (status = 404, description = "No such delivery", body = ErrorBody),
         (status = 409, description = "Already delivered, or its URL is no longer configured", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),
@@ -93,7 +132,7 @@ pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Qu
 #[post("/admin/api/webhooks/deliveries/{delivery_id}/replay/")]
 pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     match webhooks::replay(&ctx.db, &webhooks::endpoint_urls(&ctx), *id).await? {
-        Ok(()) => Ok(HttpResponse::Accepted().json(json!({"id": *id, "state": "pending"}))),
+        Ok(()) => Ok(HttpResponse::Accepted().json(ReplayAnswer { id: *id, state: "pending".into() })),
         Err(ReplayRefused::NotFound) => Err(ApiError::not_found(format!("no webhook delivery {}", *id))),
         Err(ReplayRefused::AlreadyDelivered) => Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id))),
         Err(ReplayRefused::EndpointRemoved(url)) => {
