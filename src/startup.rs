@@ -2,7 +2,6 @@
 //! server and the in-process worker.
 
 use actix_web::get;
-use crate::openapi::schemas as doc;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::database;
@@ -214,19 +213,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(operation_id = "getLiveness", tag = "operations",
     responses(
-        (status = 200, description = "The process is up", body = doc::Liveness),
+        (status = 200, description = "The process is up", body = health::Liveness),
     ))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().json(health::Liveness { status: health::State::Ok })
 }
 
 /// Ready only when a write to Postgres commits within 2 s and Redis answers.
 #[utoipa::path(operation_id = "getReadiness", tag = "operations",
     description = "Checks: `postgres`: a write to the database this instance writes to commits within 2 s (a read-only standby, or a primary waiting for a synchronous standby that is gone, is `unavailable`); `redis`: Redis answers `PING` within 2 s; `postgres_read` (only when `DATABASE_READ_URL` is set): the read replica answers `SELECT 1` within 2 s. Ready (200) when `postgres` and `redis` are `ok`: the replica serves reports only, so a replica outage is shown but does not take the instance out of the balancer.",
     responses(
-        (status = 200, description = "Writes commit and Redis answers", body = doc::Readiness),
-        (status = 503, description = "A write does not commit within 2 s, or Redis does not answer", body = doc::Readiness),
+        (status = 200, description = "Writes commit and Redis answers", body = health::Readiness),
+        (status = 503, description = "A write does not commit within 2 s, or Redis does not answer", body = health::Readiness),
     ))]
 #[get("/health/ready")]
 pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
@@ -245,12 +244,10 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
         tokio::time::timeout(bound, redis::cmd("PING").query_async::<String>(&mut redis)).await.is_ok_and(|r| r.is_ok())
     };
     let (postgres, replica, redis_ok) = futures_util::join!(postgres, replica, redis);
-    let state = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let mut checks = serde_json::json!({"postgres": state(postgres), "redis": state(redis_ok)});
-    if let Some(ok) = replica {
-        checks["postgres_read"] = state(ok).into();
-    }
-    let body = serde_json::json!({"status": state(postgres && redis_ok), "checks": checks});
+    let body = health::Readiness {
+        status: (postgres && redis_ok).into(),
+        checks: health::Checks { postgres: postgres.into(), redis: redis_ok.into(), postgres_read: replica.map(Into::into) },
+    };
     if postgres && redis_ok {
         HttpResponse::Ok().json(body)
     } else {

@@ -6,7 +6,6 @@
 
 use actix_web::get;
 use super::auth::require_enabled;
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -48,7 +47,7 @@ pub async fn to_index() -> HttpResponse {
 #[utoipa::path(operation_id = "getAdminPage", tag = "admin page",
     responses(
         (status = 200, description = "The admin page (HTML)", content_type = "text/html"),
-        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = doc::ErrorBody),
+        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = crate::error::ErrorBody),
     ))]
 #[get("/admin/")]
 pub async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
@@ -61,7 +60,7 @@ pub async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError>
     params(("file" = String, Path, description = "`app.js` or `app.css`")),
     responses(
         (status = 200, description = "The file", content_type = "text/javascript"),
-        (status = 404, description = "No such file", body = doc::ErrorBody),
+        (status = 404, description = "No such file", body = crate::error::ErrorBody),
     ))]
 #[get("/admin/assets/{file}")]
 pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
