@@ -126,6 +126,52 @@ impl PartialSchema for FreeObject {
 
 impl ToSchema for FreeObject {}
 
+/// For PATCH bodies, with `#[serde(default, deserialize_with = "nullable")]`:
+/// a field that is absent (`None`), null (`Some(None)`: clear it) or set.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A slug naming a catalog entry: a non-empty string of at most 128 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Slug(String);
+
+impl TryFrom<String> for Slug {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        if raw.is_empty() || raw.len() > 128 {
+            return Err("must be a slug string (1 to 128 characters) or null".into());
+        }
+        Ok(Slug(raw))
+    }
+}
+
+impl From<Slug> for String {
+    fn from(slug: Slug) -> String {
+        slug.0
+    }
+}
+
+impl Deref for Slug {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialSchema for Slug {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(128)).into()
+    }
+}
+
+impl ToSchema for Slug {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

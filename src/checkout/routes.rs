@@ -1,15 +1,17 @@
 //! `/api/v1/checkout/`: create, read and edit a checkout session.
 
 use actix_web::{get, patch, post};
+use super::model::PreOrder;
+use super::patch::CheckoutPatch;
 use super::{patch, store, Session};
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
 use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
@@ -30,14 +32,21 @@ pub fn session_id_from(req: &HttpRequest) -> Option<String> {
         .filter(|id| !id.is_empty())
 }
 
-fn answer(session: &Session) -> Value {
-    json!({"session_id": session.id, "pre_order": session.pre_order()})
+/// A checkout session and its pre-order (SPEC §4).
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutAnswer {
+    pub session_id: String,
+    pub pre_order: PreOrder,
+}
+
+fn answer(session: &Session) -> CheckoutAnswer {
+    CheckoutAnswer { session_id: session.id.clone(), pre_order: session.pre_order() }
 }
 
 #[utoipa::path(operation_id = "createCheckoutSession", tag = "checkout",
     responses(
-        (status = 201, description = "A new session; also sets cookie checkout_session", body = doc::CheckoutAnswer),
-        (status = 503, description = "Redis unavailable", body = doc::ErrorBody),
+        (status = 201, description = "A new session; also sets cookie checkout_session", body = CheckoutAnswer),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
     ))]
 #[post("/api/v1/checkout/")]
 pub async fn create(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
@@ -62,8 +71,8 @@ async fn named_session(ctx: &AppContext, req: &HttpRequest) -> Result<store::Loa
 #[utoipa::path(operation_id = "getCheckoutSession", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     responses(
-        (status = 200, description = "The session", body = doc::CheckoutAnswer),
-        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
+        (status = 200, description = "The session", body = CheckoutAnswer),
+        (status = 404, description = "No or unknown session", body = ErrorBody),
     ))]
 #[get("/api/v1/checkout/")]
 pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -75,16 +84,16 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
 /// Applies the body to the session; a write that raced another is retried on the fresh session.
 #[utoipa::path(operation_id = "updateCheckoutSession", tag = "checkout",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
-    request_body(content = doc::CheckoutPatch, content_type = "application/json"),
+    request_body = CheckoutPatch,
     responses(
-        (status = 200, description = "The session after the change", body = doc::CheckoutAnswer),
-        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = doc::ErrorBody),
-        (status = 404, description = "No or unknown session", body = doc::ErrorBody),
-        (status = 409, description = "Changed concurrently too often; retry", body = doc::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+        (status = 200, description = "The session after the change", body = CheckoutAnswer),
+        (status = 400, description = "Unknown SKU or slug, quantity below 1, mixed currencies; the message names the field", body = ErrorBody),
+        (status = 404, description = "No or unknown session", body = ErrorBody),
+        (status = 409, description = "Changed concurrently too often; retry", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
     ))]
 #[patch("/api/v1/checkout/")]
-pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson) -> Result<HttpResponse, ApiError> {
+pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson<CheckoutPatch>) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version, numbers } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

@@ -21,7 +21,7 @@
 //! numbers read just before and check that the set still holds exactly
 //! those; when it changed in between they refuse, and the caller reads again.
 
-use super::model::{card_json, Session};
+use super::model::{CardView, Session};
 use crate::context::AppContext;
 use crate::lockouts::Login;
 use crate::order_number::OrderNumber;
@@ -165,7 +165,10 @@ pub async fn touch(ctx: &AppContext, session_id: &str) -> redis::RedisResult<()>
 pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str, numbers: &[OrderNumber]) -> redis::RedisResult<bool> {
     let state = serde_json::to_string(session).map_err(json_error)?;
     let doc = serde_json::to_string(&session.pre_order()).map_err(json_error)?;
-    let card = session.installment.as_ref().map(|i| card_json(&i.card).to_string()).unwrap_or_default();
+    let card = match &session.installment {
+        Some(i) => serde_json::to_string(&CardView::of(&i.card)).map_err(json_error)?,
+        None => String::new(),
+    };
     let new_version = uuid::Uuid::new_v4().simple().to_string();
     let mut redis = ctx.redis();
     let mut invocation = SAVE.key(ctx.keys.checkout(&session.id));
