@@ -2,8 +2,9 @@
 //! payment completion for POS terminals.
 
 use actix_web::{get, post};
-use super::{body_bytes, ok_json, HookFields};
-use crate::openapi::schemas as doc;
+use super::body::{self, Field};
+use super::{body_bytes, ok_json};
+use crate::checkout::model::{CardView, PreOrder};
 use crate::checkout::store::Registered;
 use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
 use crate::context::AppContext;
@@ -15,7 +16,9 @@ use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESC
 use crate::payments::{self, NewPayment, Outcome, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 const INVALID_CREDENTIALS: &str = "Invalid credentials";
 const NOT_IN_CACHE: &str = "Order number not found in the pre-order cache";
@@ -25,13 +28,154 @@ const NOT_CASH_REGISTER: &str = "Payment option is not of cash register type";
 const BASKET_CHANGED: &str = "Basket has changed since the pre-order was created";
 const UNAVAILABLE: &str = "Service temporarily unavailable; retry";
 
-fn error(code: &str, message: &str) -> HttpResponse {
-    ok_json(json!({"error_code": code, "error_message": message}).to_string())
+/// `POST /hooks/cash_register/pre_order/`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"order_number": "0000015933", "username": "cashier01", "password": "secret"}))]
+pub struct PreOrderRequest {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub order_number: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub password: Field<String>,
 }
 
-/// True when the body's `username`/`password` is an active `CASH_REGISTER_AUTH_CONF` pair.
-async fn authorized(ctx: &AppContext, fields: &HookFields, login: &Login) -> bool {
-    let (Some(username), Some(password)) = (fields.text("username"), fields.text("password")) else {
+/// `POST /hooks/cash_register/complete/`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "username": "cashier01", "password": "secret",
+    "amount": "249.99", "discounted_amount": "239.99", "terminal_code": "TERM-001",
+    "promotions": [{"benefit_amount": "10.00", "description": "Cash Register Offer", "affected_basket_items": [1]}]}))]
+pub struct CompleteRequest {
+    /// At most 128 characters; a retry with the same one answers the same success.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub transaction_id: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub order_number: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub password: Field<String>,
+    /// A decimal string, e.g. `"249.99"` (an exact JSON number is accepted too).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub amount: Field<Decimal>,
+    /// Required with promotions: what is paid after them.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub discounted_amount: Field<Decimal>,
+    /// At most 128 characters.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub terminal_code: Field<String>,
+    /// POS promotions (a form sends them as JSON text).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<PromotionWrite>>)]
+    pub promotions: Field<Vec<PromotionWrite>>,
+}
+
+/// A promotion the POS applied.
+#[derive(Deserialize, ToSchema)]
+pub struct PromotionWrite {
+    /// A decimal string, e.g. `"10.00"`.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub benefit_amount: Field<Decimal>,
+    /// At most 512 characters; default `Cash Register Offer`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 512)]
+    pub description: Field<String>,
+    /// The basket item ids it applies to; empty or absent: every item.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub affected_basket_items: Field<Vec<i64>>,
+}
+
+/// A failed answer of `get_order_number` and `pre_order`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error_code": "410", "error_message": "Order number not found in the pre-order cache"}))]
+pub struct HookError {
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// The answer of `get_order_number` (HTTP 200 always).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OrderNumberAnswer {
+    Issued {
+        order_number: String,
+    },
+    /// `408`: the payment option is not of cash register type; the number is not registered.
+    NotCashRegister {
+        order_number: String,
+        error_code: String,
+        error_message: String,
+    },
+    Refused(HookError),
+}
+
+/// The answer of `pre_order` (HTTP 200 always); the success is spliced from
+/// the stored pre-order bytes, in this shape.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PreOrderAnswer {
+    Found {
+        order_number: String,
+        pre_order: PreOrder,
+        /// When installments are enabled and the pre-order has one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        card: Option<CardView>,
+    },
+    Refused(HookError),
+}
+
+/// `"0"`: paid.
+#[derive(Serialize, ToSchema)]
+pub enum Paid {
+    #[serde(rename = "0")]
+    Zero,
+}
+
+/// `result` of a complete: `"0"` (a string) when paid, else the integer code.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CompleteResult {
+    Paid(Paid),
+    Refused(u16),
+}
+
+/// The answer of `complete` (HTTP 200 always), every key present.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "result": "0", "error_message": "", "amount": "199.98",
+    "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"}))]
+pub struct CompleteAnswer {
+    pub transaction_id: Option<String>,
+    /// Null for 402-payload, 403 and 404.
+    pub order_number: Option<String>,
+    pub result: CompleteResult,
+    pub error_message: String,
+    pub amount: Option<String>,
+    pub staff_id: Option<i64>,
+    pub staff_email: Option<String>,
+    pub store_id: Option<String>,
+    pub shipping_sku: Option<String>,
+}
+
+fn error(code: &str, message: &str) -> HttpResponse {
+    let answer = HookError { error_code: code.to_string(), error_message: message.to_string() };
+    ok_json(serde_json::to_string(&answer).unwrap_or_default())
+}
+
+/// True when `username`/`password` were sent as text and are an active `CASH_REGISTER_AUTH_CONF` pair.
+async fn authorized(ctx: &AppContext, username: &Field<String>, password: &Field<String>, login: &Login) -> bool {
+    let (Some(username), Some(password)) = (username.given(), password.given()) else {
         return false;
     };
     credentials::cash_register(ctx, login, username, password).await
@@ -49,7 +193,7 @@ async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
     description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\"}`; `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
     responses(
-        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = doc::OrderNumberAnswer, example = json!({"order_number": "0000015933"})),
+        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = OrderNumberAnswer, example = json!({"order_number": "0000015933"})),
     ))]
 #[get("/hooks/cash_register/get_order_number/")]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
@@ -81,9 +225,12 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             }
         };
         if payment_type != crate::catalog::CASH_REGISTER {
-            return ok_json(
-                json!({"order_number": order_number.as_str(), "error_code": "408", "error_message": NOT_CASH_REGISTER}).to_string(),
-            );
+            let answer = OrderNumberAnswer::NotCashRegister {
+                order_number: order_number.to_string(),
+                error_code: "408".into(),
+                error_message: NOT_CASH_REGISTER.into(),
+            };
+            return ok_json(serde_json::to_string(&answer).unwrap_or_default());
         }
         match payments::is_paid(&ctx.db, order_number.as_str()).await {
             Ok(false) => {}
@@ -97,7 +244,10 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             }
         }
         match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
-            Ok(Registered::Registered) => return ok_json(json!({ "order_number": order_number.as_str() }).to_string()),
+            Ok(Registered::Registered) => {
+                let answer = OrderNumberAnswer::Issued { order_number: order_number.to_string() };
+                return ok_json(serde_json::to_string(&answer).unwrap_or_default());
+            }
             Ok(Registered::SessionGone) => return error("411", SESSION_GONE),
             Ok(Registered::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
             Err(err) => {
@@ -122,20 +272,21 @@ pub async fn next_order_number(ctx: &AppContext, bucket: Bucket) -> Result<Order
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,
 /// no Postgres, and the stored pre-order bytes spliced into the answer.
 #[utoipa::path(operation_id = "getCashRegisterPreOrder", tag = "cash register hooks",
-    request_body(description = "JSON or form-encoded", content((doc::CashRegisterPreOrderRequest = "application/json"), (doc::CashRegisterPreOrderRequest = "application/x-www-form-urlencoded"))),
+    request_body(content = PreOrderRequest, description = "JSON; a form (`application/x-www-form-urlencoded`) with the same fields is accepted too"),
     description = "Fetches the pre-order of an order number at the till. Checks in this order, the first failure answers `{\"error_code\", \"error_message\"}`: `403` bad credentials (also a missing or unparseable body, or a locked-out login) → `409` order number missing or empty → `410` not in the order-number cache (also a mistyped number: a wrong Luhn check digit, answered without a look-up) → `411` pre-order session gone → `407` no payment option → `408` payment option not cash register → `402` basket changed; `500` service unavailable (retry). Success: `{\"order_number\", \"pre_order\"}` plus `card` when installments are enabled and selected.",
     responses(
-        (status = 200, description = "Always 200: the pre-order, or error_code and error_message", body = doc::CashRegisterPreOrderAnswer, example = json!({"error_code": "410", "error_message": "Order number not found"})),
+        (status = 200, description = "Always 200: the pre-order, or error_code and error_message", body = PreOrderAnswer, example = json!({"error_code": "410", "error_message": "Order number not found"})),
     ))]
 #[post("/hooks/cash_register/pre_order/")]
-pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
-    let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
-    let login = Login::new(&ctx, Protocol::CashRegister, &req, fields.as_ref().and_then(|f| f.text("username")));
-    let fields = match fields {
-        Some(f) if authorized(&ctx, &f, &login).await => f,
+pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+    let request = body_bytes(body).and_then(|b| body::read::<PreOrderRequest>(&req, &b));
+    let username = request.as_ref().and_then(|r| r.username.given()).map(String::as_str);
+    let login = Login::new(&ctx, Protocol::CashRegister, &req, username);
+    let request = match request {
+        Some(r) if authorized(&ctx, &r.username, &r.password, &login).await => r,
         _ => return refuse_login(&ctx, &login).await,
     };
-    let Some(order_number) = fields.text("order_number").map(str::trim).filter(|n| !n.is_empty()) else {
+    let Some(order_number) = request.order_number.given().map(|n| n.trim()).filter(|n| !n.is_empty()) else {
         // A locked-out caller learns nothing, not even that its password was right.
         return match lockouts::is_locked(&ctx, &login).await {
             Ok(true) => refuse_login(&ctx, &login).await,
@@ -185,11 +336,10 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
 }
 
 /// A validated complete request.
-struct CompleteRequest {
+struct Complete {
     transaction_id: String,
     order_number: String,
     amount: Decimal,
-    amount_text: String,
     discounted_amount: Option<Decimal>,
     terminal_code: Option<String>,
     promotions: Vec<Promotion>,
@@ -213,79 +363,80 @@ impl Failure {
         self
     }
 
-    fn answer(&self) -> HttpResponse {
-        ok_json(
-            json!({
-                "transaction_id": null, "order_number": self.order_number, "result": self.code,
-                "error_message": self.message, "amount": null, "staff_id": null, "staff_email": null,
-                "store_id": null, "shipping_sku": null,
-            })
-            .to_string(),
-        )
+    fn answer(self) -> HttpResponse {
+        let answer = CompleteAnswer {
+            transaction_id: None,
+            order_number: self.order_number,
+            result: CompleteResult::Refused(self.code),
+            error_message: self.message,
+            amount: None,
+            staff_id: None,
+            staff_email: None,
+            store_id: None,
+            shipping_sku: None,
+        };
+        ok_json(serde_json::to_string(&answer).unwrap_or_default())
     }
 }
 
-fn parse_complete(fields: &HookFields) -> Result<CompleteRequest, String> {
-    let required = |name: &str| {
-        fields.text(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string).ok_or(format!("{name} is required"))
+fn validate(request: &CompleteRequest) -> Result<Complete, String> {
+    let required = |name: &str, field: &Field<String>| {
+        field.given().map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string).ok_or(format!("{name} is required"))
     };
-    let transaction_id = required("transaction_id")?;
-    let order_number = required("order_number")?;
-    required("username")?;
-    required("password")?;
+    let transaction_id = required("transaction_id", &request.transaction_id)?;
+    let order_number = required("order_number", &request.order_number)?;
+    required("username", &request.username)?;
+    required("password", &request.password)?;
     if transaction_id.len() > 128 {
         return Err("transaction_id must be at most 128 characters".into());
     }
-    let amount = fields
-        .decimal("amount")
-        .map_err(|_| "amount must be a decimal string".to_string())?
-        .ok_or("amount is required")?;
-    let amount_text = fields.text("amount").map(str::to_string).unwrap_or_else(|| amount.to_string());
-    let discounted_amount = fields.decimal("discounted_amount").map_err(|_| "discounted_amount must be a decimal string")?;
+    let amount = match &request.amount {
+        Field::Given(amount) => *amount,
+        Field::Absent => return Err("amount is required".into()),
+        Field::Invalid(_) => return Err("amount must be a decimal string".into()),
+    };
+    let discounted_amount = match &request.discounted_amount {
+        Field::Given(amount) => Some(*amount),
+        Field::Absent => None,
+        Field::Invalid(_) => return Err("discounted_amount must be a decimal string".into()),
+    };
     if amount < Decimal::ZERO || discounted_amount.is_some_and(|d| d < Decimal::ZERO) {
         return Err("amounts must not be negative".into());
     }
-    let terminal_code = match fields.text("terminal_code") {
-        Some(t) if t.len() > 128 => return Err("terminal_code must be at most 128 characters".into()),
-        Some(t) => Some(t.to_string()),
-        None if fields.has("terminal_code") => return Err("terminal_code must be a string".into()),
-        None => None,
+    let terminal_code = match &request.terminal_code {
+        Field::Given(t) if t.len() > 128 => return Err("terminal_code must be at most 128 characters".into()),
+        Field::Given(t) => Some(t.clone()),
+        Field::Invalid(_) => return Err("terminal_code must be a string".into()),
+        Field::Absent => None,
     };
-    let promotions = match fields.structured("promotions").map_err(|_| "promotions must be a list")? {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items.iter().enumerate().map(|(i, p)| parse_promotion(i, p)).collect::<Result<_, _>>()?,
-        Some(_) => return Err("promotions must be a list".into()),
+    let promotions = match &request.promotions {
+        Field::Absent => Vec::new(),
+        Field::Given(items) => items.iter().enumerate().map(|(i, p)| promotion(i, p)).collect::<Result<_, _>>()?,
+        Field::Invalid(why) if why.starts_with('[') => return Err(format!("promotions{why}")),
+        Field::Invalid(why) => return Err(format!("promotions {why}")),
     };
     if !promotions.is_empty() && discounted_amount.is_none() {
         return Err("discounted_amount is required with promotions".into());
     }
-    Ok(CompleteRequest { transaction_id, order_number, amount, amount_text, discounted_amount, terminal_code, promotions })
+    Ok(Complete { transaction_id, order_number, amount, discounted_amount, terminal_code, promotions })
 }
 
-fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
-    let obj = value.as_object().ok_or(format!("promotions[{i}] must be an object"))?;
-    let benefit_amount = match obj.get("benefit_amount") {
-        Some(Value::String(s)) => crate::money::parse_decimal(s),
-        Some(Value::Number(n)) => crate::money::parse_json_number(&n.to_string()),
-        _ => None,
-    }
-    .ok_or(format!("promotions[{i}].benefit_amount must be a decimal string"))?;
-    let description = match obj.get("description") {
-        None | Some(Value::Null) => DEFAULT_DESCRIPTION.to_string(),
-        Some(Value::String(s)) if s.chars().count() > MAX_DESCRIPTION => {
+fn promotion(i: usize, sent: &PromotionWrite) -> Result<Promotion, String> {
+    let benefit_amount =
+        *sent.benefit_amount.given().ok_or(format!("promotions[{i}].benefit_amount must be a decimal string"))?;
+    let description = match &sent.description {
+        Field::Absent => DEFAULT_DESCRIPTION.to_string(),
+        Field::Given(s) if s.chars().count() > MAX_DESCRIPTION => {
             return Err(format!("promotions[{i}].description is longer than {MAX_DESCRIPTION} characters"))
         }
-        Some(Value::String(s)) if s.is_empty() => DEFAULT_DESCRIPTION.to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(format!("promotions[{i}].description must be a string")),
+        Field::Given(s) if s.is_empty() => DEFAULT_DESCRIPTION.to_string(),
+        Field::Given(s) => s.clone(),
+        Field::Invalid(_) => return Err(format!("promotions[{i}].description must be a string")),
     };
-    let affected_basket_items = match obj.get("affected_basket_items") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(ids)) => ids
-            .iter()
-            .map(|id| id.as_i64().ok_or(format!("promotions[{i}].affected_basket_items must be whole numbers")))
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(format!("promotions[{i}].affected_basket_items must be a list")),
+    let affected_basket_items = match &sent.affected_basket_items {
+        Field::Absent => Vec::new(),
+        Field::Given(ids) => ids.clone(),
+        Field::Invalid(why) => return Err(format!("promotions[{i}].affected_basket_items: {why}")),
     };
     Ok(Promotion { benefit_amount, description, affected_basket_items })
 }
@@ -293,13 +444,13 @@ fn parse_promotion(i: usize, value: &Value) -> Result<Promotion, String> {
 /// `POST /hooks/cash_register/complete/`: checks in the SPEC's order, then
 /// records the payment durably before answering `"0"`.
 #[utoipa::path(operation_id = "completeCashRegisterPayment", tag = "cash register hooks",
-    request_body(description = "JSON or form-encoded", content((doc::CompleteRequest = "application/json"), (doc::CompleteRequest = "application/x-www-form-urlencoded"))),
+    request_body(content = CompleteRequest, description = "JSON; a form (`application/x-www-form-urlencoded`) with the same fields is accepted too (`promotions` as JSON text)"),
     description = "Records the payment (committed in Postgres before `\"0\"` is answered); the order is created in the background, exactly once. Checks in this order: `402` invalid payload (missing field, non-decimal amount, promotions without `discounted_amount`, description too long) → `403` credentials → `404` order number not in the cache (or paid by another transaction) → `411` session gone → `407` no payment option → `408` not cash register → `412` `Error occurred while applying offer: <reason>` → `405` amount (or `discounted_amount` with promotions) differs from the unpaid amount → `402` basket changed; `500` service unavailable (nothing recorded; retry with the same transaction_id). A repeated call with the same transaction_id after success answers the same success again. On failure `transaction_id`, `amount`, `staff_id`, `staff_email`, `store_id`, `shipping_sku` are null and `order_number` is null for 402-payload, 403 and 404.",
     responses(
-        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = doc::CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
+        (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
     ))]
 #[post("/hooks/cash_register/complete/")]
-pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
     let answer = match complete_inner(&ctx, &req, body).await {
         Ok(success) => {
             ctx.metrics.payments.with_label_values(&["cash_register", "0"]).inc();
@@ -312,12 +463,12 @@ pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result
 }
 
 async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> Result<Value, Failure> {
-    let fields = body_bytes(body)
-        .and_then(|b| HookFields::parse(req, &b))
+    let sent = body_bytes(body)
+        .and_then(|b| body::read::<CompleteRequest>(req, &b))
         .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
-    let request = parse_complete(&fields).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
-    let login = Login::new(ctx, Protocol::CashRegister, req, fields.text("username"));
-    if !authorized(ctx, &fields, &login).await {
+    let request = validate(&sent).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
+    let login = Login::new(ctx, Protocol::CashRegister, req, sent.username.given().map(String::as_str));
+    if !authorized(ctx, &sent.username, &sent.password, &login).await {
         lockouts::record_failure(ctx, &login).await;
         return Err(fail(403, INVALID_CREDENTIALS));
     }
@@ -360,11 +511,18 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
     }
 
     let shipping_sku = ctx.settings.snapshot().cash_register.as_ref().and_then(|c| c.shipping_sku.clone());
-    let success = json!({
-        "transaction_id": request.transaction_id, "order_number": number, "result": "0", "error_message": "",
-        "amount": request.amount_text, "staff_id": session.staff.staff_id, "staff_email": session.staff.staff_email,
-        "store_id": session.staff.store_id, "shipping_sku": shipping_sku,
-    });
+    let success = serde_json::to_value(CompleteAnswer {
+        transaction_id: Some(request.transaction_id.clone()),
+        order_number: Some(number.to_string()),
+        result: CompleteResult::Paid(Paid::Zero),
+        error_message: String::new(),
+        amount: Some(request.amount.to_string()),
+        staff_id: session.staff.staff_id,
+        staff_email: session.staff.staff_email.clone(),
+        store_id: session.staff.store_id.clone(),
+        shipping_sku,
+    })
+    .map_err(|e| unavailable(&e))?;
     let payment = NewPayment {
         order_number: number.to_string(),
         session_id: found.session_id,
@@ -394,7 +552,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
 
 /// Once paid, a pre-order leaves the cache: the same transaction gets its
 /// success again, any other the original `failure`.
-async fn replay_or(ctx: &AppContext, request: &CompleteRequest, failure: Failure) -> Result<Value, Failure> {
+async fn replay_or(ctx: &AppContext, request: &Complete, failure: Failure) -> Result<Value, Failure> {
     match payments::existing(ctx, &request.order_number, Source::CashRegister, &request.transaction_id).await {
         Ok(Outcome::Replay(stored)) => Ok(stored),
         Ok(Outcome::PaidByAnother) => Err(fail(404, NOT_IN_CACHE)),

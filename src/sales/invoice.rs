@@ -5,7 +5,7 @@
 
 use actix_web::get;
 use super::export::pdf::PdfBuilder;
-use crate::openapi::schemas as doc;
+use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
@@ -32,8 +32,8 @@ pub async fn signed_url(ctx: &AppContext, order_id: i64) -> Result<String, sqlx:
     params(("order_internal_id" = i64, Path, description = "The order's internal id"), ("sig" = String, Query, description = "The link's signature (links come in the webhooks)")),
     responses(
         (status = 200, description = "The invoice", body = String, content_type = "application/pdf"),
-        (status = 403, description = "Missing or wrong signature", body = doc::ErrorBody),
-        (status = 404, description = "No such order", body = doc::ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
     ))]
 #[get(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf")]
 pub async fn get_invoice(

@@ -10,7 +10,7 @@ pub mod report;
 pub mod shops;
 
 use actix_web::get;
-use crate::openapi::schemas as doc;
+use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -54,9 +54,9 @@ fn download(format: Format, file_name: &str, body: Vec<u8>) -> HttpResponse {
     params(("shop_id" = String, Query, description = "The shop"), ("key" = String, Query, description = "The shop's key"), ("date" = String, Query, description = "A UTC day, YYYY-MM-DD"), ("format" = Option<String>, Query, description = "html (default), pdf, csv, xml or xlsx")),
     responses(
         (status = 200, description = "The day's sales, one row per order and a totals row", content(("text/html"), ("application/pdf"), ("text/csv"), ("application/xml"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 400, description = "date missing or not YYYY-MM-DD, or unknown format", body = doc::ErrorBody),
-        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
-        (status = 403, description = "Wrong key", body = doc::ErrorBody),
+        (status = 400, description = "date missing or not YYYY-MM-DD, or unknown format", body = ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = ErrorBody),
+        (status = 403, description = "Wrong key", body = ErrorBody),
     ))]
 #[get("/ws/v1/reports/sales")]
 pub async fn sales_report(ctx: web::Data<AppContext>, query: Query) -> Result<HttpResponse, ApiError> {
@@ -98,10 +98,10 @@ pub async fn sales_report_schema() -> HttpResponse {
     params(("kind" = String, Path, description = "items, departments or clients"), ("shop_id" = String, Query, description = "The shop"), ("key" = String, Query, description = "The shop's key"), ("format" = Option<String>, Query, description = "json (default), csv or html")),
     responses(
         (status = 200, description = "The catalog download", content(("application/json"), ("text/csv"), ("text/html"))),
-        (status = 400, description = "Unknown format", body = doc::ErrorBody),
-        (status = 404, description = "kind is not items, departments or clients", body = doc::ErrorBody),
-        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
-        (status = 403, description = "Wrong key", body = doc::ErrorBody),
+        (status = 400, description = "Unknown format", body = ErrorBody),
+        (status = 404, description = "kind is not items, departments or clients", body = ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = ErrorBody),
+        (status = 403, description = "Wrong key", body = ErrorBody),
     ))]
 #[get("/ws/v1/catalog/{kind}")]
 pub async fn catalog(ctx: web::Data<AppContext>, kind: web::Path<String>, query: Query) -> Result<HttpResponse, ApiError> {
