@@ -193,7 +193,8 @@ impl Application {
 
 /// The OpenAPI document of every route [`routes`] registers.
 pub fn api_document() -> utoipa::openapi::OpenApi {
-    let (_, document) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    let (_, mut document) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    openapi::add_shared_answers(&mut document);
     document
 }
 

@@ -34,6 +34,16 @@ pub fn session_id_from(req: &HttpRequest) -> Option<String> {
 
 /// A checkout session and its pre-order (SPEC §4).
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"session_id": "b2c4e0d1f3a54c6e8d7f9a0b1c2d3e4f", "pre_order": {
+    "basket": {"id": "b2c4e0d1", "basketitem_set": [{"id": 1, "product": {"pk": 1, "sku": "SKU-1", "name": "Shirt", "base_code": "SHIRT",
+        "price": "99.99", "department": "men", "attributes": {}}, "quantity": 2, "unit_price": "99.99", "price": "199.98",
+        "tax_rate": "20.00", "currency_type": "try", "discount_amount": "0.00", "total_amount": "199.98"}],
+        "discounts": [], "total_quantity": 2, "total_product_amount": "199.98", "total_discount_amount": "0.00", "total_amount": "199.98"},
+    "shipping_address": null, "billing_address": null,
+    "payment_option": {"id": 1, "name": "Pay at store", "slug": "cash-register", "payment_type": "cash_register"},
+    "shipping_option": {"id": 1, "name": "Store pickup", "slug": "pickup", "price": "0.00"},
+    "installment": null, "shipping_amount": "0.00", "total_amount": "199.98", "unpaid_amount": "199.98",
+    "currency_type_label": "TRY", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}))]
 pub struct CheckoutAnswer {
     pub session_id: String,
     pub pre_order: PreOrder,

@@ -87,6 +87,47 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Paths that touch neither Postgres nor Redis: they never answer 503.
+const STATIC_PATHS: [&str; 8] = [
+    "/health/live", "/openapi.json", "/docs", "/docs/{file}", "/admin", "/admin/", "/admin/assets/{file}", "/ws/v1/reports/sales.xsd",
+];
+
+/// Documents on every operation the answers that come from the layers every
+/// route shares rather than from its handler: 413 (a body over 64 KiB,
+/// `middleware::limit_body`), 400 (a NUL character in the URL,
+/// `middleware::observe`), 415 (a JSON body sent as something else,
+/// `json_body::StrictJson`) and 503 (Postgres or Redis unavailable, the
+/// `ApiError` of their errors). Hooks answer 200 with their own codes for
+/// all but the first two.
+pub fn add_shared_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let hook = path.starts_with("/hooks/");
+        let touches_stores = !hook && !STATIC_PATHS.contains(&path.as_str());
+        for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            let takes_json = operation.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+            };
+            add("413", "The body is over 64 KiB (refused without being read)");
+            add("400", "The URL carries a NUL character (%00), or a query parameter is malformed");
+            if takes_json && !hook {
+                add("415", "The body is not sent as application/json");
+            }
+            if touches_stores {
+                add("503", "Postgres or Redis is unavailable; retry shortly");
+            }
+        }
+    }
+}
+
 /// The document as served, and the methods each documented path serves.
 pub struct Published {
     json: String,
