@@ -109,31 +109,42 @@ pub struct HookError {
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum OrderNumberAnswer {
-    Issued {
-        order_number: String,
-    },
-    /// `408`: the payment option is not of cash register type; the number is not registered.
-    NotCashRegister {
-        order_number: String,
-        error_code: String,
-        error_message: String,
-    },
+    Issued(OrderNumberIssued),
+    NotCashRegister(OrderNumberNotRegistered),
     Refused(HookError),
 }
 
-/// The answer of `pre_order` (HTTP 200 always); the success is spliced from
-/// the stored pre-order bytes, in this shape.
+/// A new order number, mapped to the session's pre-order for exactly 24 hours.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"order_number": "0000015933"}))]
+pub struct OrderNumberIssued {
+    pub order_number: String,
+}
+
+/// `408`: the payment option is not of cash register type; the number drawn is not registered.
+#[derive(Serialize, ToSchema)]
+pub struct OrderNumberNotRegistered {
+    pub order_number: String,
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// The answer of `pre_order` (HTTP 200 always).
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum PreOrderAnswer {
-    Found {
-        order_number: String,
-        pre_order: PreOrder,
-        /// When installments are enabled and the pre-order has one.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        card: Option<CardView>,
-    },
+    Found(PreOrderFound),
     Refused(HookError),
+}
+
+/// The pre-order of a number (spliced from the stored pre-order bytes, in this shape).
+#[derive(Serialize, ToSchema)]
+pub struct PreOrderFound {
+    pub order_number: String,
+    pub pre_order: PreOrder,
+    /// When installments are enabled and the pre-order has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardView>,
 }
 
 /// `"0"`: paid.
@@ -225,11 +236,11 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             }
         };
         if payment_type != crate::catalog::CASH_REGISTER {
-            let answer = OrderNumberAnswer::NotCashRegister {
+            let answer = OrderNumberAnswer::NotCashRegister(OrderNumberNotRegistered {
                 order_number: order_number.to_string(),
                 error_code: "408".into(),
                 error_message: NOT_CASH_REGISTER.into(),
-            };
+            });
             return ok_json(serde_json::to_string(&answer).unwrap_or_default());
         }
         match payments::is_paid(&ctx.db, order_number.as_str()).await {
@@ -245,7 +256,7 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
         }
         match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
             Ok(Registered::Registered) => {
-                let answer = OrderNumberAnswer::Issued { order_number: order_number.to_string() };
+                let answer = OrderNumberAnswer::Issued(OrderNumberIssued { order_number: order_number.to_string() });
                 return ok_json(serde_json::to_string(&answer).unwrap_or_default());
             }
             Ok(Registered::SessionGone) => return error("411", SESSION_GONE),
