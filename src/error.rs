@@ -196,7 +196,9 @@ pub fn path_error_handler(err: actix_web::error::PathError, _req: &actix_web::Ht
 /// The answer when no route took the request: 405 with `Allow` when the path
 /// is served with other methods, else 404.
 pub async fn no_route(req: actix_web::HttpRequest, published: web::Data<crate::openapi::Published>) -> HttpResponse {
-    match published.allowed(req.path()) {
+    // A path the document describes more loosely than its route (a number
+    // where the route takes digits only) is not found, whatever the method.
+    match published.allowed(req.path()).filter(|methods| !methods.contains(req.method())) {
         Some(methods) => {
             let allow = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
             let message = format!("{} is not served on this path; it serves {allow}", req.method());
