@@ -6,14 +6,14 @@ use super::body::{self, Field};
 use super::{body_bytes, ok_json};
 use crate::checkout::model::{CardView, PreOrder};
 use crate::checkout::store::Registered;
-use crate::checkout::{self, check_pre_order, PreOrderCheck, Session};
+use crate::checkout::{self, check_pre_order, Mirror, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::money::fmt2;
 use crate::order_number::{Bucket, OrderNumber};
-use crate::payments::promotions::{self, Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
-use crate::payments::{self, NewPayment, Outcome, Source};
+use crate::payments::promotions::{Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
+use crate::payments::{self, Offer, Refusal, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -317,7 +317,7 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
             _ => error("410", NOT_IN_CACHE),
         };
     };
-    let found = match check_pre_order(&ctx, &order_number, &login, &["doc", "card"]).await {
+    let found = match check_pre_order(&ctx, &order_number, &login, &[Mirror::Doc, Mirror::Card]).await {
         Ok(PreOrderCheck::LockedOut) => return refuse_login(&ctx, &login).await,
         Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
         Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
@@ -330,17 +330,17 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
             return error("500", UNAVAILABLE);
         }
     };
-    let (doc, card) = (&found.fields[0], &found.fields[1]);
+    let (doc, card) = (found.doc.unwrap_or_default(), found.card.unwrap_or_default());
     let with_card = !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
     let number = Value::from(order_number.as_str()).to_string();
     let mut out = String::with_capacity(doc.len() + card.len() + number.len() + 40);
     out.push_str(r#"{"order_number":"#);
     out.push_str(&number);
     out.push_str(r#","pre_order":"#);
-    out.push_str(doc);
+    out.push_str(&doc);
     if with_card {
         out.push_str(r#","card":"#);
-        out.push_str(card);
+        out.push_str(&card);
     }
     out.push('}');
     ok_json(out)
@@ -491,86 +491,57 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         // Not a number in today's form: no look-up in Redis can find it, but
         // a till retrying a payment recorded before the form changed still
         // hears its success.
-        return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await;
+        let replay = payments::replayed(ctx, Source::CashRegister, &request.order_number, &request.transaction_id, Refusal::NotInCache);
+        return replay.await.map_err(|refusal| refused(refusal, &request.order_number));
     };
-    let number = order_number.as_str();
-    let unavailable = |err: &dyn std::fmt::Display| {
-        log::error!("complete {number}: {err}");
-        fail(500, UNAVAILABLE)
-    };
-    let mut found = match check_pre_order(ctx, &order_number, &login, &["state", "doc"]).await.map_err(|e| unavailable(&e))? {
-        PreOrderCheck::LockedOut => {
-            lockouts::record_failure(ctx, &login).await;
-            return Err(fail(403, INVALID_CREDENTIALS));
-        }
-        PreOrderCheck::NotInCache => return replay_or(ctx, &request, fail(404, NOT_IN_CACHE)).await,
-        PreOrderCheck::SessionGone => return replay_or(ctx, &request, fail(411, SESSION_GONE).with_number(number)).await,
-        PreOrderCheck::NoPaymentOption => return Err(fail(407, NO_PAYMENT_OPTION).with_number(number)),
-        PreOrderCheck::NotCashRegister => return Err(fail(408, NOT_CASH_REGISTER).with_number(number)),
-        PreOrderCheck::Usable(found) => found,
-    };
-    let session: Session = serde_json::from_str(&found.fields[0]).map_err(|e| unavailable(&e))?;
-    let applied = promotions::apply(&session.lines, &request.promotions)
-        .map_err(|why| fail(412, format!("Error occurred while applying offer: {why}")).with_number(number))?;
-    let unpaid = session.unpaid_amount() - promotions::total(&applied);
-    let offered = request.discounted_amount.filter(|_| !request.promotions.is_empty()).unwrap_or(request.amount);
-    if offered != unpaid {
-        return Err(fail(405, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number));
-    }
-    if found.basket_changed() {
-        return Err(fail(402, BASKET_CHANGED).with_number(number));
-    }
-
     let shipping_sku = ctx.settings.snapshot().cash_register.as_ref().and_then(|c| c.shipping_sku.clone());
-    let success = serde_json::to_value(CompleteAnswer {
-        transaction_id: Some(request.transaction_id.clone()),
-        order_number: Some(number.to_string()),
-        result: CompleteResult::Paid(Paid::Zero),
-        error_message: String::new(),
-        amount: Some(request.amount.to_string()),
-        staff_id: session.staff.staff_id,
-        staff_email: session.staff.staff_email.clone(),
-        store_id: session.staff.store_id.clone(),
-        shipping_sku,
-    })
-    .map_err(|e| unavailable(&e))?;
-    let payment = NewPayment {
-        order_number: number.to_string(),
-        session_id: found.session_id,
+    let offer = Offer {
         source: Source::CashRegister,
-        transaction_id: request.transaction_id.clone(),
+        order_number: &order_number,
+        transaction_id: &request.transaction_id,
         amount: request.amount,
-        paid_amount: unpaid,
         discounted_amount: request.discounted_amount,
-        promotions: serde_json::to_value(&applied).unwrap_or_default(),
-        pre_order: found.fields.swap_remove(1),
-        terminal_code: request.terminal_code.clone(),
-        staff_id: session.staff.staff_id,
-        staff_email: session.staff.staff_email,
-        store_id: session.staff.store_id,
-        response: success.clone(),
+        promotions: &request.promotions,
+        terminal_code: request.terminal_code.as_deref(),
+        staff_id: None,
     };
-    match payments::record(ctx, payment).await.map_err(|e| unavailable(&e))? {
-        Outcome::Recorded => {
-            payments::enqueue(ctx, number).await;
-            Ok(success)
+    let success = |session: &Session| {
+        serde_json::to_value(CompleteAnswer {
+            transaction_id: Some(request.transaction_id.clone()),
+            order_number: Some(order_number.to_string()),
+            result: CompleteResult::Paid(Paid::Zero),
+            error_message: String::new(),
+            amount: Some(request.amount.to_string()),
+            staff_id: session.staff.staff_id,
+            staff_email: session.staff.staff_email.clone(),
+            store_id: session.staff.store_id.clone(),
+            shipping_sku,
+        })
+        .unwrap_or_default()
+    };
+    match payments::accept(ctx, &login, offer, success).await {
+        Ok(answer) => Ok(answer),
+        Err(Refusal::LockedOut) => {
+            lockouts::record_failure(ctx, &login).await;
+            Err(fail(403, INVALID_CREDENTIALS))
         }
-        Outcome::Replay(stored) => Ok(stored),
-        Outcome::PaidByAnother | Outcome::Unpaid => Err(fail(404, NOT_IN_CACHE)),
-        Outcome::SessionAlreadyPaid => Err(fail(411, SESSION_GONE).with_number(number)),
+        Err(refusal) => Err(refused(refusal, order_number.as_str())),
     }
 }
 
-/// Once paid, a pre-order leaves the cache: the same transaction gets its
-/// success again, any other the original `failure`.
-async fn replay_or(ctx: &AppContext, request: &Complete, failure: Failure) -> Result<Value, Failure> {
-    match payments::existing(ctx, &request.order_number, Source::CashRegister, &request.transaction_id).await {
-        Ok(Outcome::Replay(stored)) => Ok(stored),
-        Ok(Outcome::PaidByAnother) => Err(fail(404, NOT_IN_CACHE)),
-        Ok(_) => Err(failure),
-        Err(err) => {
-            log::error!("complete {}: {err}", request.order_number);
-            Err(fail(500, UNAVAILABLE))
+/// The cash register's code and message for a refused payment of `number`.
+fn refused(refusal: Refusal, number: &str) -> Failure {
+    match refusal {
+        Refusal::LockedOut => fail(403, INVALID_CREDENTIALS),
+        Refusal::NotInCache | Refusal::PaidByAnother => fail(404, NOT_IN_CACHE),
+        Refusal::SessionGone | Refusal::SessionAlreadyPaid => fail(411, SESSION_GONE).with_number(number),
+        Refusal::NoPaymentOption => fail(407, NO_PAYMENT_OPTION).with_number(number),
+        Refusal::NotCashRegister => fail(408, NOT_CASH_REGISTER).with_number(number),
+        Refusal::Offer(why) => fail(412, format!("Error occurred while applying offer: {why}")).with_number(number),
+        Refusal::AmountMismatch { offered, unpaid } => {
+            fail(405, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number)
         }
+        Refusal::BasketChanged => fail(402, BASKET_CHANGED).with_number(number),
+        Refusal::Unavailable => fail(500, UNAVAILABLE),
     }
 }

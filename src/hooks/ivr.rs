@@ -4,16 +4,16 @@
 use actix_web::post;
 use super::body::{self, Field};
 use super::{body_bytes, ok_json};
-use crate::checkout::{check_pre_order, PreOrderCheck, Session};
+use crate::checkout::{check_pre_order, Mirror, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::order_number::OrderNumber;
-use crate::payments::{self, NewPayment, Outcome, Source};
+use crate::payments::{self, Offer, Refusal, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 const INPUT_INVALID: &str = "Input invalid";
@@ -171,7 +171,7 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         }
         return pre_order_failure(ORDER_NOT_FOUND_IN_CACHE);
     };
-    match check_pre_order(&ctx, &order_number, &login, &["ivr"]).await {
+    match check_pre_order(&ctx, &order_number, &login, &[Mirror::Ivr]).await {
         Ok(PreOrderCheck::LockedOut) => {
             lockouts::record_failure(&ctx, &login).await;
             pre_order_failure(USER_INVALID)
@@ -182,7 +182,7 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         Ok(PreOrderCheck::NotCashRegister) => pre_order_failure(PAYMENT_OPTION_INVALID),
         Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => pre_order_failure(BASKET_CHANGED),
         Ok(PreOrderCheck::Usable(found)) => {
-            ok_json(format!(r#"{{"result":{{"success":true,"message":""}},{}}}"#, found.fields[0]))
+            ok_json(format!(r#"{{"result":{{"success":true,"message":""}},{}}}"#, found.ivr.unwrap_or_default()))
         }
         Err(err) => {
             log::error!("ivr pre_order: redis: {err}");
@@ -264,17 +264,6 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&Iv
             }
         };
     }
-    // Once paid, a pre-order leaves the cache: the same reference gets its success again.
-    let replay_or_not_found = || async {
-        match payments::existing(ctx, order_number, Source::Ivr, reference).await {
-            Ok(Outcome::Replay(stored)) => ("", stored),
-            Ok(_) => failure(ORDER_NOT_FOUND),
-            Err(err) => {
-                log::error!("ivr complete {order_number}: {err}");
-                failure(UNAVAILABLE)
-            }
-        }
-    };
     let Some(number) = OrderNumber::parse(order_number) else {
         // Mistyped, or of an earlier form: Redis cannot know it; only a
         // payment recorded under it before is answered.
@@ -282,62 +271,44 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&Iv
             lockouts::record_failure(ctx, &login).await;
             return failure(USER_INVALID);
         }
-        return replay_or_not_found().await;
+        return match payments::replayed(ctx, Source::Ivr, order_number, reference, Refusal::NotInCache).await {
+            Ok(stored) => ("", stored),
+            Err(refusal) => failure(refused(refusal)),
+        };
     };
-    let order_number = number.as_str();
-    let mut found = match check_pre_order(ctx, &number, &login, &["state", "doc"]).await {
-        Ok(PreOrderCheck::LockedOut) => {
-            lockouts::record_failure(ctx, &login).await;
-            return failure(USER_INVALID);
-        }
-        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => return replay_or_not_found().await,
-        Ok(PreOrderCheck::NoPaymentOption) => return failure(PAYMENT_OPTION_NULL),
-        Ok(PreOrderCheck::NotCashRegister) => return failure(PAYMENT_OPTION_INVALID),
-        Ok(PreOrderCheck::Usable(found)) => found,
-        Err(err) => {
-            log::error!("ivr complete {order_number}: redis: {err}");
-            return failure(UNAVAILABLE);
-        }
-    };
-    let Ok(session) = serde_json::from_str::<Session>(&found.fields[0]) else {
-        log::error!("ivr complete {order_number}: unreadable session state");
-        return failure(UNAVAILABLE);
-    };
-    let unpaid = session.unpaid_amount();
-    if amount != unpaid {
-        return failure("Amount mismatch");
-    }
-    if found.basket_changed() {
-        return failure(BASKET_CHANGED);
-    }
-    let success = complete_answer(true, "", Some(order_number), Some(reference));
-    let staff_id = staff_id.or(session.staff.staff_id);
-    let payment = NewPayment {
-        order_number: order_number.to_string(),
-        session_id: found.session_id,
+    let offer = Offer {
         source: Source::Ivr,
-        transaction_id: reference.to_string(),
+        order_number: &number,
+        transaction_id: reference,
         amount,
-        paid_amount: unpaid,
         discounted_amount: None,
-        promotions: json!([]),
-        pre_order: found.fields.swap_remove(1),
+        promotions: &[],
         terminal_code: None,
         staff_id,
-        staff_email: session.staff.staff_email,
-        store_id: session.staff.store_id,
-        response: success.clone(),
     };
-    match payments::record(ctx, payment).await {
-        Ok(Outcome::Recorded) => {
-            payments::enqueue(ctx, order_number).await;
-            ("", success)
+    let success = |_: &Session| complete_answer(true, "", Some(number.as_str()), Some(reference));
+    match payments::accept(ctx, &login, offer, success).await {
+        Ok(answer) => ("", answer),
+        Err(refusal) => {
+            if refusal == Refusal::LockedOut {
+                lockouts::record_failure(ctx, &login).await;
+            }
+            failure(refused(refusal))
         }
-        Ok(Outcome::Replay(stored)) => ("", stored),
-        Ok(_) => failure(ORDER_NOT_FOUND),
-        Err(err) => {
-            log::error!("ivr complete {order_number}: {err}");
-            failure(UNAVAILABLE)
-        }
+    }
+}
+
+/// The IVR's message for a refused payment.
+fn refused(refusal: Refusal) -> &'static str {
+    match refusal {
+        Refusal::LockedOut => USER_INVALID,
+        Refusal::NotInCache | Refusal::SessionGone | Refusal::PaidByAnother | Refusal::SessionAlreadyPaid => ORDER_NOT_FOUND,
+        Refusal::NoPaymentOption => PAYMENT_OPTION_NULL,
+        Refusal::NotCashRegister => PAYMENT_OPTION_INVALID,
+        Refusal::AmountMismatch { .. } => "Amount mismatch",
+        Refusal::BasketChanged => BASKET_CHANGED,
+        // Phone payments carry no promotions.
+        Refusal::Offer(_) => INPUT_INVALID,
+        Refusal::Unavailable => UNAVAILABLE,
     }
 }

@@ -1,9 +1,11 @@
 //! Accepting a payment: the durable record written before any till hears
 //! "paid", its idempotency, and the completion job that turns it into an order.
 
+mod accept;
 pub mod promotions;
 mod writer;
 
+pub use accept::{accept, replayed, Offer, Refusal};
 pub use writer::PaymentWriter;
 
 use crate::context::AppContext;
