@@ -179,8 +179,35 @@ pub struct CompleteAnswer {
     pub shipping_sku: Option<String>,
 }
 
-fn error(code: &str, message: &str) -> HttpResponse {
-    let answer = HookError { error_code: code.to_string(), error_message: message.to_string() };
+/// A cash register answer code (SPEC §5): text (`"410"`) in the answers of
+/// `get_order_number` and `pre_order`, a number in `complete`'s `result`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code(u16);
+
+impl Code {
+    /// An invalid payload (complete), or a basket changed since the number was issued.
+    pub const BAD_PAYLOAD_OR_BASKET: Code = Code(402);
+    pub const CREDENTIALS: Code = Code(403);
+    /// Complete: the number is not in the cache, or paid by another transaction.
+    pub const NOT_FOUND: Code = Code(404);
+    pub const AMOUNT_MISMATCH: Code = Code(405);
+    pub const NO_PAYMENT_OPTION: Code = Code(407);
+    pub const NOT_CASH_REGISTER: Code = Code(408);
+    pub const NUMBER_MISSING: Code = Code(409);
+    /// Pre-order: the number is not in the cache.
+    pub const NOT_IN_CACHE: Code = Code(410);
+    pub const SESSION_GONE: Code = Code(411);
+    pub const OFFER: Code = Code(412);
+    /// Postgres or Redis unavailable: nothing recorded; retry.
+    pub const UNAVAILABLE: Code = Code(500);
+
+    pub fn number(self) -> u16 {
+        self.0
+    }
+}
+
+fn error(code: Code, message: &str) -> HttpResponse {
+    let answer = HookError { error_code: code.0.to_string(), error_message: message.to_string() };
     ok_json(serde_json::to_string(&answer).unwrap_or_default())
 }
 
@@ -196,7 +223,7 @@ async fn authorized(ctx: &AppContext, username: &Field<String>, password: &Field
 /// caller with the right password).
 async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
     lockouts::record_failure(ctx, login).await;
-    error("403", INVALID_CREDENTIALS)
+    error(Code::CREDENTIALS, INVALID_CREDENTIALS)
 }
 
 /// `GET /hooks/cash_register/get_order_number/`
@@ -209,18 +236,18 @@ async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
 #[get("/hooks/cash_register/get_order_number/")]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     let Some(session_id) = checkout::session_id_from(&req) else {
-        return error("411", SESSION_GONE);
+        return error(Code::SESSION_GONE, SESSION_GONE);
     };
     let payment_type = match checkout::store::payment_type(&ctx, &session_id).await {
         Ok(Some(meta)) => meta,
-        Ok(None) => return error("411", SESSION_GONE),
+        Ok(None) => return error(Code::SESSION_GONE, SESSION_GONE),
         Err(err) => {
             log::error!("get_order_number: redis: {err}");
-            return error("500", UNAVAILABLE);
+            return error(Code::UNAVAILABLE, UNAVAILABLE);
         }
     };
     if payment_type.is_empty() {
-        return error("407", NO_PAYMENT_OPTION);
+        return error(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION);
     }
     // A number is drawn twice only when the sequence went back (a failover to
     // an asynchronous standby that had not seen the latest draws). A number
@@ -232,13 +259,13 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             Ok(n) => n,
             Err(err) => {
                 log::error!("get_order_number: cannot draw an order number: {err}");
-                return error("500", UNAVAILABLE);
+                return error(Code::UNAVAILABLE, UNAVAILABLE);
             }
         };
         if payment_type != crate::catalog::CASH_REGISTER {
             let answer = OrderNumberAnswer::NotCashRegister(OrderNumberNotRegistered {
                 order_number: order_number.to_string(),
-                error_code: "408".into(),
+                error_code: Code::NOT_CASH_REGISTER.number().to_string(),
                 error_message: NOT_CASH_REGISTER.into(),
             });
             return ok_json(serde_json::to_string(&answer).unwrap_or_default());
@@ -251,7 +278,7 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             }
             Err(err) => {
                 log::error!("get_order_number: {err}");
-                return error("500", UNAVAILABLE);
+                return error(Code::UNAVAILABLE, UNAVAILABLE);
             }
         }
         match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
@@ -259,16 +286,16 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
                 let answer = OrderNumberAnswer::Issued(OrderNumberIssued { order_number: order_number.to_string() });
                 return ok_json(serde_json::to_string(&answer).unwrap_or_default());
             }
-            Ok(Registered::SessionGone) => return error("411", SESSION_GONE),
+            Ok(Registered::SessionGone) => return error(Code::SESSION_GONE, SESSION_GONE),
             Ok(Registered::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
             Err(err) => {
                 log::error!("get_order_number: redis: {err}");
-                return error("500", UNAVAILABLE);
+                return error(Code::UNAVAILABLE, UNAVAILABLE);
             }
         }
     }
     log::error!("get_order_number: {ORDER_NUMBER_ATTEMPTS} numbers drawn in a row were live already");
-    error("500", UNAVAILABLE)
+    error(Code::UNAVAILABLE, UNAVAILABLE)
 }
 
 /// Numbers drawn for one `get_order_number` before it gives up with the
@@ -301,10 +328,10 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         // A locked-out caller learns nothing, not even that its password was right.
         return match lockouts::is_locked(&ctx, &login).await {
             Ok(true) => refuse_login(&ctx, &login).await,
-            Ok(false) => error("409", "Order number is missing"),
+            Ok(false) => error(Code::NUMBER_MISSING, "Order number is missing"),
             Err(err) => {
                 log::error!("pre_order: redis: {err}");
-                error("500", UNAVAILABLE)
+                error(Code::UNAVAILABLE, UNAVAILABLE)
             }
         };
     };
@@ -314,20 +341,20 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         // still learns nothing.
         return match lockouts::is_locked(&ctx, &login).await {
             Ok(true) => refuse_login(&ctx, &login).await,
-            _ => error("410", NOT_IN_CACHE),
+            _ => error(Code::NOT_IN_CACHE, NOT_IN_CACHE),
         };
     };
     let found = match check_pre_order(&ctx, &order_number, &login, &[Mirror::Doc, Mirror::Card]).await {
         Ok(PreOrderCheck::LockedOut) => return refuse_login(&ctx, &login).await,
-        Ok(PreOrderCheck::NotInCache) => return error("410", NOT_IN_CACHE),
-        Ok(PreOrderCheck::SessionGone) => return error("411", SESSION_GONE),
-        Ok(PreOrderCheck::NoPaymentOption) => return error("407", NO_PAYMENT_OPTION),
-        Ok(PreOrderCheck::NotCashRegister) => return error("408", NOT_CASH_REGISTER),
-        Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => return error("402", BASKET_CHANGED),
+        Ok(PreOrderCheck::NotInCache) => return error(Code::NOT_IN_CACHE, NOT_IN_CACHE),
+        Ok(PreOrderCheck::SessionGone) => return error(Code::SESSION_GONE, SESSION_GONE),
+        Ok(PreOrderCheck::NoPaymentOption) => return error(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION),
+        Ok(PreOrderCheck::NotCashRegister) => return error(Code::NOT_CASH_REGISTER, NOT_CASH_REGISTER),
+        Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => return error(Code::BAD_PAYLOAD_OR_BASKET, BASKET_CHANGED),
         Ok(PreOrderCheck::Usable(found)) => found,
         Err(err) => {
             log::error!("pre_order: redis: {err}");
-            return error("500", UNAVAILABLE);
+            return error(Code::UNAVAILABLE, UNAVAILABLE);
         }
     };
     let (doc, card) = (found.doc.unwrap_or_default(), found.card.unwrap_or_default());
@@ -358,13 +385,13 @@ struct Complete {
 
 /// A failed complete: the result code and its message.
 struct Failure {
-    code: u16,
+    code: Code,
     message: String,
     /// Echoed once the order number was found in the cache.
     order_number: Option<String>,
 }
 
-fn fail(code: u16, message: impl Into<String>) -> Failure {
+fn fail(code: Code, message: impl Into<String>) -> Failure {
     Failure { code, message: message.into(), order_number: None }
 }
 
@@ -378,7 +405,7 @@ impl Failure {
         let answer = CompleteAnswer {
             transaction_id: None,
             order_number: self.order_number,
-            result: CompleteResult::Refused(self.code),
+            result: CompleteResult::Refused(self.code.number()),
             error_message: self.message,
             amount: None,
             staff_id: None,
@@ -469,24 +496,24 @@ pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body
         }
         Err(failure) => failure,
     };
-    ctx.metrics.payments.with_label_values(&["cash_register", &answer.code.to_string()]).inc();
+    ctx.metrics.payments.with_label_values(&["cash_register", &answer.code.number().to_string()]).inc();
     answer.answer()
 }
 
 async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> Result<Value, Failure> {
     let sent = body_bytes(body)
         .and_then(|b| body::read::<CompleteRequest>(req, &b))
-        .ok_or_else(|| fail(402, "Invalid request payload: the body must be a JSON object or a form"))?;
-    let request = validate(&sent).map_err(|why| fail(402, format!("Invalid request payload: {why}")))?;
+        .ok_or_else(|| fail(Code::BAD_PAYLOAD_OR_BASKET, "Invalid request payload: the body must be a JSON object or a form"))?;
+    let request = validate(&sent).map_err(|why| fail(Code::BAD_PAYLOAD_OR_BASKET, format!("Invalid request payload: {why}")))?;
     let login = Login::new(ctx, Protocol::CashRegister, req, sent.username.given().map(String::as_str));
     if !authorized(ctx, &sent.username, &sent.password, &login).await {
         lockouts::record_failure(ctx, &login).await;
-        return Err(fail(403, INVALID_CREDENTIALS));
+        return Err(fail(Code::CREDENTIALS, INVALID_CREDENTIALS));
     }
     let Some(order_number) = OrderNumber::parse(&request.order_number) else {
         if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
             lockouts::record_failure(ctx, &login).await;
-            return Err(fail(403, INVALID_CREDENTIALS));
+            return Err(fail(Code::CREDENTIALS, INVALID_CREDENTIALS));
         }
         // Not a number in today's form: no look-up in Redis can find it, but
         // a till retrying a payment recorded before the form changed still
@@ -523,7 +550,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         Ok(answer) => Ok(answer),
         Err(Refusal::LockedOut) => {
             lockouts::record_failure(ctx, &login).await;
-            Err(fail(403, INVALID_CREDENTIALS))
+            Err(fail(Code::CREDENTIALS, INVALID_CREDENTIALS))
         }
         Err(refusal) => Err(refused(refusal, order_number.as_str())),
     }
@@ -532,16 +559,16 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
 /// The cash register's code and message for a refused payment of `number`.
 fn refused(refusal: Refusal, number: &str) -> Failure {
     match refusal {
-        Refusal::LockedOut => fail(403, INVALID_CREDENTIALS),
-        Refusal::NotInCache | Refusal::PaidByAnother => fail(404, NOT_IN_CACHE),
-        Refusal::SessionGone | Refusal::SessionAlreadyPaid => fail(411, SESSION_GONE).with_number(number),
-        Refusal::NoPaymentOption => fail(407, NO_PAYMENT_OPTION).with_number(number),
-        Refusal::NotCashRegister => fail(408, NOT_CASH_REGISTER).with_number(number),
-        Refusal::Offer(why) => fail(412, format!("Error occurred while applying offer: {why}")).with_number(number),
+        Refusal::LockedOut => fail(Code::CREDENTIALS, INVALID_CREDENTIALS),
+        Refusal::NotInCache | Refusal::PaidByAnother => fail(Code::NOT_FOUND, NOT_IN_CACHE),
+        Refusal::SessionGone | Refusal::SessionAlreadyPaid => fail(Code::SESSION_GONE, SESSION_GONE).with_number(number),
+        Refusal::NoPaymentOption => fail(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION).with_number(number),
+        Refusal::NotCashRegister => fail(Code::NOT_CASH_REGISTER, NOT_CASH_REGISTER).with_number(number),
+        Refusal::Offer(why) => fail(Code::OFFER, format!("Error occurred while applying offer: {why}")).with_number(number),
         Refusal::AmountMismatch { offered, unpaid } => {
-            fail(405, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number)
+            fail(Code::AMOUNT_MISMATCH, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number)
         }
-        Refusal::BasketChanged => fail(402, BASKET_CHANGED).with_number(number),
-        Refusal::Unavailable => fail(500, UNAVAILABLE),
+        Refusal::BasketChanged => fail(Code::BAD_PAYLOAD_OR_BASKET, BASKET_CHANGED).with_number(number),
+        Refusal::Unavailable => fail(Code::UNAVAILABLE, UNAVAILABLE),
     }
 }
