@@ -12,17 +12,8 @@ source scripts/deps.sh
 
 VALIDATOR_VERSION=0.9.0
 GENERATOR_VERSION=0.29.1
-VENV="${CASHDESK_TOOLS_DIR:-$HOME/.cache/cashdesk}/api-contract-$VALIDATOR_VERSION-$GENERATOR_VERSION"
-if [ ! -x "$VENV/bin/openapi-python-client" ]; then
-  log "installing openapi-spec-validator $VALIDATOR_VERSION and openapi-python-client $GENERATOR_VERSION into $VENV"
-  if ! python3 -m venv "$VENV" 2>/dev/null; then
-    can_install && apt_install python3-venv
-    rm -rf "$VENV"
-    python3 -m venv "$VENV"
-  fi
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "openapi-spec-validator==$VALIDATOR_VERSION" "openapi-python-client==$GENERATOR_VERSION"
-fi
+VENV=$(python_tools "api-contract-$VALIDATOR_VERSION-$GENERATOR_VERSION" \
+  "openapi-spec-validator==$VALIDATOR_VERSION" "openapi-python-client==$GENERATOR_VERSION")
 
 [ "${CASHDESK_PREBUILT:-0}" = "1" ] || cargo build --locked --quiet
 id=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')

@@ -15,16 +15,7 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 
 SCHEMATHESIS_VERSION=4.32.5
-VENV="${CASHDESK_TOOLS_DIR:-$HOME/.cache/cashdesk}/schemathesis-$SCHEMATHESIS_VERSION"
-if [ ! -x "$VENV/bin/schemathesis" ]; then
-  log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
-  if ! python3 -m venv "$VENV" 2>/dev/null; then
-    can_install && apt_install python3-venv
-    rm -rf "$VENV"
-    python3 -m venv "$VENV"
-  fi
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+VENV=$(python_tools "schemathesis-$SCHEMATHESIS_VERSION" "schemathesis==$SCHEMATHESIS_VERSION")
 
 # test.sh has just built target/debug/cashdesk with the tests; a rebuild here
 # would only change dependency features and cost minutes.

@@ -85,9 +85,7 @@ fn cookie(ctx: &AppContext, value: String, max_age: time::Duration) -> Cookie<'s
 pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson<SignIn>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     let login = Login::new(&ctx, Protocol::Admin, &req, None);
-    if lockouts::is_locked(&ctx, &login).await? {
-        // Refusals count too, so an address that keeps guessing stays locked.
-        lockouts::record_failure(&ctx, &login).await;
+    if lockouts::refuse_if_locked(&ctx, &login).await? {
         return Err(ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",

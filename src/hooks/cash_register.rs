@@ -326,8 +326,8 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
     };
     let Some(order_number) = request.order_number.given().map(|n| n.trim()).filter(|n| !n.is_empty()) else {
         // A locked-out caller learns nothing, not even that its password was right.
-        return match lockouts::is_locked(&ctx, &login).await {
-            Ok(true) => refuse_login(&ctx, &login).await,
+        return match lockouts::refuse_if_locked(&ctx, &login).await {
+            Ok(true) => error(Code::CREDENTIALS, INVALID_CREDENTIALS),
             Ok(false) => error(Code::NUMBER_MISSING, "Order number is missing"),
             Err(err) => {
                 log::error!("pre_order: redis: {err}");
@@ -339,8 +339,8 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         // Mistyped (a wrong check digit) or not a number at all: it names no
         // order, and no look-up is needed to say so. A locked-out caller
         // still learns nothing.
-        return match lockouts::is_locked(&ctx, &login).await {
-            Ok(true) => refuse_login(&ctx, &login).await,
+        return match lockouts::refuse_if_locked(&ctx, &login).await {
+            Ok(true) => error(Code::CREDENTIALS, INVALID_CREDENTIALS),
             _ => error(Code::NOT_IN_CACHE, NOT_IN_CACHE),
         };
     };
@@ -511,8 +511,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         return Err(fail(Code::CREDENTIALS, INVALID_CREDENTIALS));
     }
     let Some(order_number) = OrderNumber::parse(&request.order_number) else {
-        if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
-            lockouts::record_failure(ctx, &login).await;
+        if matches!(lockouts::refuse_if_locked(ctx, &login).await, Ok(true)) {
             return Err(fail(Code::CREDENTIALS, INVALID_CREDENTIALS));
         }
         // Not a number in today's form: no look-up in Redis can find it, but

@@ -150,11 +150,8 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
     let order_number = order_number.trim();
     if order_number.is_empty() {
         // A locked-out caller learns nothing, not even that its password was right.
-        return match lockouts::is_locked(&ctx, &login).await {
-            Ok(true) => {
-                lockouts::record_failure(&ctx, &login).await;
-                pre_order_failure(USER_INVALID)
-            }
+        return match lockouts::refuse_if_locked(&ctx, &login).await {
+            Ok(true) => pre_order_failure(USER_INVALID),
             Ok(false) => pre_order_failure("Order number invalid"),
             Err(err) => {
                 log::error!("ivr pre_order: redis: {err}");
@@ -165,8 +162,7 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
     let Some(order_number) = OrderNumber::parse(order_number) else {
         // Mistyped on the keypad (a wrong check digit): no look-up needed.
         // A locked-out caller still learns nothing.
-        if matches!(lockouts::is_locked(&ctx, &login).await, Ok(true)) {
-            lockouts::record_failure(&ctx, &login).await;
+        if matches!(lockouts::refuse_if_locked(&ctx, &login).await, Ok(true)) {
             return pre_order_failure(USER_INVALID);
         }
         return pre_order_failure(ORDER_NOT_FOUND_IN_CACHE);
@@ -252,11 +248,8 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&Iv
     }
     if !success {
         // A locked-out caller learns nothing, not even that its password was right.
-        return match lockouts::is_locked(ctx, &login).await {
-            Ok(true) => {
-                lockouts::record_failure(ctx, &login).await;
-                failure(USER_INVALID)
-            }
+        return match lockouts::refuse_if_locked(ctx, &login).await {
+            Ok(true) => failure(USER_INVALID),
             Ok(false) => failure("Success must be true"),
             Err(err) => {
                 log::error!("ivr complete: redis: {err}");
@@ -267,8 +260,7 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&Iv
     let Some(number) = OrderNumber::parse(order_number) else {
         // Mistyped, or of an earlier form: Redis cannot know it; only a
         // payment recorded under it before is answered.
-        if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
-            lockouts::record_failure(ctx, &login).await;
+        if matches!(lockouts::refuse_if_locked(ctx, &login).await, Ok(true)) {
             return failure(USER_INVALID);
         }
         return match payments::replayed(ctx, Source::Ivr, order_number, reference, Refusal::NotInCache).await {
