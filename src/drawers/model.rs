@@ -242,8 +242,8 @@ impl ToSchema for Rfc3339 {}
 /// every drawer choice has been read (a non-empty string of at most 64
 /// characters, trimmed, then `"<field>: must be one of a, b"`).
 macro_rules! choice {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
-        choice!(@common $(#[$doc])* $name { $($variant = $word),+ });
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        choice!(@common $(#[doc = $doc])* $name { $($variant = $word),+ });
 
         impl $name {
             /// Every word, in the order of the SPEC.
@@ -263,8 +263,8 @@ macro_rules! choice {
         }
     };
     // The word exactly as written (no trimming), else `rule`: the transaction type configuration's checks.
-    (exactly $rule:literal, $(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
-        choice!(@common $(#[$doc])* $name { $($variant = $word),+ });
+    (exactly $rule:literal, $(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        choice!(@common $(#[doc = $doc])* $name { $($variant = $word),+ });
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -276,12 +276,25 @@ macro_rules! choice {
             }
         }
     };
-    (@common $(#[$doc:meta])* $name:ident { $($variant:ident = $word:literal),+ }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, ToSchema)]
+    (@common $(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ }) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }
+
+        // By hand: utoipa's derive does not see a `serde(rename)` whose word comes from a macro.
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([$($word),+]))
+                    .description(Some(concat!($($doc, "\n"),*).trim()))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
 
         impl $name {
             pub fn as_str(self) -> &'static str {
@@ -491,6 +504,10 @@ mod tests {
         assert_eq!(NonSaleType::ALL.len(), 10);
         assert_eq!(CountAction::parse("_submit"), Some(CountAction::Submit));
         assert_eq!(LedgerType::parse("no_sale"), Some(LedgerType::NoSale));
+        // the document lists the words the API writes
+        let schema = serde_json::to_value(TypeStatus::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["configured", "not_allowed"]));
+        assert_eq!(serde_json::to_value(TypeStatus::NotAllowed).unwrap(), "not_allowed");
     }
 
     #[test]

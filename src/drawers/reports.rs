@@ -208,7 +208,7 @@ pub struct StoreReportQuery {
     pub limit: Option<String>,
     /// Only movements of this type.
     #[serde(rename = "transaction-type")]
-    #[param(value_type = Option<LedgerType>)]
+    #[param(value_type = Option<LedgerType>, inline)]
     pub transaction_type: Option<String>,
 }
 

@@ -123,7 +123,7 @@ pub struct CountActionPath {
     /// The count (a UUID; anything else is not found).
     count_id: String,
     /// Anything else answers 400.
-    #[param(value_type = CountAction)]
+    #[param(value_type = CountAction, inline)]
     action: String,
 }
 
