@@ -272,12 +272,8 @@ impl PartialSchema for Amount {
 impl ToSchema for Amount {}
 
 /// The Monetary amount object of the cash drawer API (SPEC §3):
-/// `{"value": 45.5, "currency": "USD"}`. Other keys in it are ignored.
-///
-/// A field of this type answers, in the field's words: `amount: is required`
-/// (absent or null), `amount: must be a Monetary amount object {"value",
-/// "currency"}`, `amount.value: must be a number like 45.5`, `amount.value: at
-/// most 2 decimal places`, `amount.currency: …`.
+/// `{"value": 45.5, "currency": "USD"}`. Other keys in it are ignored. A wrong
+/// one is refused naming its part: `amount.value: at most 2 decimal places`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"value": 45.5, "currency": "USD"}))]
 pub struct Monetary {
