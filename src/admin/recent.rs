@@ -8,7 +8,7 @@ use actix_web::{get, post};
 use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
-use crate::openapi::schemas::DrawerOverviewList;
+use crate::drawers::DrawerBalance;
 use crate::orders::read::OrderSummary;
 use crate::payments::PaymentSummary;
 use crate::webhooks::DeliveryView;
@@ -17,7 +17,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use crate::webhooks::{self, ReplayRefused};
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(payments)
@@ -51,6 +50,14 @@ pub struct OrderSummaryList {
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryList {
     pub deliveries: Vec<DeliveryView>,
+}
+
+/// Every cash drawer with the cash it should hold now and today's cash in and out.
+#[derive(Serialize, ToSchema)]
+pub struct DrawerOverviewList {
+    /// Start of today (UTC) that `today_cash_in`/`today_cash_out` count from.
+    pub day_start: chrono::DateTime<chrono::Utc>,
+    pub cash_drawers: Vec<DrawerBalance>,
 }
 
 /// A delivery made due again.
@@ -103,7 +110,7 @@ pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<
 pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "day_start": today, "cash_drawers": items })))
+    Ok(HttpResponse::Ok().json(DrawerOverviewList { day_start: today, cash_drawers: items }))
 }
 
 /// Webhook deliveries, newest first, each with every attempt.

@@ -9,10 +9,9 @@
 //! served and what is described are one list. The same document tells which
 //! methods a path serves ([`Published::allowed`]) for the 405 answer.
 
-pub mod schemas;
 
 use crate::admin;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
 use actix_web::{get, web, HttpResponse};
@@ -50,7 +49,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "admin page", description = "The operators' web page and its sign-in"),
         (name = "operations", description = "Health, metrics and this description"),
     ),
-    components(schemas(schemas::ErrorBody))
+    components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
 
@@ -193,7 +192,7 @@ static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
     params(("file" = String, Path, description = "empty for the page, else one of its files, e.g. `swagger-ui.css`")),
     responses(
         (status = 200, description = "The file", content_type = "text/html"),
-        (status = 404, description = "No such file", body = schemas::ErrorBody),
+        (status = 404, description = "No such file", body = ErrorBody),
     ))]
 #[get("/docs/{file:.*}")]
 pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
