@@ -89,3 +89,22 @@ ensure_failover_tools() {
   fi
   apt_install "${missing[@]}"
 }
+
+# python_tools NAME PACKAGE==VERSION...: a venv under ~/.cache/cashdesk named
+# NAME with the pinned PyPI packages, made once; prints its directory.
+python_tools() {
+  local venv="${CASHDESK_TOOLS_DIR:-$HOME/.cache/cashdesk}/$1"
+  shift
+  if [ ! -f "$venv/.installed" ]; then
+    log "installing $* from PyPI into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      can_install && apt_install python3-venv
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+    touch "$venv/.installed"
+  fi
+  echo "$venv"
+}
+

@@ -34,5 +34,7 @@ rm -f target/tmp/reliability-figures.txt
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-6}"
 log "reliability figures of this run (docs/RELIABILITY.md)"
 cat target/tmp/reliability-figures.txt 2>/dev/null || true
+# The API description from outside: validated, and a generated client runs the till walk-through.
+CASHDESK_PREBUILT=1 bash scripts/api-contract.sh
 # Property-based fuzzing of the whole API against its OpenAPI description.
 CASHDESK_PREBUILT=1 bash scripts/fuzz-api.sh

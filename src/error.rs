@@ -13,7 +13,7 @@
 //!   paths or driver text.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
@@ -35,11 +35,17 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error_code: &'a str,
-    message: &'a str,
-    request_id: String,
+/// The error body of every REST API (not the hooks).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error_code": "validation_error", "message": "price: must be a decimal string like \"99.99\", at least 0", "request_id": "5f0c1e2a9b7d4c3e0000000000000007"}))]
+pub struct ErrorBody {
+    /// `bad_request`, `validation_error`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `approval_required`, `payload_too_large`, `unsupported_media_type`, `too_many_requests`,
+    /// `service_unavailable`, `internal_error`
+    pub error_code: String,
+    pub message: String,
+    /// Also in the `X-Request-Id` header; quote it when reporting a problem.
+    pub request_id: String,
 }
 
 impl ApiError {
@@ -81,8 +87,8 @@ impl ApiError {
     /// The JSON body of this error.
     pub fn body(&self) -> serde_json::Value {
         serde_json::to_value(ErrorBody {
-            error_code: self.code,
-            message: &self.message,
+            error_code: self.code.to_string(),
+            message: self.message.clone(),
             request_id: current_request_id(),
         })
         .unwrap_or_default()
@@ -187,7 +193,21 @@ pub fn path_error_handler(err: actix_web::error::PathError, _req: &actix_web::Ht
     ApiError::not_found(format!("invalid path: {err}")).into()
 }
 
-/// The answer for a route that does not exist.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("no such route"))
+/// The answer when no route took the request: 405 with `Allow` when the path
+/// is served with other methods, else 404.
+pub async fn no_route(req: actix_web::HttpRequest, published: web::Data<crate::openapi::Published>) -> HttpResponse {
+    // A path the document describes more loosely than its route (a number
+    // where the route takes digits only) is not found, whatever the method.
+    match published.allowed(req.path()).filter(|methods| !methods.contains(req.method())) {
+        Some(methods) => {
+            let allow = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            let message = format!("{} is not served on this path; it serves {allow}", req.method());
+            let mut res = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(actix_web::http::header::ALLOW, value);
+            }
+            res
+        }
+        None => ApiError::not_found("no such route").error_response(),
+    }
 }

@@ -91,3 +91,50 @@ async fn write(options: sqlx::postgres::PgConnectOptions, name: &str) -> bool {
     let _ = conn.close().await;
     committed
 }
+
+/// The state of one dependency, or of the whole instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Ok,
+    Unavailable,
+}
+
+impl From<bool> for State {
+    fn from(ok: bool) -> Self {
+        if ok {
+            State::Ok
+        } else {
+            State::Unavailable
+        }
+    }
+}
+
+/// `GET /health/live`
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Liveness {
+    pub status: State,
+}
+
+/// `GET /health/ready`
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}))]
+pub struct Readiness {
+    /// `ok` when `postgres` and `redis` are.
+    pub status: State,
+    pub checks: Checks,
+}
+
+/// What readiness looked at.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Checks {
+    /// A write to the database this instance writes to commits within 2 s.
+    pub postgres: State,
+    /// Redis answers `PING` within 2 s.
+    pub redis: State,
+    /// Only when `DATABASE_READ_URL` is set: the replica answers `SELECT 1`
+    /// within 2 s (shown, but not part of `status`: it serves reports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres_read: Option<State>,
+}

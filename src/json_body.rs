@@ -13,7 +13,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer, Error, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt;
@@ -23,6 +23,64 @@ use std::fmt;
 pub fn parse(bytes: &[u8]) -> Result<Value, String> {
     serde_json::from_slice::<Checked>(bytes).map_err(|e| e.to_string())?;
     serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// Why a body could not be read into its type.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// Not JSON, or JSON we refuse (a repeated key, NUL).
+    Malformed(String),
+    /// JSON, but a field is missing, unknown or wrong: `"items[0].quantity: …"`.
+    Invalid(String),
+}
+
+impl From<BodyError> for ApiError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::Malformed(why) => ApiError::bad_request(format!("malformed JSON: {why}")),
+            BodyError::Invalid(why) => ApiError::validation(why),
+        }
+    }
+}
+
+/// Parses `bytes` into `T` as strictly as [`parse`] does; a field error
+/// names the field's path (`basket.items[0].quantity: …`).
+pub fn parse_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    serde_json::from_slice::<Checked>(bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| BodyError::Invalid(field_error(&err)))
+}
+
+/// Reads a parsed `value` into `T`, naming the failing field the same way
+/// (for bodies that arrive as a map of fields, like hook forms).
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, BodyError> {
+    serde_path_to_error::deserialize(value).map_err(|err| BodyError::Invalid(field_error(&err)))
+}
+
+/// `path: message`, with serde's words for a missing or unknown field turned
+/// into ours, and without serde_json's position suffix.
+fn field_error(err: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = err.path().to_string();
+    let prefix = if path == "." { String::new() } else { format!("{path}.") };
+    let message = err.inner().to_string();
+    let message = match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
+        _ => message,
+    };
+    let quoted = |text: &str| text.split('`').nth(1).map(str::to_string);
+    if let Some(field) = message.strip_prefix("missing field ").and_then(quoted) {
+        return format!("{prefix}{field}: is required");
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        // The path already ends with the unknown field.
+        let allowed: Vec<&str> = rest.split('`').skip(3).step_by(2).collect();
+        return format!("{path}: unknown field (allowed: {})", allowed.join(", "));
+    }
+    if path == "." {
+        message
+    } else {
+        format!("{path}: {message}")
+    }
 }
 
 /// True when `text` could be stored as Postgres text.
@@ -95,12 +153,13 @@ impl<'de> Visitor<'de> for CheckVisitor {
     }
 }
 
-/// A JSON request body read with [`parse`], within the 64 KiB body limit:
-/// 415 unless the content type is JSON, 413 when too large, 400 when
-/// malformed, with the documented error body.
-pub struct StrictJson(pub Value);
+/// A JSON request body read into `T` with [`parse_as`], within the 64 KiB
+/// body limit: 415 unless the content type is JSON, 413 when too large, 400
+/// when malformed or when a field is wrong (the message names the field),
+/// with the documented error body.
+pub struct StrictJson<T = Value>(pub T);
 
-impl FromRequest for StrictJson {
+impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -125,14 +184,14 @@ impl FromRequest for StrictJson {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
                 _ => ApiError::bad_request(format!("unreadable body: {err}")),
             })?;
-            parse(&bytes).map(StrictJson).map_err(|why| ApiError::bad_request(format!("malformed JSON: {why}")))
+            Ok(StrictJson(parse_as(&bytes)?))
         })
     }
 }
 
-impl std::ops::Deref for StrictJson {
-    type Target = Value;
-    fn deref(&self) -> &Value {
+impl<T> std::ops::Deref for StrictJson<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
         &self.0
     }
 }
@@ -148,5 +207,35 @@ mod tests {
         assert!(parse(br#"{"a": "x\u0000y"}"#).unwrap_err().contains("NUL"));
         assert!(parse(br#"{"a\u0000": 1}"#).is_err());
         assert_eq!(parse(br#"{"a": 1e400, "b": [{"a": 1}, {"a": 2}]}"#).unwrap()["b"][1]["a"], 2);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        sku: String,
+        quantity: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Basket {
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn field_errors_name_the_field_in_our_words() {
+        let invalid = |json: &str| match parse_as::<Basket>(json.as_bytes()) {
+            Err(BodyError::Invalid(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(invalid(r#"{"items": [{"sku": "A", "quantity": -1}]}"#), "items[0].quantity: invalid value: integer `-1`, expected u32");
+        assert_eq!(invalid(r#"{"items": [{"sku": "A"}]}"#), "items[0].quantity: is required");
+        assert_eq!(invalid(r#"{}"#), "items: is required");
+        assert_eq!(invalid(r#"{"items": [], "note": 1}"#), "note: unknown field (allowed: items)");
+        assert_eq!(invalid(r#"{"items": [{"sku": "A", "quantity": 1, "x": 1}]}"#), "items[0].x: unknown field (allowed: sku, quantity)");
+        assert!(matches!(parse_as::<Basket>(br#"{"items": [], "items": []}"#), Err(BodyError::Malformed(_))));
+        assert!(matches!(parse_as::<Basket>(b"{"), Err(BodyError::Malformed(_))));
     }
 }

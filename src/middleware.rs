@@ -1,11 +1,17 @@
-//! Request-wide concerns: the request id, one access-log line, and metrics.
+//! Request-wide concerns: the request id, one access-log line, metrics, and
+//! the body size limit.
 
 use crate::context::AppContext;
 use crate::error::{ApiError, REQUEST_ID};
+use crate::startup::BODY_LIMIT;
 use actix_web::ResponseError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::dev::Payload;
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use actix_web::HttpMessage;
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,4 +79,39 @@ pub async fn observe(
         log::info!("{method} {path} {} {:.2}ms request_id={id}", status.as_u16(), elapsed.as_secs_f64() * 1000.0);
     }
     Ok(res)
+}
+
+/// Refuses a body over [`BODY_LIMIT`] with 413 on every route, whether or
+/// not the route reads a body (SPEC §3, §15), before any handler runs and
+/// without reading it whole: a declared length over the limit is refused
+/// unread; a body sent without a length (chunked) is read up to the limit and
+/// no further, then handed on.
+pub async fn limit_body(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = match declared {
+        Some(length) => length > BODY_LIMIT as u64,
+        None if req.headers().contains_key(TRANSFER_ENCODING) => {
+            let mut payload = req.take_payload();
+            let mut read = BytesMut::new();
+            let mut over = false;
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|err| ApiError::bad_request(format!("unreadable body: {err}")))?;
+                if read.len() + chunk.len() > BODY_LIMIT {
+                    over = true;
+                    break;
+                }
+                read.extend_from_slice(&chunk);
+            }
+            req.set_payload(Payload::from(read.freeze()));
+            over
+        }
+        None => false,
+    };
+    if too_large {
+        return Ok(req.into_response(ApiError::payload_too_large().error_response()).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }

@@ -1,7 +1,7 @@
 //! Building and running the application: connections, migrations, the HTTP
 //! server and the in-process worker.
 
-use crate::openapi::schemas as doc;
+use actix_web::get;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::database;
@@ -11,11 +11,12 @@ use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::payments::PaymentWriter;
 use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
 use crate::{admin, checkout, drawers, health, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use utoipa_actix_web::AppExt;
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -131,6 +132,7 @@ impl Application {
         }
 
         let data = web::Data::new(ctx.clone());
+        let published = web::Data::new(openapi::Published::new(&api_document()));
         let factory_ctx = ctx.clone();
         let server = HttpServer::new(move || {
             let thread_ctx = factory_ctx.clone();
@@ -143,13 +145,17 @@ impl Application {
                     }
                 })
                 .app_data(data.clone())
+                .app_data(published.clone())
                 .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error_handler))
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
+                .wrap(actix_web::middleware::from_fn(middleware::limit_body))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .configure(|cfg| routes(&mut Routes::new(cfg)))
-                .default_service(web::to(crate::error::not_found))
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .default_service(web::to(crate::error::no_route))
         })
         .workers(http_workers)
         .shutdown_timeout(30)
@@ -185,11 +191,18 @@ impl Application {
     }
 }
 
-/// Every route of the service.
-pub fn routes(r: &mut Routes) {
-    r.get("/health/live", live)
-        .get("/health/ready", ready)
-        .get("/metrics", metrics)
+/// The OpenAPI document of every route [`routes`] registers.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    openapi::add_shared_answers(&mut document);
+    document
+}
+
+/// Every route of the service, each registered with its description.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(live)
+        .service(ready)
+        .service(serve_metrics)
         .configure(checkout::routes)
         .configure(hooks::routes)
         .configure(orders::routes)
@@ -199,21 +212,23 @@ pub fn routes(r: &mut Routes) {
         .configure(openapi::routes);
 }
 
-#[utoipa::path(get, path = "/health/live", tag = "operations",
+#[utoipa::path(operation_id = "getLiveness", tag = "operations",
     responses(
-        (status = 200, description = "The process is up", body = doc::Liveness),
+        (status = 200, description = "The process is up", body = health::Liveness),
     ))]
+#[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().json(health::Liveness { status: health::State::Ok })
 }
 
 /// Ready only when a write to Postgres commits within 2 s and Redis answers.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(operation_id = "getReadiness", tag = "operations",
     description = "Checks: `postgres`: a write to the database this instance writes to commits within 2 s (a read-only standby, or a primary waiting for a synchronous standby that is gone, is `unavailable`); `redis`: Redis answers `PING` within 2 s; `postgres_read` (only when `DATABASE_READ_URL` is set): the read replica answers `SELECT 1` within 2 s. Ready (200) when `postgres` and `redis` are `ok`: the replica serves reports only, so a replica outage is shown but does not take the instance out of the balancer.",
     responses(
-        (status = 200, description = "Writes commit and Redis answers", body = doc::Readiness),
-        (status = 503, description = "A write does not commit within 2 s, or Redis does not answer", body = doc::Readiness),
+        (status = 200, description = "Writes commit and Redis answers", body = health::Readiness),
+        (status = 503, description = "A write does not commit within 2 s, or Redis does not answer", body = health::Readiness),
     ))]
+#[get("/health/ready")]
 pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let bound = health::WRITE_BOUND;
     let postgres = ctx.readiness.writes_commit(&ctx.db);
@@ -230,12 +245,10 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
         tokio::time::timeout(bound, redis::cmd("PING").query_async::<String>(&mut redis)).await.is_ok_and(|r| r.is_ok())
     };
     let (postgres, replica, redis_ok) = futures_util::join!(postgres, replica, redis);
-    let state = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let mut checks = serde_json::json!({"postgres": state(postgres), "redis": state(redis_ok)});
-    if let Some(ok) = replica {
-        checks["postgres_read"] = state(ok).into();
-    }
-    let body = serde_json::json!({"status": state(postgres && redis_ok), "checks": checks});
+    let body = health::Readiness {
+        status: (postgres && redis_ok).into(),
+        checks: health::Checks { postgres: postgres.into(), redis: redis_ok.into(), postgres_read: replica.map(Into::into) },
+    };
     if postgres && redis_ok {
         HttpResponse::Ok().json(body)
     } else {
@@ -243,11 +256,12 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(operation_id = "getMetrics", tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format: requests by route and status, latencies, payments by outcome, completion jobs, queue depth, completion lag", body = String, content_type = "text/plain"),
     ))]
-pub async fn metrics(ctx: web::Data<AppContext>) -> HttpResponse {
+#[get("/metrics")]
+pub async fn serve_metrics(ctx: web::Data<AppContext>) -> HttpResponse {
     worker::refresh_queue_depth(&ctx).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(ctx.metrics.render())
 }

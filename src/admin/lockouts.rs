@@ -1,39 +1,51 @@
 //! `/admin/api/lockouts/`: see and clear login lockouts (hooks, and the admin page's sign-in).
 
+use actix_web::{delete, get};
 use super::AdminAuth;
 use crate::context::AppContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::lockouts::{self, Protocol};
-use crate::openapi::schemas as doc;
-use crate::routes::Routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/lockouts/", list).delete("/admin/api/lockouts/{protocol}/{subject}/", clear);
+/// Every subject locked out now (SPEC §11), the latest to unlock first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"lockouts": [{"protocol": "cash_register", "subject": "pair:5d41402abc4b2a76b9719d911017c592:203.0.113.7",
+    "kind": "pair", "address": "203.0.113.7", "username": "cashier01", "failures": 12, "unlocks_at": "2026-11-27T09:45:00Z"}]}))]
+pub struct LockoutList {
+    pub lockouts: Vec<lockouts::Lockout>,
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(clear);
 }
 
 /// Every subject locked out now: its protocol, address, username (for a pair), failures and unlock time.
-#[utoipa::path(get, path = "/admin/api/lockouts/", tag = "admin",
+#[utoipa::path(operation_id = "listLockouts", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
-        (status = 200, description = "The subjects locked out now: client addresses and (username, address) pairs, per protocol", body = doc::LockoutList),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 200, description = "The subjects locked out now: client addresses and (username, address) pairs, per protocol", body = LockoutList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
     ))]
+#[get("/admin/api/lockouts/")]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let lockouts = lockouts::list(&ctx).await?;
-    Ok(HttpResponse::Ok().json(doc::LockoutList { lockouts }))
+    Ok(HttpResponse::Ok().json(LockoutList { lockouts }))
 }
 
 /// Clears one subject, e.g. `DELETE /admin/api/lockouts/cash_register/addr:203.0.113.7/`.
-#[utoipa::path(delete, path = "/admin/api/lockouts/{protocol}/{subject}/", tag = "admin",
+#[utoipa::path(operation_id = "clearLockout", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("protocol" = String, Path, description = "cash_register, ivr or admin"), ("subject" = String, Path, description = "The listed subject: addr:<address> or pair:<username digest>:<address>")),
     responses(
         (status = 204, description = "Cleared: the subject's failures are forgotten"),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
-        (status = 404, description = "Unknown protocol, or nothing recorded for the subject", body = doc::ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "Unknown protocol, or nothing recorded for the subject", body = ErrorBody),
     ))]
+#[delete("/admin/api/lockouts/{protocol}/{subject}/")]
 pub async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
     let (protocol, subject) = path.into_inner();
     let Some(protocol) = Protocol::parse(&protocol) else {

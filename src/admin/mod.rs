@@ -14,10 +14,22 @@ pub(crate) mod shops;
 
 pub use auth::{bearer, is_admin_token, AdminAuth, CSRF_HEADER};
 
-use crate::routes::Routes;
+use crate::error::ErrorBody;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(r: &mut Routes) {
-    r.configure(page::routes)
+/// The error answers every admin write may give.
+#[derive(utoipa::IntoResponses)]
+pub enum AdminWriteErrors {
+    #[response(status = 400, description = "Invalid body; the message names the field")]
+    Invalid(ErrorBody),
+    #[response(status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "Page session without its X-CSRF-Token")]
+    Forbidden(ErrorBody),
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(page::routes)
         .configure(session::routes)
         .configure(settings::routes)
         .configure(catalog::routes)

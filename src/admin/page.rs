@@ -4,11 +4,11 @@
 //! script and style (no inline script), and the page renders every value as
 //! text, never as markup.
 
+use actix_web::get;
 use super::auth::require_enabled;
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 
 const INDEX_HTML: &str = include_str!("page/index.html");
@@ -19,8 +19,10 @@ const APP_CSS: &str = include_str!("page/app.css");
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin", to_index).get("/admin/", index).get("/admin/assets/{file}", asset);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(to_index)
+        .service(index)
+        .service(asset);
 }
 
 fn hardened(content_type: &str, body: &'static str) -> HttpResponse {
@@ -35,29 +37,32 @@ fn hardened(content_type: &str, body: &'static str) -> HttpResponse {
 }
 
 /// `/admin` is the page too.
-#[utoipa::path(get, path = "/admin", tag = "admin page", responses((status = 308, description = "Redirect to `/admin/`")))]
+#[utoipa::path(operation_id = "redirectToAdminPage", tag = "admin page", responses((status = 308, description = "Redirect to `/admin/`")))]
+#[get("/admin")]
 pub async fn to_index() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/admin/")).finish()
 }
 
 /// The operators' page (sign in with the admin token).
-#[utoipa::path(get, path = "/admin/", tag = "admin page",
+#[utoipa::path(operation_id = "getAdminPage", tag = "admin page",
     responses(
         (status = 200, description = "The admin page (HTML)", content_type = "text/html"),
-        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = doc::ErrorBody),
+        (status = 401, description = "The admin side is disabled: ADMIN_TOKEN is not set", body = crate::error::ErrorBody),
     ))]
+#[get("/admin/")]
 pub async fn index(ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     Ok(hardened("text/html; charset=utf-8", INDEX_HTML))
 }
 
 /// The page's script and style sheet.
-#[utoipa::path(get, path = "/admin/assets/{file}", tag = "admin page",
+#[utoipa::path(operation_id = "getAdminPageAsset", tag = "admin page",
     params(("file" = String, Path, description = "`app.js` or `app.css`")),
     responses(
         (status = 200, description = "The file", content_type = "text/javascript"),
-        (status = 404, description = "No such file", body = doc::ErrorBody),
+        (status = 404, description = "No such file", body = crate::error::ErrorBody),
     ))]
+#[get("/admin/assets/{file}")]
 pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match file.as_str() {
         "app.js" => Ok(hardened("text/javascript; charset=utf-8", APP_JS)),

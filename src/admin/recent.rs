@@ -4,22 +4,69 @@
 //! (`DATABASE_READ_URL`): an operator's list may lag it by a moment; a
 //! replay, which writes, goes to the primary.
 
+use actix_web::{get, post};
 use super::AdminAuth;
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
-use crate::error::ApiError;
-use doc::{DeliveryList, DrawerOverviewList, ErrorBody, Limit, OrderSummaryList, PaymentSummaryList};
-use crate::routes::Routes;
+use crate::error::{ApiError, ErrorBody};
+use crate::drawers::DrawerBalance;
+use crate::orders::read::OrderSummary;
+use crate::payments::PaymentSummary;
+use crate::webhooks::DeliveryView;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use crate::webhooks::{self, ReplayRefused};
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/payments/", payments)
-        .get("/admin/api/orders/", orders)
-        .get("/admin/api/drawers/", drawers)
-        .get("/admin/api/webhooks/deliveries/", deliveries)
-        .post("/admin/api/webhooks/deliveries/{delivery_id}/replay/", replay);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(payments)
+        .service(orders)
+        .service(drawers)
+        .service(deliveries)
+        .service(replay);
+}
+
+/// `limit` of a listing: 1 to 500, default 50.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Limit {
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// Recent payments, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentSummaryList {
+    pub payments: Vec<PaymentSummary>,
+}
+
+/// Recent orders, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct OrderSummaryList {
+    pub orders: Vec<OrderSummary>,
+}
+
+/// Recent webhook deliveries, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// Every cash drawer with the cash it should hold now and today's cash in and out.
+#[derive(Serialize, ToSchema)]
+pub struct DrawerOverviewList {
+    /// Start of today (UTC) that `today_cash_in`/`today_cash_out` count from.
+    pub day_start: chrono::DateTime<chrono::Utc>,
+    pub cash_drawers: Vec<DrawerBalance>,
+}
+
+/// A delivery made due again.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": 7, "state": "pending"}))]
+pub struct ReplayAnswer {
+    pub id: i64,
+    /// Always `pending`: the dispatcher attempts it on its next pass.
+    pub state: String,
 }
 
 fn limit(query: &Limit) -> i64 {
@@ -27,67 +74,72 @@ fn limit(query: &Limit) -> i64 {
 }
 
 /// Recent accepted payments, newest first.
-#[utoipa::path(get, path = "/admin/api/payments/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listRecentPayments", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = PaymentSummaryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/payments/")]
 pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::payments::recent(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "payments": items })))
+    Ok(HttpResponse::Ok().json(PaymentSummaryList { payments: items }))
 }
 
 /// Recent orders, newest first.
-#[utoipa::path(get, path = "/admin/api/orders/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listRecentOrders", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = OrderSummaryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/orders/")]
 pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let items = crate::orders::read::recent(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "orders": items })))
+    Ok(HttpResponse::Ok().json(OrderSummaryList { orders: items }))
 }
 
 /// Every cash drawer with the cash it should hold now and today's cash in and out.
-#[utoipa::path(get, path = "/admin/api/drawers/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listDrawerBalances", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = DrawerOverviewList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/drawers/")]
 pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "day_start": today, "cash_drawers": items })))
+    Ok(HttpResponse::Ok().json(DrawerOverviewList { day_start: today, cash_drawers: items }))
 }
 
 /// Webhook deliveries, newest first, each with every attempt.
-#[utoipa::path(get, path = "/admin/api/webhooks/deliveries/", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+#[utoipa::path(operation_id = "listWebhookDeliveries", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
     params(Limit),
     responses(
         (status = 200, body = DeliveryList),
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
+#[get("/admin/api/webhooks/deliveries/")]
 pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
     let deliveries = webhooks::recent_deliveries(&ctx.read_db, limit(&query)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "deliveries": deliveries })))
+    Ok(HttpResponse::Ok().json(DeliveryList { deliveries }))
 }
 
 /// Replays a delivery that failed or waits for a retry: it is attempted on the dispatcher's next pass.
-#[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{delivery_id}/replay/", tag = "admin",
+#[utoipa::path(operation_id = "replayWebhookDelivery", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("delivery_id" = i64, Path, description = "The delivery's id")),
     responses(
-        (status = 202, description = "Due now", body = doc::ReplayAnswer),
+        (status = 202, description = "Due now", body = ReplayAnswer),
         (status = 404, description = "No such delivery", body = ErrorBody),
         (status = 409, description = "Already delivered, or its URL is no longer configured", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, description = "Page session without its CSRF token", body = ErrorBody),
     ))]
+#[post("/admin/api/webhooks/deliveries/{delivery_id}/replay/")]
 pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     match webhooks::replay(&ctx.db, &webhooks::endpoint_urls(&ctx), *id).await? {
-        Ok(()) => Ok(HttpResponse::Accepted().json(json!({"id": *id, "state": "pending"}))),
+        Ok(()) => Ok(HttpResponse::Accepted().json(ReplayAnswer { id: *id, state: "pending".into() })),
         Err(ReplayRefused::NotFound) => Err(ApiError::not_found(format!("no webhook delivery {}", *id))),
         Err(ReplayRefused::AlreadyDelivered) => Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id))),
         Err(ReplayRefused::EndpointRemoved(url)) => {

@@ -5,26 +5,46 @@
 //! state-changing request. Redis holds `sha256(session id) → CSRF token` with
 //! the session's expiry, so any instance serves any session.
 
+use actix_web::{delete, get, post};
 use super::auth::{is_admin_token, require_enabled, CSRF_HEADER};
-use crate::openapi::schemas as doc;
+
 use crate::context::AppContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use crate::json_body::StrictJson;
 use crate::lockouts::{self, Login, Protocol};
-use doc::{AdminSessionAnswer, SignIn};
-use crate::routes::Routes;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use redis::AsyncCommands;
-use serde_json::json;
 
 /// The cookie holding the session id.
 pub const COOKIE: &str = "cashdesk_admin";
 /// A session lasts this long from sign-in (seconds).
 pub const SESSION_SECONDS: u64 = 8 * 60 * 60;
 
-pub fn routes(r: &mut Routes) {
-    r.post("/admin/session", sign_in).get("/admin/session", current).delete("/admin/session", sign_out);
+/// `POST /admin/session`
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// The `ADMIN_TOKEN` of the service.
+    pub token: String,
+}
+
+/// A live page session.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"csrf_token": "9f2c…", "expires_in_seconds": 28800}))]
+pub struct AdminSessionAnswer {
+    /// Send as `X-CSRF-Token` with every state-changing admin request of this session.
+    pub csrf_token: String,
+    pub expires_in_seconds: i64,
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(sign_in)
+        .service(current)
+        .service(sign_out);
 }
 
 fn session_key(ctx: &AppContext, session_id: &str) -> String {
@@ -53,20 +73,19 @@ fn cookie(ctx: &AppContext, value: String, max_age: time::Duration) -> Cookie<'s
 }
 
 /// Sign in: checks the admin token, starts a session.
-#[utoipa::path(post, path = "/admin/session", tag = "admin page",
+#[utoipa::path(operation_id = "signInAdminPage", tag = "admin page",
     request_body = SignIn,
     responses(
         (status = 200, description = "Signed in: the `cashdesk_admin` cookie is set (HttpOnly, SameSite=Strict); send `csrf_token` as `X-CSRF-Token` on every state-changing admin request", body = AdminSessionAnswer),
-        (status = 400, description = "Body is not `{\"token\": \"...\"}`", body = doc::ErrorBody),
-        (status = 401, description = "Wrong admin token, or the admin side is disabled", body = doc::ErrorBody),
-        (status = 429, description = "Too many wrong tokens from this address; wait 15 minutes", body = doc::ErrorBody),
+        (status = 400, description = "Body is not `{\"token\": \"...\"}`", body = ErrorBody),
+        (status = 401, description = "Wrong admin token, or the admin side is disabled", body = ErrorBody),
+        (status = 429, description = "Too many wrong tokens from this address; wait 15 minutes", body = ErrorBody),
     ))]
-pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Json<SignIn>) -> Result<HttpResponse, ApiError> {
+#[post("/admin/session")]
+pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson<SignIn>) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     let login = Login::new(&ctx, Protocol::Admin, &req, None);
-    if lockouts::is_locked(&ctx, &login).await? {
-        // Refusals count too, so an address that keeps guessing stays locked.
-        lockouts::record_failure(&ctx, &login).await;
+    if lockouts::refuse_if_locked(&ctx, &login).await? {
         return Err(ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -84,15 +103,16 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Js
     Ok(HttpResponse::Ok()
         .cookie(cookie(&ctx, session_id, time::Duration::seconds(SESSION_SECONDS as i64)))
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({"csrf_token": csrf, "expires_in_seconds": SESSION_SECONDS})))
+        .json(AdminSessionAnswer { csrf_token: csrf, expires_in_seconds: SESSION_SECONDS as i64 }))
 }
 
 /// The page's current session: lets a reloaded page carry on without signing in again.
-#[utoipa::path(get, path = "/admin/session", tag = "admin page",
+#[utoipa::path(operation_id = "getAdminPageSession", tag = "admin page",
     responses(
         (status = 200, description = "The session of the `cashdesk_admin` cookie is live", body = AdminSessionAnswer),
-        (status = 401, description = "No live session", body = doc::ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
     ))]
+#[get("/admin/session")]
 pub async fn current(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     let Some(cookie) = req.cookie(COOKIE) else { return Err(ApiError::unauthorized("not signed in")) };
@@ -102,19 +122,20 @@ pub async fn current(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<Htt
     match csrf {
         Some(csrf) => Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
-            .json(json!({"csrf_token": csrf, "expires_in_seconds": ttl.max(0)}))),
+            .json(AdminSessionAnswer { csrf_token: csrf, expires_in_seconds: ttl.max(0) })),
         None => Err(ApiError::unauthorized("not signed in, or the session has expired")),
     }
 }
 
 /// Sign out: ends the session (needs its CSRF token).
-#[utoipa::path(delete, path = "/admin/session", tag = "admin page",
+#[utoipa::path(operation_id = "signOutAdminPage", tag = "admin page",
     params(("X-CSRF-Token" = String, Header, description = "The session's CSRF token")),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 401, description = "No live session", body = doc::ErrorBody),
-        (status = 403, description = "Missing or wrong CSRF token", body = doc::ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Missing or wrong CSRF token", body = ErrorBody),
     ))]
+#[delete("/admin/session")]
 pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     let Some(csrf) = lookup(&ctx, &req).await? else { return Err(ApiError::unauthorized("not signed in")) };

@@ -1,21 +1,23 @@
 //! `/admin/api/settings/…`: read, change and audit dynamic settings.
 
+use actix_web::{get, put};
 use super::AdminAuth;
-use crate::openapi::schemas as doc;
 use crate::context::AppContext;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
 use crate::json_body::StrictJson;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
-pub fn routes(r: &mut Routes) {
-    r.get("/admin/api/settings/", list)
-        .get("/admin/api/settings/{key}/", get)
-        .put("/admin/api/settings/{key}/", put)
-        .get("/admin/api/settings/{key}/history/", history);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(put)
+        .service(history);
 }
 
 impl From<SettingsError> for ApiError {
@@ -37,39 +39,84 @@ fn known(key: &str) -> Result<(), ApiError> {
     }
 }
 
-fn shown(row: &settings::SettingRow) -> Value {
-    json!({
-        "key": row.key, "value": settings::masked(&row.key, &row.value), "version": row.version,
-        "updated_at": row.updated_at, "updated_by": row.updated_by,
-    })
+/// A dynamic setting as operators see it: secrets masked.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"key": "CASH_REGISTER_AUTH_CONF", "value": {"credentials": [{"username": "cashier01", "password": "********"}],
+    "installment_enabled": false, "shipping_sku": "SHIP-01"}, "version": 3, "updated_at": "2026-11-27T09:00:00Z", "updated_by": "admin-api"}))]
+pub struct SettingView {
+    pub key: String,
+    /// The value, passwords and secrets shown as `********`; null until first set.
+    pub value: Option<Value>,
+    /// 0 until first set.
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// `admin-api`, `admin-page` or `cli`.
+    pub updated_by: Option<String>,
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/", tag = "admin",
+fn shown(row: &settings::SettingRow) -> SettingView {
+    SettingView {
+        key: row.key.clone(),
+        value: Some(settings::masked(&row.key, &row.value)),
+        version: row.version,
+        updated_at: Some(row.updated_at),
+        updated_by: Some(row.updated_by.clone()),
+    }
+}
+
+/// Every known setting.
+#[derive(Serialize, ToSchema)]
+pub struct SettingList {
+    pub settings: Vec<SettingView>,
+}
+
+/// One version of a setting, with what changed from the one before.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub version: i64,
+    /// The value then, secrets masked.
+    pub value: Value,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+    /// What changed, in words, e.g. `added credential cashier02` (no secret is shown).
+    pub changes: Vec<String>,
+}
+
+/// Every version of a setting, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct SettingHistory {
+    pub key: String,
+    pub history: Vec<HistoryEntry>,
+}
+
+#[utoipa::path(operation_id = "listSettings", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     responses(
-        (status = 200, description = "Every known setting, secrets masked", body = doc::SettingList),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
+        (status = 200, description = "Every known setting, secrets masked", body = SettingList),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
     ))]
+#[get("/admin/api/settings/")]
 pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpResponse, ApiError> {
     let rows = settings::list(&ctx.db).await?;
-    let items: Vec<Value> = KNOWN_KEYS
+    let settings = KNOWN_KEYS
         .iter()
         .map(|key| match rows.iter().find(|r| r.key == *key) {
             Some(row) => shown(row),
-            None => json!({"key": key, "value": null, "version": 0, "updated_at": null, "updated_by": null}),
+            None => SettingView { key: key.to_string(), value: None, version: 0, updated_at: None, updated_by: None },
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "settings": items })))
+    Ok(HttpResponse::Ok().json(SettingList { settings }))
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/{key}/", tag = "admin",
+#[utoipa::path(operation_id = "getSetting", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
-        (status = 200, description = "The setting, secrets masked", body = doc::Setting),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
-        (status = 404, description = "Unknown key, or never set", body = doc::ErrorBody),
+        (status = 200, description = "The setting, secrets masked", body = SettingView),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
+        (status = 404, description = "Unknown key, or never set", body = ErrorBody),
     ))]
+#[get("/admin/api/settings/{key}/")]
 pub async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     match settings::get(&ctx.db, &key).await? {
@@ -78,31 +125,37 @@ pub async fn get(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String
     }
 }
 
-#[derive(Deserialize)]
+/// `PUT /admin/api/settings/{key}/`: the whole new value (send `********`
+/// back for a password or secret to keep the stored one).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PutBody {
-    value: Value,
+#[schema(example = json!({"value": {"credentials": [{"username": "cashier01", "password": "********"}, {"username": "cashier02", "password": "new-secret"}],
+    "installment_enabled": false, "shipping_sku": "SHIP-01"}}))]
+pub struct SettingWrite {
+    /// `CASH_REGISTER_AUTH_CONF`: `{"credentials": [{"username", "password"}], "installment_enabled", "shipping_sku"}`;
+    /// `ORDER_WEBHOOK_CONF`: `{"endpoints": [{"url", "secret"}]}`.
+    pub value: Value,
 }
 
-#[utoipa::path(put, path = "/admin/api/settings/{key}/", tag = "admin",
+#[utoipa::path(operation_id = "putSetting", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
-    request_body(content = doc::SettingWrite, content_type = "application/json"),
+    request_body = SettingWrite,
     responses(
-        (status = 200, description = "Stored and in force on every instance within 2 seconds (on this one at once)", body = doc::Setting),
-        (status = 400, description = "Invalid value; the message names the field, e.g. credentials[1].password", body = doc::ErrorBody),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
-        (status = 403, description = "Page session without its X-CSRF-Token", body = doc::ErrorBody),
-        (status = 404, description = "Unknown key", body = doc::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+        (status = 200, description = "Stored and in force on every instance within 2 seconds (on this one at once)", body = SettingView),
+        (status = 400, description = "Invalid value; the message names the field, e.g. credentials[1].password", body = ErrorBody),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
+        (status = 403, description = "Page session without its X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "Unknown key", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
     ))]
+#[put("/admin/api/settings/{key}/")]
 pub async fn put(
     auth: AdminAuth,
     ctx: web::Data<AppContext>,
     key: web::Path<String>,
-    body: StrictJson,
+    body: StrictJson<SettingWrite>,
 ) -> Result<HttpResponse, ApiError> {
-    let body: PutBody = serde_json::from_value(body.0).map_err(|e| ApiError::bad_request(format!("malformed body: {e}")))?;
     let row = settings::set(&ctx.db, &key, &body.value, auth.actor).await?;
     let mut redis = ctx.redis();
     settings::notify_change(&mut redis, &ctx.keys, &key).await;
@@ -111,28 +164,29 @@ pub async fn put(
     Ok(HttpResponse::Ok().json(shown(&row)))
 }
 
-#[utoipa::path(get, path = "/admin/api/settings/{key}/history/", tag = "admin",
+#[utoipa::path(operation_id = "getSettingHistory", tag = "admin",
     security(("admin_token" = []), ("admin_session" = [])),
     params(("key" = String, Path, description = "CASH_REGISTER_AUTH_CONF or ORDER_WEBHOOK_CONF")),
     responses(
-        (status = 200, description = "Every version, newest first, with who, when and what changed; secrets masked", body = doc::SettingHistory),
-        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = doc::ErrorBody),
-        (status = 404, description = "Unknown key", body = doc::ErrorBody),
+        (status = 200, description = "Every version, newest first, with who, when and what changed; secrets masked", body = SettingHistory),
+        (status = 401, description = "Admin token or page session missing or wrong, or ADMIN_TOKEN unset", body = ErrorBody),
+        (status = 404, description = "Unknown key", body = ErrorBody),
     ))]
+#[get("/admin/api/settings/{key}/history/")]
 pub async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     let entries = settings::history(&ctx.db, &key).await?;
     // Newest first: each entry's predecessor is the next one.
-    let items: Vec<Value> = entries
+    let history = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| {
-            json!({
-                "version": e.version, "value": settings::masked(&e.key, &e.value),
-                "updated_at": e.updated_at, "updated_by": e.updated_by,
-                "changes": settings::describe_changes(&e.key, entries.get(i + 1).map(|p| &p.value), &e.value),
-            })
+        .map(|(i, e)| HistoryEntry {
+            version: e.version,
+            value: settings::masked(&e.key, &e.value),
+            updated_at: e.updated_at,
+            updated_by: e.updated_by.clone(),
+            changes: settings::describe_changes(&e.key, entries.get(i + 1).map(|p| &p.value), &e.value),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"key": key.as_str(), "history": items})))
+    Ok(HttpResponse::Ok().json(SettingHistory { key: key.to_string(), history }))
 }

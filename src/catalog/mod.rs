@@ -28,13 +28,13 @@ pub struct Product {
     pub attributes: Value,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Department {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Customer {
     pub id: String,
     pub name: String,
@@ -43,7 +43,7 @@ pub struct Customer {
     pub address: Option<Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq, utoipa::ToSchema)]
 pub struct PaymentOption {
     pub id: i64,
     pub name: String,
@@ -51,22 +51,23 @@ pub struct PaymentOption {
     pub payment_type: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, PartialEq, utoipa::ToSchema)]
 pub struct ShippingOption {
     pub id: i64,
     pub name: String,
     pub slug: String,
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "0.00")]
     pub price: Decimal,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Bank {
     pub name: String,
     pub slug: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Card {
     pub card_payment_type: String,
     pub name: String,
@@ -136,6 +137,11 @@ pub async fn card(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Card>, s
 /// Writes done by the admin API; each answers whether the row was created.
 pub mod upsert {
     use super::*;
+
+    /// True when a department with `code` exists (products may only name existing ones).
+    pub async fn department_exists(db: &PgPool, code: &str) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)").bind(code).fetch_one(db).await
+    }
 
     pub async fn department(db: &PgPool, code: &str, name: &str) -> Result<(Department, bool), sqlx::Error> {
         sqlx::query_as(

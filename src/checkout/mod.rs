@@ -8,7 +8,7 @@ pub mod store;
 
 pub use model::{Line, Session};
 pub use routes::{routes, session_id_from};
-pub use store::{Found, Lookup};
+pub use store::{Found, Lookup, Mirror};
 
 use crate::catalog::CASH_REGISTER;
 use crate::context::AppContext;
@@ -32,16 +32,16 @@ pub enum PreOrderCheck {
     Usable(Found),
 }
 
-/// Looks `order_number` up and reads `fields` of its session in one Redis
+/// Looks `order_number` up and reads the `wanted` fields of its session in one Redis
 /// round trip, deciding everything but the basket check, which each hook
 /// makes at its own place in its check order.
 pub async fn check_pre_order(
     ctx: &AppContext,
     order_number: &OrderNumber,
     login: &Login,
-    fields: &[&str],
+    wanted: &[Mirror],
 ) -> redis::RedisResult<PreOrderCheck> {
-    Ok(match store::lookup(ctx, order_number, login, fields).await? {
+    Ok(match store::lookup(ctx, order_number, login, wanted).await? {
         Lookup::LockedOut => PreOrderCheck::LockedOut,
         Lookup::NotInCache => PreOrderCheck::NotInCache,
         Lookup::SessionGone => PreOrderCheck::SessionGone,

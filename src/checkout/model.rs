@@ -1,11 +1,13 @@
 //! A checkout session: the basket and the choices that make its pre-order,
 //! and the rendering of the `pre_order` document clients see (SPEC §4).
 
-use crate::catalog::{Card, PaymentOption, Product, ShippingOption};
+use crate::catalog::{Bank, Card, PaymentOption, Product, ShippingOption};
+use crate::fields::FreeObject;
 use crate::money::fmt2;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
 use sha2::{Digest, Sha256};
 
 /// Currency shown for a basket with no lines yet.
@@ -111,56 +113,68 @@ impl Session {
     }
 
     /// The `pre_order` document (SPEC §4).
-    pub fn pre_order(&self) -> Value {
-        let currency = self.currency();
-        let items: Vec<Value> = self
+    pub fn pre_order(&self) -> PreOrder {
+        let basketitem_set = self
             .lines
             .iter()
             .map(|line| {
                 let p = &line.product;
-                json!({
-                    "id": line.id,
-                    "product": {
-                        "pk": p.pk, "sku": p.sku, "name": p.name, "base_code": p.base_code,
-                        "price": fmt2(p.price), "department": p.department, "attributes": p.attributes,
+                BasketItemView {
+                    id: line.id,
+                    product: ProductView {
+                        pk: p.pk,
+                        sku: p.sku.clone(),
+                        name: p.name.clone(),
+                        base_code: p.base_code.clone(),
+                        price: fmt2(p.price),
+                        department: p.department.clone(),
+                        attributes: p.attributes.clone(),
                     },
-                    "quantity": line.quantity,
-                    "unit_price": fmt2(line.unit_price),
-                    "price": fmt2(line.price()),
-                    "tax_rate": fmt2(p.tax_rate),
-                    "currency_type": p.currency.to_lowercase(),
-                    "discount_amount": "0.00",
-                    "total_amount": fmt2(line.price()),
-                })
+                    quantity: line.quantity,
+                    unit_price: fmt2(line.unit_price),
+                    price: fmt2(line.price()),
+                    tax_rate: fmt2(p.tax_rate),
+                    currency_type: p.currency.to_lowercase(),
+                    discount_amount: fmt2(Decimal::ZERO),
+                    total_amount: fmt2(line.price()),
+                }
             })
             .collect();
-        json!({
-            "basket": {
-                "id": self.basket_id,
-                "basketitem_set": items,
-                "discounts": [],
-                "total_quantity": self.lines.iter().map(|l| l.quantity).sum::<i64>(),
-                "total_product_amount": fmt2(self.basket_total()),
-                "total_discount_amount": "0.00",
-                "total_amount": fmt2(self.basket_total()),
+        let address = |value: &Value| match value {
+            Value::Object(map) => Some(FreeObject(map.clone())),
+            _ => None,
+        };
+        PreOrder {
+            basket: BasketView {
+                id: self.basket_id.clone(),
+                basketitem_set,
+                discounts: Vec::new(),
+                total_quantity: self.lines.iter().map(|l| l.quantity).sum(),
+                total_product_amount: fmt2(self.basket_total()),
+                total_discount_amount: fmt2(Decimal::ZERO),
+                total_amount: fmt2(self.basket_total()),
             },
-            "shipping_address": self.shipping_address,
-            "billing_address": self.billing_address,
-            "payment_option": self.payment_option,
-            "shipping_option": self.shipping_option.as_ref().map(|s| json!({
-                "id": s.id, "name": s.name, "slug": s.slug, "price": fmt2(s.price),
-            })),
-            "installment": self.installment.as_ref().map(|i| json!({
-                "card": card_json(&i.card), "installment_count": i.installment_count,
-            })),
-            "shipping_amount": fmt2(self.shipping_amount()),
-            "total_amount": fmt2(self.total_amount()),
-            "unpaid_amount": fmt2(self.unpaid_amount()),
-            "currency_type_label": currency,
-            "staff_id": self.staff.staff_id,
-            "staff_email": self.staff.staff_email,
-            "store_id": self.staff.store_id,
-        })
+            shipping_address: address(&self.shipping_address),
+            billing_address: address(&self.billing_address),
+            payment_option: self.payment_option.clone(),
+            shipping_option: self.shipping_option.as_ref().map(|s| ShippingOptionView {
+                id: s.id,
+                name: s.name.clone(),
+                slug: s.slug.clone(),
+                price: fmt2(s.price),
+            }),
+            installment: self
+                .installment
+                .as_ref()
+                .map(|i| InstallmentView { card: CardView::of(&i.card), installment_count: i.installment_count }),
+            shipping_amount: fmt2(self.shipping_amount()),
+            total_amount: fmt2(self.total_amount()),
+            unpaid_amount: fmt2(self.unpaid_amount()),
+            currency_type_label: self.currency().to_string(),
+            staff_id: self.staff.staff_id,
+            staff_email: self.staff.staff_email.clone(),
+            store_id: self.staff.store_id.clone(),
+        }
     }
 
     /// The IVR pre_order fields, rendered once when the session is written so
@@ -189,12 +203,101 @@ impl Default for Session {
     }
 }
 
-/// The `card` object of the cash register pre_order answer.
-pub fn card_json(card: &Card) -> Value {
-    json!({
-        "card_payment_type": card.card_payment_type,
-        "name": card.name,
-        "slug": card.slug,
-        "bank": {"name": card.bank.name, "slug": card.bank.slug},
-    })
+/// The `pre_order` document of SPEC §4, the same wherever it appears
+/// (checkout answers, the cash register hook, payment snapshots). Amounts
+/// are decimal strings with two places.
+#[derive(Serialize, ToSchema)]
+pub struct PreOrder {
+    pub basket: BasketView,
+    pub shipping_address: Option<FreeObject>,
+    pub billing_address: Option<FreeObject>,
+    pub payment_option: Option<PaymentOption>,
+    pub shipping_option: Option<ShippingOptionView>,
+    pub installment: Option<InstallmentView>,
+    #[schema(example = "0.00")]
+    pub shipping_amount: String,
+    /// Basket total plus shipping.
+    #[schema(example = "199.98")]
+    pub total_amount: String,
+    /// What remains to pay.
+    #[schema(example = "199.98")]
+    pub unpaid_amount: String,
+    /// The basket's currency code, e.g. `TRY`.
+    pub currency_type_label: String,
+    pub staff_id: Option<i64>,
+    pub staff_email: Option<String>,
+    pub store_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BasketView {
+    pub id: String,
+    pub basketitem_set: Vec<BasketItemView>,
+    /// Basket-level discounts (none are applied by cashdesk).
+    pub discounts: Vec<FreeObject>,
+    pub total_quantity: i64,
+    pub total_product_amount: String,
+    pub total_discount_amount: String,
+    pub total_amount: String,
+}
+
+/// One basket line; `id` is what POS promotions name in `affected_basket_items`.
+#[derive(Serialize, ToSchema)]
+pub struct BasketItemView {
+    pub id: i64,
+    pub product: ProductView,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub price: String,
+    pub tax_rate: String,
+    /// The currency code in lower case, e.g. `try`.
+    pub currency_type: String,
+    pub discount_amount: String,
+    pub total_amount: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductView {
+    pub pk: i64,
+    pub sku: String,
+    pub name: String,
+    pub base_code: Option<String>,
+    pub price: String,
+    pub department: Option<String>,
+    pub attributes: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShippingOptionView {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub price: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InstallmentView {
+    pub card: CardView,
+    pub installment_count: i32,
+}
+
+/// The card of an installment (also the cash register pre_order's `card`).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"card_payment_type": "credit", "name": "Bonus Card", "slug": "bonus", "bank": {"name": "Garanti", "slug": "garanti"}}))]
+pub struct CardView {
+    pub card_payment_type: String,
+    pub name: String,
+    pub slug: String,
+    pub bank: Bank,
+}
+
+impl CardView {
+    pub fn of(card: &Card) -> Self {
+        CardView {
+            card_payment_type: card.card_payment_type.clone(),
+            name: card.name.clone(),
+            slug: card.slug.clone(),
+            bank: card.bank.clone(),
+        }
+    }
 }

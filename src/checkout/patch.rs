@@ -4,102 +4,153 @@ use super::model::{Installment, Line, Session, Staff};
 use crate::catalog;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use serde_json::{Map, Value};
+use crate::fields::{nullable, FreeObject, Slug};
+use serde::Deserialize;
+use serde_json::Value;
 use std::collections::HashMap;
-
-const FIELDS: &[&str] =
-    &["basket", "shipping_address", "billing_address", "shipping_option", "payment_option", "installment", "staff"];
+use utoipa::ToSchema;
 
 /// Most lines one basket may hold.
 pub const MAX_LINES: usize = 200;
 /// Largest quantity of one line.
 pub const MAX_QUANTITY: i64 = 9999;
 
-/// Applies every field present in `body` to `session`, or none of them.
-pub async fn apply(ctx: &AppContext, session: &mut Session, body: &Value) -> Result<(), ApiError> {
-    let body = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
-    if let Some(unknown) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::validation(format!("unknown field {unknown:?} (allowed: {})", FIELDS.join(", "))));
-    }
+/// `PATCH /api/v1/checkout/`: any subset of the fields; a field sent as null
+/// clears it (the basket's empty list empties it).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 2}]}, "payment_option": "cash-register",
+    "shipping_option": "pickup", "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}))]
+pub struct CheckoutPatch {
+    /// Replaces the basket's contents, priced from the catalog now.
+    pub basket: Option<BasketWrite>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<FreeObject>)]
+    pub shipping_address: Option<Option<FreeObject>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<FreeObject>)]
+    pub billing_address: Option<Option<FreeObject>>,
+    /// The slug of a shipping option.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Slug>)]
+    pub shipping_option: Option<Option<Slug>>,
+    /// The slug of a payment option.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Slug>)]
+    pub payment_option: Option<Option<Slug>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<InstallmentWrite>)]
+    pub installment: Option<Option<InstallmentWrite>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<StaffWrite>)]
+    pub staff: Option<Option<StaffWrite>>,
+}
+
+/// The basket's new contents; an SKU listed twice adds up.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasketWrite {
+    /// At most 200 lines.
+    pub items: Vec<BasketItemWrite>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasketItemWrite {
+    #[schema(min_length = 1)]
+    pub sku: String,
+    /// A whole number from 1 to 9999.
+    #[schema(minimum = 1, maximum = 9999)]
+    pub quantity: i64,
+}
+
+/// Installments on a card the catalog offers.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallmentWrite {
+    /// The slug of a card.
+    pub card: Slug,
+    /// One of the card's `installment_counts`.
+    pub installment_count: i32,
+}
+
+/// Who serves the customer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffWrite {
+    pub staff_id: Option<i64>,
+    #[schema(max_length = 254)]
+    pub staff_email: Option<String>,
+    #[schema(max_length = 254)]
+    pub store_id: Option<String>,
+}
+
+/// Applies every field present in `patch` to `session`, or none of them.
+pub async fn apply(ctx: &AppContext, session: &mut Session, patch: &CheckoutPatch) -> Result<(), ApiError> {
     let mut next = session.clone();
-    if let Some(basket) = body.get("basket") {
+    if let Some(basket) = &patch.basket {
         replace_basket(ctx, &mut next, basket).await?;
     }
-    for (field, slot) in [("shipping_address", &mut next.shipping_address), ("billing_address", &mut next.billing_address)] {
-        match body.get(field) {
-            None => {}
-            Some(v @ (Value::Object(_) | Value::Null)) => *slot = v.clone(),
-            Some(_) => return Err(ApiError::validation(format!("{field} must be an object or null"))),
+    for (field, slot) in [(&patch.shipping_address, &mut next.shipping_address), (&patch.billing_address, &mut next.billing_address)] {
+        if let Some(address) = field {
+            *slot = address.as_ref().map_or(Value::Null, |a| Value::Object(a.0.clone()));
         }
     }
-    if let Some(v) = body.get("shipping_option") {
-        next.shipping_option = match slug(v, "shipping_option")? {
+    if let Some(slug) = &patch.shipping_option {
+        next.shipping_option = match slug {
             None => None,
             Some(s) => Some(
                 catalog::shipping_option(&ctx.db, s)
                     .await?
-                    .ok_or_else(|| ApiError::validation(format!("shipping_option: unknown slug {s:?}")))?,
+                    .ok_or_else(|| ApiError::validation(format!("shipping_option: unknown slug {:?}", &**s)))?,
             ),
         };
     }
-    if let Some(v) = body.get("payment_option") {
-        next.payment_option = match slug(v, "payment_option")? {
+    if let Some(slug) = &patch.payment_option {
+        next.payment_option = match slug {
             None => None,
             Some(s) => Some(
                 catalog::payment_option(&ctx.db, s)
                     .await?
-                    .ok_or_else(|| ApiError::validation(format!("payment_option: unknown slug {s:?}")))?,
+                    .ok_or_else(|| ApiError::validation(format!("payment_option: unknown slug {:?}", &**s)))?,
             ),
         };
     }
-    if let Some(v) = body.get("installment") {
-        next.installment = installment(ctx, v).await?;
+    if let Some(installment) = &patch.installment {
+        next.installment = match installment {
+            None => None,
+            Some(i) => Some(chosen_installment(ctx, i).await?),
+        };
     }
-    if let Some(v) = body.get("staff") {
-        next.staff = staff(v)?;
+    if let Some(staff) = &patch.staff {
+        next.staff = match staff {
+            None => Staff::default(),
+            Some(s) => staff_of(s)?,
+        };
     }
     *session = next;
     Ok(())
 }
 
-fn slug<'a>(value: &'a Value, field: &str) -> Result<Option<&'a str>, ApiError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) if !s.is_empty() && s.len() <= 128 => Ok(Some(s)),
-        _ => Err(ApiError::validation(format!("{field} must be a slug string or null"))),
-    }
-}
-
 /// Replaces the basket's lines, pricing them from the catalog now. A SKU that
 /// was already in the basket keeps its basket item id.
-async fn replace_basket(ctx: &AppContext, session: &mut Session, basket: &Value) -> Result<(), ApiError> {
-    let items = basket
-        .as_object()
-        .and_then(|b| b.get("items"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::validation("basket must be {\"items\": [{\"sku\", \"quantity\"}, ...]}"))?;
-    if items.len() > MAX_LINES {
+async fn replace_basket(ctx: &AppContext, session: &mut Session, basket: &BasketWrite) -> Result<(), ApiError> {
+    if basket.items.len() > MAX_LINES {
         return Err(ApiError::validation(format!("basket.items: at most {MAX_LINES} lines")));
     }
     // SKU → quantity, in first-seen order; repeated SKUs add up.
-    let mut wanted: Vec<(String, i64)> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let item = item.as_object().ok_or_else(|| ApiError::validation(format!("basket.items[{i}] must be an object")))?;
-        let sku = match item.get("sku") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err(ApiError::validation(format!("basket.items[{i}].sku must be a non-empty string"))),
-        };
-        let quantity = item
-            .get("quantity")
-            .and_then(Value::as_i64)
-            .filter(|q| (1..=MAX_QUANTITY).contains(q))
-            .ok_or_else(|| {
-                ApiError::validation(format!("basket.items[{i}].quantity must be a whole number from 1 to {MAX_QUANTITY}"))
-            })?;
-        match wanted.iter_mut().find(|(s, _)| *s == sku) {
-            Some((_, q)) if *q + quantity <= MAX_QUANTITY => *q += quantity,
-            Some(_) => return Err(ApiError::validation(format!("basket: quantity of {sku:?} above {MAX_QUANTITY}"))),
-            None => wanted.push((sku, quantity)),
+    let mut wanted: Vec<(String, i64)> = Vec::with_capacity(basket.items.len());
+    for (i, item) in basket.items.iter().enumerate() {
+        if item.sku.is_empty() {
+            return Err(ApiError::validation(format!("basket.items[{i}].sku must be a non-empty string")));
+        }
+        if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+            return Err(ApiError::validation(format!("basket.items[{i}].quantity must be a whole number from 1 to {MAX_QUANTITY}")));
+        }
+        match wanted.iter_mut().find(|(s, _)| *s == item.sku) {
+            Some((_, q)) if *q + item.quantity <= MAX_QUANTITY => *q += item.quantity,
+            Some(_) => return Err(ApiError::validation(format!("basket: quantity of {:?} above {MAX_QUANTITY}", item.sku))),
+            None => wanted.push((item.sku.clone(), item.quantity)),
         }
     }
     let skus: Vec<String> = wanted.iter().map(|(s, _)| s.clone()).collect();
@@ -132,19 +183,8 @@ async fn replace_basket(ctx: &AppContext, session: &mut Session, basket: &Value)
     Ok(())
 }
 
-async fn installment(ctx: &AppContext, value: &Value) -> Result<Option<Installment>, ApiError> {
-    let obj: &Map<String, Value> = match value {
-        Value::Null => return Ok(None),
-        Value::Object(o) => o,
-        _ => return Err(ApiError::validation("installment must be {\"card\", \"installment_count\"} or null")),
-    };
-    let card_slug = slug(obj.get("card").unwrap_or(&Value::Null), "installment.card")?
-        .ok_or_else(|| ApiError::validation("installment.card is required"))?;
-    let count = obj
-        .get("installment_count")
-        .and_then(Value::as_i64)
-        .and_then(|c| i32::try_from(c).ok())
-        .ok_or_else(|| ApiError::validation("installment.installment_count must be a whole number"))?;
+async fn chosen_installment(ctx: &AppContext, chosen: &InstallmentWrite) -> Result<Installment, ApiError> {
+    let (card_slug, count) = (&*chosen.card, chosen.installment_count);
     let card = catalog::card(&ctx.db, card_slug)
         .await?
         .ok_or_else(|| ApiError::validation(format!("installment.card: unknown slug {card_slug:?}")))?;
@@ -154,26 +194,14 @@ async fn installment(ctx: &AppContext, value: &Value) -> Result<Option<Installme
             card.installment_counts
         )));
     }
-    Ok(Some(Installment { card, installment_count: count }))
+    Ok(Installment { card, installment_count: count })
 }
 
-fn staff(value: &Value) -> Result<Staff, ApiError> {
-    let obj = match value {
-        Value::Null => return Ok(Staff::default()),
-        Value::Object(o) => o,
-        _ => return Err(ApiError::validation("staff must be an object or null")),
-    };
-    if let Some(unknown) = obj.keys().find(|k| !["staff_id", "staff_email", "store_id"].contains(&k.as_str())) {
-        return Err(ApiError::validation(format!("staff: unknown field {unknown:?}")));
+fn staff_of(staff: &StaffWrite) -> Result<Staff, ApiError> {
+    for (field, value) in [("staff_email", &staff.staff_email), ("store_id", &staff.store_id)] {
+        if value.as_ref().is_some_and(|v| v.len() > 254) {
+            return Err(ApiError::validation(format!("staff.{field} must be a string of at most 254 characters or null")));
+        }
     }
-    let text = |field: &str| match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.len() <= 254 => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::validation(format!("staff.{field} must be a string or null"))),
-    };
-    let staff_id = match obj.get("staff_id") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_i64().ok_or_else(|| ApiError::validation("staff.staff_id must be a whole number"))?),
-    };
-    Ok(Staff { staff_id, staff_email: text("staff_email")?, store_id: text("store_id")? })
+    Ok(Staff { staff_id: staff.staff_id, staff_email: staff.staff_email.clone(), store_id: staff.store_id.clone() })
 }

@@ -21,7 +21,7 @@
 //! numbers read just before and check that the set still holds exactly
 //! those; when it changed in between they refuse, and the caller reads again.
 
-use super::model::{card_json, Session};
+use super::model::{CardView, Session};
 use crate::context::AppContext;
 use crate::lockouts::Login;
 use crate::order_number::OrderNumber;
@@ -165,7 +165,10 @@ pub async fn touch(ctx: &AppContext, session_id: &str) -> redis::RedisResult<()>
 pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str, numbers: &[OrderNumber]) -> redis::RedisResult<bool> {
     let state = serde_json::to_string(session).map_err(json_error)?;
     let doc = serde_json::to_string(&session.pre_order()).map_err(json_error)?;
-    let card = session.installment.as_ref().map(|i| card_json(&i.card).to_string()).unwrap_or_default();
+    let card = match &session.installment {
+        Some(i) => serde_json::to_string(&CardView::of(&i.card)).map_err(json_error)?,
+        None => String::new(),
+    };
     let new_version = uuid::Uuid::new_v4().simple().to_string();
     let mut redis = ctx.redis();
     let mut invocation = SAVE.key(ctx.keys.checkout(&session.id));
@@ -283,27 +286,57 @@ pub enum Lookup {
     Found(Found),
 }
 
-/// A registered order number whose session still exists.
+/// A mirrored session field a look-up may read beside the number's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mirror {
+    /// The `Session` JSON (to pay: promotions, amounts, staff).
+    State,
+    /// The rendered `pre_order` document.
+    Doc,
+    /// The installment card object (`""` when none).
+    Card,
+    /// The IVR product-list fragment.
+    Ivr,
+}
+
+impl Mirror {
+    fn field(self) -> &'static str {
+        match self {
+            Mirror::State => "state",
+            Mirror::Doc => "doc",
+            Mirror::Card => "card",
+            Mirror::Ivr => "ivr",
+        }
+    }
+}
+
+/// A registered order number whose session still exists, with the mirrored
+/// fields the look-up asked for (`None` for those it did not).
 pub struct Found {
     pub session_id: String,
     pub fingerprint_at_issue: String,
     pub payment_type: String,
     pub fingerprint_now: String,
-    /// The asked fields, in the order asked.
-    pub fields: Vec<String>,
+    pub state: Option<String>,
+    pub doc: Option<String>,
+    pub card: Option<String>,
+    pub ivr: Option<String>,
 }
 
 /// The number's hash fields: session, both fingerprints, payment type, then the asked ones.
 type NumberFields = Vec<Option<String>>;
 
 /// Reads whether the caller is locked out and `order_number`'s hash (its
-/// session, fingerprints, payment type and the asked mirrored `fields`) in
+/// session, fingerprints, payment type and the `wanted` mirrored fields) in
 /// one round trip of two plain reads: one pipeline on a single server; on a
 /// cluster, where the two live in different slots, two requests sent together.
-pub async fn lookup(ctx: &AppContext, order_number: &OrderNumber, login: &Login, fields: &[&str]) -> redis::RedisResult<Lookup> {
+pub async fn lookup(ctx: &AppContext, order_number: &OrderNumber, login: &Login, wanted: &[Mirror]) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
     let mut number = redis::cmd("HMGET");
-    number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]).arg(fields);
+    number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]);
+    for mirror in wanted {
+        number.arg(mirror.field());
+    }
     let mut locks = redis::cmd("EXISTS");
     locks.arg(login.lock_keys(ctx));
     let (locks, mut values): (i64, NumberFields) = if redis.is_cluster() {
@@ -316,18 +349,31 @@ pub async fn lookup(ctx: &AppContext, order_number: &OrderNumber, login: &Login,
     if locks > 0 {
         return Ok(Lookup::LockedOut);
     }
-    if values.len() != 4 + fields.len() {
+    if values.len() != 4 + wanted.len() {
         return Err(redis::RedisError::from((redis::ErrorKind::Client, "unexpected HMGET reply length")));
     }
-    let asked: Vec<String> = values.split_off(4).into_iter().map(Option::unwrap_or_default).collect();
+    let mut asked = values.split_off(4);
+    // Moved out, not copied: `doc` is the whole pre-order.
+    let mut mirrored = |mirror: Mirror| {
+        let at = wanted.iter().position(|w| *w == mirror)?;
+        Some(asked[at].take().unwrap_or_default())
+    };
     let mut meta = values.into_iter();
     let mut next = || meta.next().flatten();
     let (session_id, fingerprint_at_issue, payment_type, fingerprint_now) = (next(), next(), next(), next());
     Ok(match (session_id, fingerprint_at_issue, payment_type, fingerprint_now) {
         (None, ..) => Lookup::NotInCache,
-        (Some(session_id), Some(fingerprint_at_issue), Some(payment_type), Some(fingerprint_now)) => {
-            Found { session_id, fingerprint_at_issue, payment_type, fingerprint_now, fields: asked }.into()
+        (Some(session_id), Some(fingerprint_at_issue), Some(payment_type), Some(fingerprint_now)) => Found {
+            session_id,
+            fingerprint_at_issue,
+            payment_type,
+            fingerprint_now,
+            state: mirrored(Mirror::State),
+            doc: mirrored(Mirror::Doc),
+            card: mirrored(Mirror::Card),
+            ivr: mirrored(Mirror::Ivr),
         }
+        .into(),
         _ => Lookup::SessionGone,
     })
 }

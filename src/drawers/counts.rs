@@ -5,15 +5,32 @@
 use super::auth::Caller;
 use super::drawer::{self, lock_usable, Tx};
 use super::ledger;
-use super::model::{conflict, invalid, money_json, DrawerError, DrawerResult, Fields};
+use super::model::{conflict, in_currency, invalid, CountAction, CountReason, DrawerError, DrawerResult};
 use super::stores::find_config;
+use crate::money::Monetary;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// `POST /v0/cash-drawers/{drawer_id}/counts`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "end_of_day_balance"}))]
+pub struct CountStart {
+    pub reason: CountReason,
+}
+
+/// A started count.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"count_id": "7d0f6a8e-52a3-4c1b-9a55-0d3b8e0f1c2a"}))]
+pub struct CountStarted {
+    #[schema(value_type = String, format = "uuid")]
+    pub count_id: Uuid,
+}
+
 /// Starts a count on an active drawer.
-pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let reason = Fields::of(body)?.choice("reason", &["intra_day_balance", "end_of_day_balance"])?;
+pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountStart) -> DrawerResult<CountStarted> {
+    let reason = body.reason;
     let (_, activation_id) = lock_usable(tx, caller, drawer_id).await?;
     let count_id = Uuid::new_v4();
     sqlx::query("INSERT INTO cash_counts (count_id, drawer_id, activation_id, associate_id, reason) VALUES ($1, $2, $3, $4, $5)")
@@ -21,10 +38,10 @@ pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) 
         .bind(drawer_id)
         .bind(activation_id)
         .bind(caller.associate_id())
-        .bind(&reason)
+        .bind(reason)
         .execute(&mut **tx)
         .await?;
-    Ok(json!({ "count_id": count_id }))
+    Ok(CountStarted { count_id })
 }
 
 async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, String)> {
@@ -40,13 +57,33 @@ async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerRes
     Ok((id, activation_id, status))
 }
 
+/// `PATCH /v0/cash-drawers/{drawer_id}/counts/{count_id}`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"counted_amount": {"value": 245, "currency": "USD"}}))]
+pub struct CountRecord {
+    /// The cash in the drawer, at least 0, in the drawer's currency.
+    pub counted_amount: Monetary,
+}
+
+/// A recorded count: for blind counts only `discrepancy`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"discrepancy": false, "expected_amount": {"value": 245, "currency": "USD"}, "discrepancy_amount": {"value": 0, "currency": "USD"}}))]
+pub struct CountRecorded {
+    pub discrepancy: bool,
+    /// Left out for blind counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_amount: Option<Monetary>,
+    /// Counted − expected; left out for blind counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discrepancy_amount: Option<Monetary>,
+}
+
 /// Records the counted amount against the expected one. With blind counts
 /// (`expose_count_expected_amount: false`) only whether there is a
 /// discrepancy is answered; the amounts are kept either way.
-pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, body: &Value) -> DrawerResult<Value> {
-    let counted = Fields::of(body)?.required_money("counted_amount")?;
+pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, body: &CountRecord) -> DrawerResult<CountRecorded> {
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
-    let counted = counted.in_currency(&drawer.currency, "counted_amount")?;
+    let counted = in_currency(body.counted_amount, drawer.currency, "counted_amount")?;
     if counted < Decimal::ZERO {
         return Err(invalid("counted_amount.value: must be at least 0"));
     }
@@ -71,24 +108,27 @@ pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &st
     .execute(&mut **tx)
     .await?;
     let expose = find_config(&mut **tx, &drawer.store_id).await?.map_or(true, |c| c.expose_count_expected_amount);
-    Ok(if expose {
-        json!({
-            "discrepancy": !discrepancy.is_zero(),
-            "expected_amount": money_json(expected, &drawer.currency),
-            "discrepancy_amount": money_json(discrepancy, &drawer.currency),
-        })
-    } else {
-        json!({ "discrepancy": !discrepancy.is_zero() })
-    })
+    let shown = |value| expose.then(|| Monetary::new(value, drawer.currency));
+    Ok(CountRecorded { discrepancy: !discrepancy.is_zero(), expected_amount: shown(expected), discrepancy_amount: shown(discrepancy) })
+}
+
+/// A count's new status.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"count_id": "7d0f6a8e-52a3-4c1b-9a55-0d3b8e0f1c2a", "status": "submitted"}))]
+pub struct CountActed {
+    #[schema(value_type = String, format = "uuid")]
+    pub count_id: Uuid,
+    /// `recount`, `submitted` or `canceled`
+    pub status: &'static str,
 }
 
 /// `_recount`, `_submit` or `_cancel`; acting on a submitted or canceled count → 409.
-pub async fn act(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, action: &str) -> DrawerResult<Value> {
-    let next = match action {
-        "_recount" => "recount",
-        "_submit" => "submitted",
-        "_cancel" => "canceled",
-        _ => return Err(invalid("action: must be _recount, _submit or _cancel")),
+pub async fn act(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, action: &str) -> DrawerResult<CountActed> {
+    let next = match CountAction::parse(action) {
+        Some(CountAction::Recount) => "recount",
+        Some(CountAction::Submit) => "submitted",
+        Some(CountAction::Cancel) => "canceled",
+        None => return Err(invalid("action: must be _recount, _submit or _cancel")),
     };
     drawer::lock(tx, caller, drawer_id).await?;
     let (id, _, status) = locked_count(tx, drawer_id, count_id).await?;
@@ -106,5 +146,5 @@ pub async fn act(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, 
         .bind(finished)
         .execute(&mut **tx)
         .await?;
-    Ok(json!({"count_id": id, "status": next}))
+    Ok(CountActed { count_id: id, status: next })
 }

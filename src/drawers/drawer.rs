@@ -4,13 +4,16 @@
 
 use super::auth::Caller;
 use super::ledger::{self, Entry, Head};
-use super::model::{conflict, invalid, money_json, number, timestamp, Currency, DrawerError, DrawerResult, Fields};
+use super::model::{conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType, Text256, Text64};
 use super::stores::find_config;
 use crate::error::unique_violation;
+use crate::money::{exact_number, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub type Tx = Transaction<'static, Postgres>;
@@ -18,43 +21,41 @@ pub type Tx = Transaction<'static, Postgres>;
 const COLUMNS: &str =
     "drawer_id, store_id, name, currency, float_amount, drawer_type, status, current_activation_id, ledger_seq, ledger_head";
 
-/// A drawer row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A drawer: its row, and (without the ledger bookkeeping) how the API shows it.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "name": "Front till", "currency": "USD", "float": 200, "status": "active", "type": "integrated", "store_id": "store-1"}))]
 pub struct Drawer {
+    #[serde(rename = "cash_drawer_id")]
     pub drawer_id: String,
-    pub store_id: String,
     pub name: String,
-    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    /// The default float of the next activation.
+    #[serde(rename = "float", serialize_with = "exact_number")]
+    #[schema(value_type = Amount)]
     pub float_amount: Decimal,
-    pub drawer_type: String,
-    pub status: String,
+    pub status: DrawerStatus,
+    #[serde(rename = "type")]
+    pub drawer_type: DrawerType,
+    pub store_id: String,
+    #[serde(skip)]
     pub current_activation_id: Option<Uuid>,
+    #[serde(skip)]
     pub ledger_seq: i64,
+    #[serde(skip)]
     pub ledger_head: String,
 }
 
 impl Drawer {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "cash_drawer_id": self.drawer_id,
-            "name": self.name,
-            "currency": self.currency,
-            "float": number(self.float_amount),
-            "status": self.status,
-            "type": self.drawer_type,
-            "store_id": self.store_id,
-        })
-    }
-
     pub fn head(&self) -> Head {
         Head { seq: self.ledger_seq, hash: self.ledger_head.clone() }
     }
 
     /// The open activation of an active drawer; 409 otherwise.
     pub fn active_activation(&self) -> DrawerResult<Uuid> {
-        match (self.status.as_str(), self.current_activation_id) {
-            ("active", Some(id)) => Ok(id),
-            ("decommissioned", _) => Err(conflict(format!("cash drawer {} is decommissioned", self.drawer_id))),
+        match (self.status, self.current_activation_id) {
+            (DrawerStatus::Active, Some(id)) => Ok(id),
+            (DrawerStatus::Decommissioned, _) => Err(conflict(format!("cash drawer {} is decommissioned", self.drawer_id))),
             _ => Err(conflict(format!("cash drawer {} is not active", self.drawer_id))),
         }
     }
@@ -105,8 +106,14 @@ async fn require_cash_management(tx: &mut Tx, store_id: &str) -> DrawerResult<()
     }
 }
 
+/// A store's drawers.
+#[derive(Serialize, ToSchema)]
+pub struct DrawerList {
+    pub cash_drawers: Vec<Drawer>,
+}
+
 /// The drawers of a store, decommissioned ones left out.
-pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> DrawerResult<Value> {
+pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> DrawerResult<DrawerList> {
     let store_id = store_id.filter(|s| !s.is_empty()).ok_or_else(|| invalid("store_id: query parameter is required"))?;
     caller.require_store(store_id)?;
     let drawers: Vec<Drawer> = sqlx::query_as(&format!(
@@ -115,38 +122,42 @@ pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> Drawe
     .bind(store_id)
     .fetch_all(db)
     .await?;
-    Ok(json!({"cash_drawers": drawers.iter().map(Drawer::to_json).collect::<Vec<_>>()}))
+    Ok(DrawerList { cash_drawers: drawers })
+}
+
+/// `POST /v0/cash-drawers`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "name": "Front till", "currency": "USD", "float": 200, "store_id": "store-1", "type": "integrated"}))]
+pub struct DrawerCreate {
+    pub cash_drawer_id: DrawerId,
+    pub name: Text256,
+    pub currency: Currency,
+    /// The default float of its activations, at least 0.
+    pub float: Amount,
+    pub store_id: Text256,
+    #[serde(rename = "type")]
+    pub drawer_type: DrawerType,
 }
 
 /// Adds a drawer (inactive). A `cash_drawer_id` already used anywhere → 409.
-pub async fn create(tx: &mut Tx, caller: &Caller, body: &Value) -> DrawerResult<Drawer> {
-    let f = Fields::of(body)?;
-    let drawer_id = f.required_text("cash_drawer_id", 128)?;
-    if drawer_id.contains(['/', '?', '#']) {
-        return Err(invalid("cash_drawer_id: must not contain '/', '?' or '#'"));
-    }
-    let name = f.required_text("name", 256)?;
-    let currency = match f.get("currency") {
-        Some(Value::String(c)) => Currency::parse(c, "currency")?,
-        _ => return Err(invalid("currency: is required (ISO-4217 code)")),
-    };
-    let float = f.amount("float")?.ok_or_else(|| invalid("float: is required"))?;
+pub async fn create(tx: &mut Tx, caller: &Caller, body: &DrawerCreate) -> DrawerResult<Drawer> {
+    let drawer_id: &str = &body.cash_drawer_id;
+    let float = body.float.0;
     if float < Decimal::ZERO {
         return Err(invalid("float: must be at least 0"));
     }
-    let store_id = f.required_text("store_id", 256)?;
-    let drawer_type = f.choice("type", &["integrated", "non_integrated"])?;
-    caller.require_store(&store_id)?;
+    let store_id: &str = &body.store_id;
+    caller.require_store(store_id)?;
     let inserted = sqlx::query_as(&format!(
         "INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     ))
-    .bind(&drawer_id)
-    .bind(&store_id)
-    .bind(&name)
-    .bind(&currency.0)
+    .bind(drawer_id)
+    .bind(store_id)
+    .bind(&*body.name)
+    .bind(body.currency.code())
     .bind(float)
-    .bind(&drawer_type)
+    .bind(body.drawer_type)
     .fetch_one(&mut **tx)
     .await;
     match inserted {
@@ -158,11 +169,19 @@ pub async fn create(tx: &mut Tx, caller: &Caller, body: &Value) -> DrawerResult<
     }
 }
 
+/// `PATCH /v0/cash-drawers/{drawer_id}`: at least one of the two.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Front till", "float": 250}))]
+pub struct DrawerUpdate {
+    pub name: Option<Text256>,
+    /// The default float of later activations, at least 0.
+    pub float: Option<Amount>,
+}
+
 /// Renames a drawer or changes its default float (used by later activations).
-pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Drawer> {
-    let f = Fields::of(body)?;
-    let name = f.text("name", 256)?;
-    let float = f.amount("float")?;
+pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &DrawerUpdate) -> DrawerResult<Drawer> {
+    let name = body.name.as_deref();
+    let float = body.float.map(|a| a.0);
     if name.is_none() && float.is_none() {
         return Err(invalid("name or float: at least one is required"));
     }
@@ -170,7 +189,7 @@ pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value)
         return Err(invalid("float: must be at least 0"));
     }
     let drawer = lock(tx, caller, drawer_id).await?;
-    if drawer.status == "decommissioned" {
+    if drawer.status == DrawerStatus::Decommissioned {
         return Err(conflict(format!("cash drawer {drawer_id} is decommissioned")));
     }
     Ok(sqlx::query_as(&format!(
@@ -187,10 +206,10 @@ pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value)
 /// Decommissions an inactive drawer; its ledger and reports stay readable.
 pub async fn decommission(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<()> {
     let drawer = lock(tx, caller, drawer_id).await?;
-    match drawer.status.as_str() {
-        "active" => Err(conflict(format!("cash drawer {drawer_id} is active; deactivate it first"))),
-        "decommissioned" => Err(conflict(format!("cash drawer {drawer_id} is already decommissioned"))),
-        _ => {
+    match drawer.status {
+        DrawerStatus::Active => Err(conflict(format!("cash drawer {drawer_id} is active; deactivate it first"))),
+        DrawerStatus::Decommissioned => Err(conflict(format!("cash drawer {drawer_id} is already decommissioned"))),
+        DrawerStatus::Inactive => {
             sqlx::query("UPDATE cash_drawers SET status = 'decommissioned', updated_at = now() WHERE drawer_id = $1")
                 .bind(drawer_id)
                 .execute(&mut **tx)
@@ -200,18 +219,35 @@ pub async fn decommission(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> Draw
     }
 }
 
+/// `POST /v0/cash-drawers/{drawer_id}/_activate`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"float_amount": {"value": 200, "currency": "USD"}}))]
+pub struct Activate {
+    /// The cash the day starts with, at least 0, in the drawer's currency.
+    pub float_amount: Monetary,
+}
+
+/// An activated drawer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "status": "active", "activation_timestamp": "2026-03-01T08:00:00Z", "float_amount": {"value": 200, "currency": "USD"}}))]
+pub struct Activated {
+    pub cash_drawer_id: String,
+    /// `active`
+    pub status: DrawerStatus,
+    pub activation_timestamp: DateTime<Utc>,
+    pub float_amount: Monetary,
+}
+
 /// Opens a business day with `float_amount` in the drawer: a `float` ledger
 /// row and a `cashBox_open` webhook event, in the caller's transaction.
-pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let f = Fields::of(body)?;
-    let float = f.required_money("float_amount")?;
+pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Activate) -> DrawerResult<Activated> {
     let drawer = lock(tx, caller, drawer_id).await?;
-    match drawer.status.as_str() {
-        "active" => return Err(conflict(format!("cash drawer {drawer_id} is already active"))),
-        "decommissioned" => return Err(conflict(format!("cash drawer {drawer_id} is decommissioned"))),
-        _ => {}
+    match drawer.status {
+        DrawerStatus::Active => return Err(conflict(format!("cash drawer {drawer_id} is already active"))),
+        DrawerStatus::Decommissioned => return Err(conflict(format!("cash drawer {drawer_id} is decommissioned"))),
+        DrawerStatus::Inactive => {}
     }
-    let float = float.in_currency(&drawer.currency, "float_amount")?;
+    let float = in_currency(body.float_amount, drawer.currency, "float_amount")?;
     if float < Decimal::ZERO {
         return Err(invalid("float_amount.value: must be at least 0"));
     }
@@ -245,31 +281,51 @@ pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Valu
             associate_id: caller.associate_id(),
             order_id: None,
             reason_code: None,
-            currency: &drawer.currency,
+            currency: drawer.currency.code(),
             amount: float,
         },
     )
     .await?;
     outbox(tx, "cashBox_open", drawer_id, opened, None, float).await?;
-    Ok(json!({
-        "cash_drawer_id": drawer_id,
-        "status": "active",
-        "activation_timestamp": timestamp(opened),
-        "float_amount": money_json(float, &drawer.currency),
-    }))
+    Ok(Activated {
+        cash_drawer_id: drawer.drawer_id,
+        status: DrawerStatus::Active,
+        activation_timestamp: opened,
+        float_amount: Monetary::new(float, drawer.currency),
+    })
+}
+
+/// `POST /v0/cash-drawers/{drawer_id}/_deactivate`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"count_id": "7d0f6a8e-52a3-4c1b-9a55-0d3b8e0f1c2a"}))]
+pub struct Deactivate {
+    /// A submitted `end_of_day_balance` count of this activation, recorded after the last movement.
+    pub count_id: Text64,
+}
+
+/// A drawer closed for the day.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "status": "inactive", "activation_timestamp": "2026-03-01T08:00:00Z", "deactivation_timestamp": "2026-03-01T20:00:00Z"}))]
+pub struct Deactivated {
+    pub cash_drawer_id: String,
+    /// `inactive`
+    pub status: DrawerStatus,
+    pub activation_timestamp: DateTime<Utc>,
+    pub deactivation_timestamp: DateTime<Utc>,
 }
 
 /// Closes the business day with a submitted end-of-day count of this
 /// activation. The count's variance (`reconciliation`) and the cash taken out
 /// for the bank, leaving the float (`end_of_day_withdrawal`), are appended to
 /// the ledger, and a `cashBox_close` event goes to the outbox.
-pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let f = Fields::of(body)?;
-    let count_id = f.required_text("count_id", 64)?;
-    let count_uuid = Uuid::parse_str(&count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
+pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Deactivate) -> DrawerResult<Deactivated> {
+    let count_id: &str = &body.count_id;
+    let count_uuid = Uuid::parse_str(count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
     let drawer = lock(tx, caller, drawer_id).await?;
     let activation_id = drawer.active_activation()?;
-    let count: Option<(Uuid, String, String, Option<Decimal>, Option<i64>)> = sqlx::query_as(
+    // activation, reason, status, counted amount, ledger seq when recorded
+    type CountRow = (Uuid, String, String, Option<Decimal>, Option<i64>);
+    let count: Option<CountRow> = sqlx::query_as(
         "SELECT activation_id, reason, status, counted_amount, ledger_seq FROM cash_counts WHERE count_id = $1 AND drawer_id = $2",
     )
     .bind(count_uuid)
@@ -317,7 +373,7 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Va
                 associate_id: caller.associate_id(),
                 order_id: None,
                 reason_code: None,
-                currency: &drawer.currency,
+                currency: drawer.currency.code(),
                 amount,
             },
         )
@@ -337,12 +393,12 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Va
         .execute(&mut **tx)
         .await?;
     outbox(tx, "cashBox_close", drawer_id, opened, Some(closed), expected).await?;
-    Ok(json!({
-        "cash_drawer_id": drawer_id,
-        "status": "inactive",
-        "activation_timestamp": timestamp(opened),
-        "deactivation_timestamp": timestamp(closed),
-    }))
+    Ok(Deactivated {
+        cash_drawer_id: drawer.drawer_id,
+        status: DrawerStatus::Inactive,
+        activation_timestamp: opened,
+        deactivation_timestamp: closed,
+    })
 }
 
 /// The webhook event for the dispatcher, which sends `payload` as it is.
@@ -359,7 +415,7 @@ async fn outbox(
         "cashBoxID": drawer_id,
         "opened": timestamp(opened),
         "closed": closed.map(timestamp),
-        "Total": number(total),
+        "Total": Amount(total),
     });
     sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ($1, $2)")
         .bind(event)

@@ -13,7 +13,9 @@ use crate::error::ApiError;
 use crate::secrets::sha256_hex;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::Value;
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 
 pub const HEADER: &str = "idempotency-key";
@@ -93,13 +95,13 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
 
 impl Write {
     /// Stores the answer under the key (if any), commits, and answers.
-    pub async fn finish(mut self, status: StatusCode, body: Value) -> Result<HttpResponse, ApiError> {
+    pub async fn finish<T: Serialize>(mut self, status: StatusCode, body: T) -> Result<HttpResponse, ApiError> {
         if let Some((scope, key)) = &self.claim {
             sqlx::query("UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2")
                 .bind(scope)
                 .bind(key)
                 .bind(i32::from(status.as_u16()))
-                .bind(&body)
+                .bind(Json(&body))
                 .execute(&mut *self.tx)
                 .await?;
         }

@@ -18,6 +18,6 @@ mod stores;
 mod transactions;
 
 pub use auth::{issue_token, revoke as revoke_token, Caller};
-pub use model::{DrawerError, Fields, Money};
-pub use reports::overview;
+pub use model::DrawerError;
+pub use reports::{overview, DrawerBalance};
 pub use routes::routes;

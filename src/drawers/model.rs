@@ -1,13 +1,19 @@
-//! The drawer domain's types and its edge: JSON bodies parsed field by field
-//! into typed values (each error names its field), and Monetary amounts read
-//! exactly and written back as exact JSON numbers.
+//! The drawer domain's types and its edge: the field types its request bodies
+//! are made of (each parses with serde and documents itself, and a bad value
+//! is refused in the field's words), the choices it knows, and its errors.
+//! Amounts are [`crate::money::Monetary`] and [`crate::money::Amount`].
 
 use crate::error::ApiError;
-use crate::money::{parse_decimal, parse_json_number};
+use crate::money::{Currency, Monetary};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Number, Value};
-use std::str::FromStr;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use std::ops::Deref;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// What went wrong in the drawer domain, in its own words.
 #[derive(Debug, thiserror::Error)]
@@ -46,67 +52,32 @@ pub fn conflict(message: impl Into<String>) -> DrawerError {
     DrawerError::Conflict(message.into())
 }
 
-/// The non-sale transaction types of seed 002, in its order.
-pub const NON_SALE_TYPES: [&str; 10] = [
-    "add_to_float",
-    "add_petty_cash",
-    "transfer_in",
-    "adjustment_in",
-    "remove_petty_cash",
-    "cash_pull",
-    "transfer_out",
-    "adjustment_out",
-    "no_sale",
-    "gift_card_cash_out",
-];
-
-/// The types the store report can filter on: ledger movements beyond non-sale ones.
-pub const REPORT_TYPES: [&str; 4] = ["sale", "float_adjustment", "reconciliation", "end_of_day_withdrawal"];
-
-/// An ISO-4217 code, upper case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Currency(pub String);
-
-impl Currency {
-    pub fn parse(raw: &str, field: &str) -> DrawerResult<Currency> {
-        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
-            Ok(Currency(raw.to_ascii_uppercase()))
-        } else {
-            Err(invalid(format!("{field}: must be a 3-letter ISO-4217 currency code")))
+/// Reads a drawer request body into its type: malformed JSON (or a repeated
+/// key, a NUL) is 400 `bad_request`; valid JSON that is not an object, or a
+/// field that is missing or wrong, is 400 `validation_error` naming the field.
+/// Unknown fields are ignored, so POS apps built against a later version keep
+/// working.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match crate::json_body::parse_as::<T>(bytes) {
+        Ok(body) => Ok(body),
+        // Valid JSON (malformed is caught first) that does not open an object.
+        Err(crate::json_body::BodyError::Invalid(_)) if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            Err(ApiError::validation("body must be a JSON object"))
         }
+        Err(err) => Err(err.into()),
     }
 }
 
-/// A Monetary amount object `{"value", "currency"}` with at most two decimals.
-#[derive(Debug, Clone)]
-pub struct Money {
-    pub value: Decimal,
-    pub currency: Currency,
-}
-
-impl Money {
-    /// Refuses an amount in another currency than the drawer's.
-    pub fn in_currency(self, currency: &str, field: &str) -> DrawerResult<Decimal> {
-        if self.currency.0 == currency {
-            Ok(self.value)
-        } else {
-            Err(invalid(format!("{field}: currency {} does not match the drawer's {currency}", self.currency.0)))
-        }
+/// Refuses an amount in another currency than the drawer's.
+pub fn in_currency(money: Monetary, currency: Currency, field: &str) -> DrawerResult<Decimal> {
+    if money.currency == currency {
+        Ok(money.value)
+    } else {
+        Err(invalid(format!("{field}: currency {} does not match the drawer's {currency}", money.currency)))
     }
 }
 
-/// An exact decimal as a JSON number: `45.5`, `200`, `-1.99`.
-pub fn number(value: Decimal) -> Value {
-    let text = if value.is_zero() { "0".to_string() } else { value.normalize().to_string() };
-    Number::from_str(&text).map(Value::Number).unwrap_or(Value::Null)
-}
-
-/// The Monetary amount object of an exact decimal.
-pub fn money_json(value: Decimal, currency: &str) -> Value {
-    json!({"value": number(value), "currency": currency})
-}
-
-/// RFC 3339 in UTC with the precision the value has.
+/// RFC 3339 in UTC with the precision the value has (as chrono's serde writes a `DateTime<Utc>`).
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
@@ -118,140 +89,406 @@ pub fn now_micros() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
-/// Parses a request body as a JSON object.
-pub fn parse_body(bytes: &[u8]) -> DrawerResult<Value> {
-    let value = crate::json_body::parse(bytes).map_err(|e| invalid(format!("malformed JSON: {e}")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(invalid("body must be a JSON object"))
+/// A non-empty string (trimmed) of at most `max` characters; the check every
+/// drawer text field has made since part one.
+fn bounded_text(value: Value, max: usize) -> Result<String, String> {
+    match value {
+        Value::Null => Err("is required".into()),
+        Value::String(s) if !s.trim().is_empty() && s.chars().count() <= max => {
+            let trimmed = s.trim();
+            Ok(if trimmed.len() == s.len() { s } else { trimmed.to_string() })
+        }
+        _ => Err(format!("must be a non-empty string of at most {max} characters")),
     }
 }
 
-/// A JSON object read field by field. Unknown fields are ignored, so POS
-/// apps built against a later version keep working.
-pub struct Fields<'a>(&'a Map<String, Value>);
-
-impl<'a> Fields<'a> {
-    pub fn of(value: &'a Value) -> DrawerResult<Self> {
-        value.as_object().map(Fields).ok_or_else(|| invalid("body must be a JSON object"))
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        !matches!(self.0.get(field), None | Some(Value::Null))
-    }
-
-    /// A non-empty string of at most `max` characters, if present.
-    pub fn text(&self, field: &str, max: usize) -> DrawerResult<Option<String>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(invalid(format!("{field}: must be a non-empty string of at most {max} characters"))),
-        }
-    }
-
-    pub fn required_text(&self, field: &str, max: usize) -> DrawerResult<String> {
-        self.text(field, max)?.ok_or_else(|| invalid(format!("{field}: is required")))
-    }
-
-    /// One of `allowed`.
-    pub fn choice(&self, field: &str, allowed: &[&str]) -> DrawerResult<String> {
-        let value = self.required_text(field, 64)?;
-        if allowed.contains(&value.as_str()) {
-            Ok(value)
-        } else {
-            Err(invalid(format!("{field}: must be one of {}", allowed.join(", "))))
-        }
-    }
-
-    pub fn boolean(&self, field: &str) -> DrawerResult<Option<bool>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(invalid(format!("{field}: must be true or false"))),
-        }
-    }
-
-    /// An amount written as a JSON number or decimal string, at most 2 decimals.
-    pub fn amount(&self, field: &str) -> DrawerResult<Option<Decimal>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => amount_value(v, field).map(Some),
-        }
-    }
-
-    /// A Monetary amount object, if present.
-    pub fn money(&self, field: &str) -> DrawerResult<Option<Money>> {
-        let obj = match self.0.get(field) {
-            None | Some(Value::Null) => return Ok(None),
-            Some(Value::Object(obj)) => obj,
-            Some(_) => return Err(invalid(format!("{field}: must be a Monetary amount object {{\"value\", \"currency\"}}"))),
-        };
-        let value = match obj.get("value") {
-            Some(v) => amount_value(v, &format!("{field}.value"))?,
-            None => return Err(invalid(format!("{field}.value: is required"))),
-        };
-        let currency = match obj.get("currency") {
-            Some(Value::String(c)) => Currency::parse(c, &format!("{field}.currency"))?,
-            _ => return Err(invalid(format!("{field}.currency: is required (ISO-4217 code)"))),
-        };
-        Ok(Some(Money { value, currency }))
-    }
-
-    pub fn required_money(&self, field: &str) -> DrawerResult<Money> {
-        self.money(field)?.ok_or_else(|| invalid(format!("{field}: is required")))
-    }
-
-    pub fn timestamp(&self, field: &str) -> DrawerResult<DateTime<Utc>> {
-        let raw = self.required_text(field, 64)?;
-        DateTime::parse_from_rfc3339(&raw)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| invalid(format!("{field}: must be an RFC 3339 date-time")))
-    }
-
-    pub fn get(&self, field: &str) -> Option<&'a Value> {
-        self.0.get(field)
-    }
+fn text_schema(max: usize) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(r"\S"))
+        .description(Some(format!("A non-empty string (surrounding spaces are trimmed) of at most {max} characters")))
+        .into()
 }
 
-/// Reads an amount exactly: a JSON number's literal text (serde_json keeps it
-/// with `arbitrary_precision`) or a decimal string; never through `f64`.
-fn amount_value(v: &Value, field: &str) -> DrawerResult<Decimal> {
-    let parsed = match v {
-        Value::Number(n) => parse_json_number(&n.to_string()),
-        Value::String(s) => parse_decimal(s),
-        _ => None,
+/// Text fields of a given maximum length: `Text64`, `Text128`, `Text256`.
+macro_rules! text_type {
+    ($name:ident, $max:literal) => {
+        #[doc = concat!("A non-empty string, trimmed, of at most ", stringify!($max), " characters.")]
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                bounded_text(Value::deserialize(deserializer)?, $max).map($name).map_err(D::Error::custom)
+            }
+        }
+
+        impl Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(text: $name) -> String {
+                text.0
+            }
+        }
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                text_schema($max)
+            }
+        }
+
+        impl ToSchema for $name {}
     };
-    let value = parsed.ok_or_else(|| invalid(format!("{field}: must be a number like 45.5")))?;
-    if value.normalize().scale() > 2 {
-        return Err(invalid(format!("{field}: at most 2 decimal places")));
-    }
-    // "-0" parses as a negative zero; keep one zero so it prints and hashes alike
-    Ok(if value.is_zero() { Decimal::ZERO } else { value.round_dp(2) })
 }
+
+text_type!(Text64, 64);
+text_type!(Text128, 128);
+text_type!(Text256, 256);
+
+/// `true` or `false`, nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Bool(b) => Ok(Flag(b)),
+            Value::Null => Err(D::Error::custom("is required")),
+            _ => Err(D::Error::custom("must be true or false")),
+        }
+    }
+}
+
+impl PartialSchema for Flag {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new().schema_type(Type::Boolean).into()
+    }
+}
+
+impl ToSchema for Flag {}
+
+/// A new drawer's id: up to 128 characters, none of them `/`, `?` or `#`
+/// (it travels in paths).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrawerId(String);
+
+impl<'de> Deserialize<'de> for DrawerId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = bounded_text(Value::deserialize(deserializer)?, 128).map_err(D::Error::custom)?;
+        if id.contains(['/', '?', '#']) {
+            return Err(D::Error::custom("must not contain '/', '?' or '#'"));
+        }
+        Ok(DrawerId(id))
+    }
+}
+
+impl Deref for DrawerId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialSchema for DrawerId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(128))
+            .pattern(Some(r"^[^/?#]*[^/?#\s][^/?#]*$"))
+            .description(Some("Up to 128 characters, none of them `/`, `?` or `#`; surrounding spaces are trimmed"))
+            .examples([serde_json::json!("4G9OZ")])
+            .into()
+    }
+}
+
+impl ToSchema for DrawerId {}
+
+/// An RFC 3339 date-time given by the client (`2019-10-11T10:11:17Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rfc3339(pub DateTime<Utc>);
+
+impl<'de> Deserialize<'de> for Rfc3339 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = bounded_text(Value::deserialize(deserializer)?, 64).map_err(D::Error::custom)?;
+        DateTime::parse_from_rfc3339(&raw)
+            .map(|t| Rfc3339(t.with_timezone(&Utc)))
+            .map_err(|_| D::Error::custom("must be an RFC 3339 date-time"))
+    }
+}
+
+impl PartialSchema for Rfc3339 {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(utoipa::openapi::schema::KnownFormat::DateTime)))
+            .max_length(Some(64))
+            .examples([serde_json::json!("2019-10-11T10:11:17Z")])
+            .into()
+    }
+}
+
+impl ToSchema for Rfc3339 {}
+
+/// A closed set of words: an enum that is written as its word, documented as
+/// a string enum, stored as Postgres text, and read from a request the way
+/// every drawer choice has been read (a non-empty string of at most 64
+/// characters, trimmed, then `"<field>: must be one of a, b"`).
+macro_rules! choice {
+    ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        choice!(@common $(#[doc = $doc])* $name { $($variant = $word),+ });
+
+        impl $name {
+            /// Every word, in the order of the SPEC.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// `a, b, c`
+            pub fn words() -> String {
+                Self::ALL.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let word = bounded_text(Value::deserialize(deserializer)?, 64).map_err(D::Error::custom)?;
+                $name::parse(&word).ok_or_else(|| D::Error::custom(format!("must be one of {}", $name::words())))
+            }
+        }
+    };
+    // The word exactly as written (no trimming), else `rule`: the transaction type configuration's checks.
+    (exactly $rule:literal, $(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        choice!(@common $(#[doc = $doc])* $name { $($variant = $word),+ });
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                match Value::deserialize(deserializer)? {
+                    Value::String(word) => $name::parse(&word),
+                    _ => None,
+                }
+                .ok_or_else(|| D::Error::custom($rule))
+            }
+        }
+    };
+    (@common $(#[doc = $doc:literal])* $name:ident { $($variant:ident = $word:literal),+ }) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        // By hand: utoipa's derive does not see a `serde(rename)` whose word comes from a macro.
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([$($word),+]))
+                    .description(Some(concat!($($doc, "\n"),*).trim()))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            pub fn parse(word: &str) -> Option<$name> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <String as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let word = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+                $name::parse(word).ok_or_else(|| format!("unknown {} {word:?}", stringify!($name)).into())
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $name {
+            fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+    };
+}
+
+choice!(
+    /// `integrated` or `non_integrated`
+    DrawerType { Integrated = "integrated", NonIntegrated = "non_integrated" }
+);
+
+choice!(
+    /// `inactive` (new, or closed for the day), `active` (open) or `decommissioned` (final)
+    DrawerStatus { Inactive = "inactive", Active = "active", Decommissioned = "decommissioned" }
+);
+
+choice!(
+    /// The non-sale transaction types of seed 002.
+    NonSaleType {
+        AddToFloat = "add_to_float",
+        AddPettyCash = "add_petty_cash",
+        TransferIn = "transfer_in",
+        AdjustmentIn = "adjustment_in",
+        RemovePettyCash = "remove_petty_cash",
+        CashPull = "cash_pull",
+        TransferOut = "transfer_out",
+        AdjustmentOut = "adjustment_out",
+        NoSale = "no_sale",
+        GiftCardCashOut = "gift_card_cash_out",
+    }
+);
+
+choice!(
+    /// A ledger movement's transaction type: `sale` (sales and returns), `float_adjustment` (the
+    /// activation float), `reconciliation` and `end_of_day_withdrawal` (closing the day), or a non-sale type.
+    LedgerType {
+        Sale = "sale",
+        FloatAdjustment = "float_adjustment",
+        Reconciliation = "reconciliation",
+        EndOfDayWithdrawal = "end_of_day_withdrawal",
+        AddToFloat = "add_to_float",
+        AddPettyCash = "add_petty_cash",
+        TransferIn = "transfer_in",
+        AdjustmentIn = "adjustment_in",
+        RemovePettyCash = "remove_petty_cash",
+        CashPull = "cash_pull",
+        TransferOut = "transfer_out",
+        AdjustmentOut = "adjustment_out",
+        NoSale = "no_sale",
+        GiftCardCashOut = "gift_card_cash_out",
+    }
+);
+
+choice!(
+    /// Why a count is taken: `intra_day_balance`, or `end_of_day_balance` (the one that closes the day)
+    CountReason { IntraDayBalance = "intra_day_balance", EndOfDayBalance = "end_of_day_balance" }
+);
+
+choice!(
+    /// How a draft ends: `completed` (its cash moves) or `canceled`
+    FinishStatus { Completed = "completed", Canceled = "canceled" }
+);
+
+choice!(
+    /// `open` or `close`
+    ActivityEvent { Open = "open", Close = "close" }
+);
+
+choice!(
+    /// What the drawer was opened or closed for: a `transaction` or a `count`
+    Correlation { Transaction = "transaction", Count = "count" }
+);
+
+choice!(exactly "must be configured or not_allowed",
+    /// Whether a non-sale type may be used: `configured` or `not_allowed`
+    TypeStatus { Configured = "configured", NotAllowed = "not_allowed" }
+);
+
+choice!(exactly "must be cash_in or cash_out",
+    /// Which way a non-sale type moves cash: `cash_in` or `cash_out`
+    BalanceModification { CashIn = "cash_in", CashOut = "cash_out" }
+);
+
+choice!(
+    /// What to do with a recorded count: `_recount` (record it again), `_submit` (final) or `_cancel`
+    CountAction { Recount = "_recount", Submit = "_submit", Cancel = "_cancel" }
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::dec;
+    use crate::json_body::{parse_as, BodyError};
 
-    #[test]
-    fn amounts_are_read_exactly_and_written_as_exact_numbers() {
-        let body: Value = serde_json::from_str(r#"{"a": {"value": 45.50, "currency": "usd"}, "b": {"value": 0.1, "currency": "USD"}}"#).unwrap();
-        let f = Fields::of(&body).unwrap();
-        let a = f.required_money("a").unwrap();
-        assert_eq!(a.value, dec("45.5"));
-        assert_eq!(a.currency.0, "USD");
-        assert_eq!(f.required_money("b").unwrap().value + dec("0.2"), dec("0.3"));
-        assert_eq!(serde_json::to_string(&money_json(dec("45.50"), "USD")).unwrap(), r#"{"value":45.5,"currency":"USD"}"#);
-        assert_eq!(serde_json::to_string(&number(dec("-0.00"))).unwrap(), "0");
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        id: DrawerId,
+        name: Option<Text256>,
+        kind: DrawerType,
+        at: Option<Rfc3339>,
+    }
+
+    fn invalid(json: &str) -> String {
+        match parse_as::<Body>(json.as_bytes()) {
+            Err(BodyError::Invalid(why)) => why,
+            other => panic!("{json}: {other:?}"),
+        }
     }
 
     #[test]
-    fn more_than_two_decimals_or_a_bad_currency_is_refused() {
-        let body: Value = serde_json::from_str(r#"{"a": {"value": 1.234, "currency": "USD"}, "b": {"value": 1, "currency": "US"}}"#).unwrap();
-        let f = Fields::of(&body).unwrap();
-        assert!(f.money("a").is_err());
-        assert!(f.money("b").is_err());
+    fn text_and_choices_are_refused_in_the_words_of_part_one() {
+        let body: Body = parse_as(br#"{"id": " D1 ", "name": null, "kind": " integrated ", "extra": 1}"#).unwrap();
+        assert_eq!(&*body.id, "D1");
+        assert!(body.name.is_none());
+        assert_eq!(body.kind, DrawerType::Integrated);
+        for (json, why) in [
+            (r#"{"kind": "integrated"}"#, "id: is required"),
+            (r#"{"id": null, "kind": "integrated"}"#, "id: is required"),
+            (r#"{"id": "  ", "kind": "integrated"}"#, "id: must be a non-empty string of at most 128 characters"),
+            (r#"{"id": 7, "kind": "integrated"}"#, "id: must be a non-empty string of at most 128 characters"),
+            (r#"{"id": "a/b", "kind": "integrated"}"#, "id: must not contain '/', '?' or '#'"),
+            (r#"{"id": "D1", "kind": "shoebox"}"#, "kind: must be one of integrated, non_integrated"),
+            (r#"{"id": "D1", "kind": 1}"#, "kind: must be a non-empty string of at most 64 characters"),
+            (r#"{"id": "D1", "kind": "integrated", "at": "yesterday"}"#, "at: must be an RFC 3339 date-time"),
+        ] {
+            assert_eq!(invalid(json), why, "{json}");
+        }
+        let long = format!(r#"{{"id": "D1", "kind": "integrated", "name": "{}"}}"#, "é".repeat(257));
+        assert_eq!(invalid(&long), "name: must be a non-empty string of at most 256 characters");
+        let ok = format!(r#"{{"id": "D1", "kind": "integrated", "name": "{}"}}"#, "é".repeat(256));
+        assert!(parse_as::<Body>(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_named_so() {
+        let why = |bytes: &[u8]| parse::<Body>(bytes).unwrap_err();
+        assert_eq!(why(b" [1, 2]").message, "body must be a JSON object");
+        assert_eq!(why(b"[1, 2]").code, "validation_error");
+        assert_eq!(why(b"{\"id\": ").code, "bad_request");
+        assert_eq!(why(b"{}").message, "id: is required");
+    }
+
+    #[test]
+    fn choices_are_stored_and_written_as_their_words() {
+        assert_eq!(serde_json::to_string(&NonSaleType::GiftCardCashOut).unwrap(), r#""gift_card_cash_out""#);
+        assert_eq!(NonSaleType::ALL.len(), 10);
+        assert_eq!(CountAction::parse("_submit"), Some(CountAction::Submit));
+        assert_eq!(LedgerType::parse("no_sale"), Some(LedgerType::NoSale));
+        // the document lists the words the API writes
+        let schema = serde_json::to_value(TypeStatus::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["configured", "not_allowed"]));
+        assert_eq!(serde_json::to_value(TypeStatus::NotAllowed).unwrap(), "not_allowed");
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_serialises_them() {
+        for raw in ["2019-10-11T10:11:17Z", "2019-10-11T10:11:17.500Z", "2026-03-01T08:00:00.123456Z"] {
+            let at = DateTime::parse_from_rfc3339(raw).unwrap().with_timezone(&Utc);
+            assert_eq!(serde_json::to_value(at).unwrap(), Value::String(timestamp(at)));
+            assert_eq!(timestamp(at), raw);
+        }
     }
 }

@@ -7,13 +7,32 @@
 
 use super::auth::Caller;
 use super::drawer;
-use super::model::{invalid, money_json, number, timestamp, DrawerResult, NON_SALE_TYPES, REPORT_TYPES};
+use super::model::{invalid, DrawerResult, DrawerStatus, LedgerType};
+use crate::money::{exact_number, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// A page of a listing, from the query string.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// At least 0; default 0.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub offset: Option<String>,
+    /// 1 to 100; default 10.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+}
+
+/// A query parameter's value, trimmed; empty counts as absent.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
 
 /// Page bounds from the query string: `offset` ≥ 0, `limit` 1..=100 (default 10).
 pub struct Page {
@@ -22,15 +41,15 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn parse(query: &HashMap<String, String>) -> DrawerResult<Page> {
-        let int = |name: &str, default: i64| -> DrawerResult<i64> {
-            match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    pub fn parse(query: &PageQuery) -> DrawerResult<Page> {
+        let int = |name: &str, value: &Option<String>, default: i64| -> DrawerResult<i64> {
+            match given(value) {
                 None => Ok(default),
                 Some(raw) => raw.parse::<i64>().map_err(|_| invalid(format!("{name}: must be a whole number"))),
             }
         };
-        let offset = int("offset", 0)?;
-        let limit = int("limit", 10)?;
+        let offset = int("offset", &query.offset, 0)?;
+        let limit = int("limit", &query.limit, 10)?;
         if offset < 0 {
             return Err(invalid("offset: must be at least 0"));
         }
@@ -48,8 +67,58 @@ struct Activation {
     deactivated_at: Option<DateTime<Utc>>,
 }
 
+/// A drawer's daily reports, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"reports": [{"activation_timestamp": "2026-03-01T08:00:00Z", "open_float": {"value": 200, "currency": "USD"},
+    "net_cash_in": {"value": 45, "currency": "USD"}, "net_cash_out": {"value": 0, "currency": "USD"},
+    "net_non_sale_cash_in": {"value": 0, "currency": "USD"}, "net_non_sale_cash_out": {"value": 0, "currency": "USD"},
+    "net_sales": {"value": 45, "currency": "USD"}, "net_returns": {"value": 0, "currency": "USD"},
+    "expected_amount": {"value": 245, "currency": "USD"}, "variance_total": {"value": 0, "currency": "USD"},
+    "end_of_day_count": {"value": 245, "currency": "USD"}, "deposit_total": {"value": -45, "currency": "USD"},
+    "deactivation_timestamp": "2026-03-01T20:00:00Z"}],
+    "pagination_info": {"count": 1, "total": 1, "offset": 0}}))]
+pub struct DailyReports {
+    pub reports: Vec<DailyReport>,
+    pub pagination_info: PaginationInfo,
+}
+
+/// One activation (business day) of a drawer, with the fields of SPEC §8.
+/// A drawer still active has the day so far: the last four are null.
+#[derive(Serialize, ToSchema)]
+pub struct DailyReport {
+    pub activation_timestamp: DateTime<Utc>,
+    pub open_float: Monetary,
+    /// `net_sales` + `net_non_sale_cash_in`
+    pub net_cash_in: Monetary,
+    /// `net_returns` + `net_non_sale_cash_out`
+    pub net_cash_out: Monetary,
+    pub net_non_sale_cash_in: Monetary,
+    pub net_non_sale_cash_out: Monetary,
+    pub net_sales: Monetary,
+    /// Positive.
+    pub net_returns: Monetary,
+    /// `open_float` + `net_cash_in` − `net_cash_out`
+    pub expected_amount: Monetary,
+    /// `end_of_day_count` − `expected_amount`
+    pub variance_total: Option<Monetary>,
+    /// The submitted end-of-day count.
+    pub end_of_day_count: Option<Monetary>,
+    /// −(`end_of_day_count` − `open_float`): the cash taken out for the bank (negative = out).
+    pub deposit_total: Option<Monetary>,
+    pub deactivation_timestamp: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaginationInfo {
+    /// Reports on this page.
+    pub count: usize,
+    /// Activations of the drawer in all.
+    pub total: i64,
+    pub offset: i64,
+}
+
 /// One report per activation, newest first, with the seed's fields.
-pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -> DrawerResult<Value> {
+pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -> DrawerResult<DailyReports> {
     let drawer = drawer::get(db, caller, drawer_id).await?;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM cash_drawer_activations WHERE drawer_id = $1")
         .bind(drawer_id)
@@ -76,8 +145,8 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
     for (id, kind, sum) in &sums {
         by_activation.insert((*id, kind.as_str()), *sum);
     }
-    let currency = drawer.currency.as_str();
-    let reports: Vec<Value> = activations
+    let currency = drawer.currency;
+    let reports: Vec<DailyReport> = activations
         .iter()
         .map(|a| {
             let sum = |kind: &str| by_activation.get(&(a.activation_id, kind)).copied().unwrap_or_default();
@@ -91,75 +160,137 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
             let expected = open_float + cash_in - cash_out;
             // Closed days end with the variance booked, so the count is the expected amount plus it.
             let end_of_day = a.deactivated_at.map(|_| expected + sum("reconciliation"));
-            let money = |v: Decimal| money_json(v, currency);
-            json!({
-                "activation_timestamp": timestamp(a.activated_at),
-                "open_float": money(open_float),
-                "net_cash_in": money(cash_in),
-                "net_cash_out": money(cash_out),
-                "net_non_sale_cash_in": money(non_sale_in),
-                "net_non_sale_cash_out": money(non_sale_out),
-                "net_sales": money(net_sales),
-                "net_returns": money(net_returns),
-                "expected_amount": money(expected),
-                "variance_total": end_of_day.map(|c| money(c - expected)),
-                "end_of_day_count": end_of_day.map(money),
-                "deposit_total": end_of_day.map(|c| money(-(c - open_float))),
-                "deactivation_timestamp": a.deactivated_at.map(timestamp),
-            })
+            let money = |v: Decimal| Monetary::new(v, currency);
+            DailyReport {
+                activation_timestamp: a.activated_at,
+                open_float: money(open_float),
+                net_cash_in: money(cash_in),
+                net_cash_out: money(cash_out),
+                net_non_sale_cash_in: money(non_sale_in),
+                net_non_sale_cash_out: money(non_sale_out),
+                net_sales: money(net_sales),
+                net_returns: money(net_returns),
+                expected_amount: money(expected),
+                variance_total: end_of_day.map(|c| money(c - expected)),
+                end_of_day_count: end_of_day.map(money),
+                deposit_total: end_of_day.map(|c| money(-(c - open_float))),
+                deactivation_timestamp: a.deactivated_at,
+            }
         })
         .collect();
-    Ok(json!({
-        "reports": reports,
-        "pagination_info": {"count": reports.len(), "total": total, "offset": page.offset},
-    }))
+    Ok(DailyReports {
+        pagination_info: PaginationInfo { count: reports.len(), total, offset: page.offset },
+        reports,
+    })
 }
 
-#[derive(sqlx::FromRow)]
-struct ReportRow {
-    drawer_id: String,
-    store_id: String,
+/// `GET /v0/cash-transactions/report`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StoreReportQuery {
+    /// The store.
+    #[serde(rename = "store-id")]
+    #[param(value_type = String, min_length = 1)]
+    pub store_id: Option<String>,
+    /// The window's start (RFC 3339, inclusive).
+    #[serde(rename = "start-time")]
+    #[param(value_type = String, format = DateTime)]
+    pub start_time: Option<String>,
+    /// The window's end (RFC 3339, inclusive), not before `start-time`.
+    #[serde(rename = "end-time")]
+    #[param(value_type = String, format = DateTime)]
+    pub end_time: Option<String>,
+    /// At least 0; default 0.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub offset: Option<String>,
+    /// 1 to 100; default 10.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// Only movements of this type.
+    #[serde(rename = "transaction-type")]
+    #[param(value_type = Option<LedgerType>, inline)]
+    pub transaction_type: Option<String>,
+}
+
+/// A store's ledger movements in a window, oldest first.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transactionReport": [{"cashDrawerStatus": "active", "cashDrawerName": "Front till", "cashDrawerId": "4G9OZ",
+    "currency": "USD", "createdAt": "2026-03-01T10:00:05Z", "transactionType": "sale", "associateId": "alice", "associateName": "Alice",
+    "orderId": "A-1", "externalOrderId": "", "reasonCode": "", "amountBalance": 45, "storeId": "store-1"}], "total": 1}))]
+pub struct StoreReport {
+    #[serde(rename = "transactionReport")]
+    pub transaction_report: Vec<StoreReportEntry>,
+    /// Every movement that matches, over all pages.
+    pub total: i64,
+}
+
+/// One ledger movement, with the seed's camelCase fields; absent texts are `""`.
+#[derive(sqlx::FromRow, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreReportEntry {
+    /// `cashDrawerStatus`: the drawer's status when the movement happened, `active`, or `inactive` for
+    /// the movements that close the day (`reconciliation`, `end_of_day_withdrawal`).
+    #[serde(rename = "cashDrawerStatus", serialize_with = "status_when")]
+    #[schema(value_type = DrawerStatus)]
     entry_type: String,
-    transaction_type: String,
-    associate_id: Option<String>,
-    associate_name: Option<String>,
-    order_id: Option<String>,
-    reason_code: Option<String>,
-    currency: String,
-    amount: Decimal,
-    created_at: DateTime<Utc>,
-    drawer_name: String,
+    #[sqlx(rename = "drawer_name")]
+    pub cash_drawer_name: String,
+    #[sqlx(rename = "drawer_id")]
+    pub cash_drawer_id: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    pub created_at: DateTime<Utc>,
+    /// A [`LedgerType`] word.
+    pub transaction_type: String,
+    pub associate_id: String,
+    pub associate_name: String,
+    pub order_id: String,
+    /// Always `""`.
+    #[sqlx(skip)]
+    pub external_order_id: &'static str,
+    pub reason_code: String,
+    /// Positive into the drawer, negative out.
+    #[sqlx(rename = "amount")]
+    #[serde(serialize_with = "exact_number")]
+    #[schema(value_type = Amount)]
+    pub amount_balance: Decimal,
+    pub store_id: String,
+}
+
+fn status_when<S: serde::Serializer>(entry_type: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    let closing = matches!(entry_type, "reconciliation" | "end_of_day_withdrawal");
+    (if closing { DrawerStatus::Inactive } else { DrawerStatus::Active }).serialize(serializer)
 }
 
 /// True when the store report asked for ends before today (UTC): a past
 /// period, which the read replica may serve. Today's report, or a query
 /// that does not parse (answered 400 all the same), stays on the primary.
-pub fn ends_before_today(query: &HashMap<String, String>) -> bool {
+pub fn ends_before_today(query: &StoreReportQuery) -> bool {
     let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     query
-        .get("end-time")
+        .end_time
+        .as_deref()
         .and_then(|raw| DateTime::parse_from_rfc3339(raw.trim()).ok())
         .is_some_and(|end| end.with_timezone(&Utc) < today)
 }
 
 /// The ledger movements of a store in `[start-time, end-time]`, oldest first.
-pub async fn store(db: &PgPool, caller: &Caller, query: &HashMap<String, String>) -> DrawerResult<Value> {
-    let text = |name: &str| query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
-    let store_id = text("store-id").ok_or_else(|| invalid("store-id: query parameter is required"))?;
-    let time = |name: &str| -> DrawerResult<DateTime<Utc>> {
-        let raw = text(name).ok_or_else(|| invalid(format!("{name}: query parameter is required (RFC 3339)")))?;
+pub async fn store(db: &PgPool, caller: &Caller, query: &StoreReportQuery) -> DrawerResult<StoreReport> {
+    let store_id = given(&query.store_id).ok_or_else(|| invalid("store-id: query parameter is required"))?;
+    let time = |name: &str, value: &Option<String>| -> DrawerResult<DateTime<Utc>> {
+        let raw = given(value).ok_or_else(|| invalid(format!("{name}: query parameter is required (RFC 3339)")))?;
         DateTime::parse_from_rfc3339(raw)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| invalid(format!("{name}: must be an RFC 3339 date-time like 2022-01-01T00:00:00Z")))
     };
-    let (start, end) = (time("start-time")?, time("end-time")?);
+    let (start, end) = (time("start-time", &query.start_time)?, time("end-time", &query.end_time)?);
     if end < start {
         return Err(invalid("end-time: must not be before start-time"));
     }
-    let page = Page::parse(query)?;
-    let transaction_type = text("transaction-type");
+    let page = Page::parse(&PageQuery { offset: query.offset.clone(), limit: query.limit.clone() })?;
+    let transaction_type = given(&query.transaction_type);
     if let Some(t) = transaction_type {
-        if !REPORT_TYPES.contains(&t) && !NON_SALE_TYPES.contains(&t) {
+        if LedgerType::parse(t).is_none() {
             return Err(invalid(format!("transaction-type: unknown type {t}")));
         }
     }
@@ -175,9 +306,10 @@ pub async fn store(db: &PgPool, caller: &Caller, query: &HashMap<String, String>
     .bind(transaction_type)
     .fetch_one(db)
     .await?;
-    let rows: Vec<ReportRow> = sqlx::query_as(&format!(
-        "SELECT l.drawer_id, l.store_id, l.entry_type, l.transaction_type, l.associate_id, a.name AS associate_name,
-                l.order_id, l.reason_code, l.currency, l.amount, l.created_at, d.name AS drawer_name
+    let rows: Vec<StoreReportEntry> = sqlx::query_as(&format!(
+        "SELECT l.drawer_id, l.store_id, l.entry_type, l.transaction_type, COALESCE(l.associate_id, '') AS associate_id,
+                COALESCE(a.name, '') AS associate_name, COALESCE(l.order_id, '') AS order_id,
+                COALESCE(l.reason_code, '') AS reason_code, l.currency, l.amount, l.created_at, d.name AS drawer_name
          FROM cash_drawer_ledger l
          JOIN cash_drawers d ON d.drawer_id = l.drawer_id
          LEFT JOIN associates a ON a.associate_id = l.associate_id
@@ -192,37 +324,37 @@ pub async fn store(db: &PgPool, caller: &Caller, query: &HashMap<String, String>
     .bind(page.offset)
     .fetch_all(db)
     .await?;
-    let report: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            // The drawer's status when the movement happened: closing entries end the day.
-            let status = if matches!(r.entry_type.as_str(), "reconciliation" | "end_of_day_withdrawal") { "inactive" } else { "active" };
-            json!({
-                "cashDrawerStatus": status,
-                "cashDrawerName": r.drawer_name,
-                "cashDrawerId": r.drawer_id,
-                "currency": r.currency,
-                "createdAt": timestamp(r.created_at),
-                "transactionType": r.transaction_type,
-                "associateId": r.associate_id.as_deref().unwrap_or(""),
-                "associateName": r.associate_name.as_deref().unwrap_or(""),
-                "orderId": r.order_id.as_deref().unwrap_or(""),
-                "externalOrderId": "",
-                "reasonCode": r.reason_code.as_deref().unwrap_or(""),
-                "amountBalance": number(r.amount),
-                "storeId": r.store_id,
-            })
-        })
-        .collect();
-    Ok(json!({"transactionReport": report, "total": total}))
+    Ok(StoreReport { transaction_report: rows, total })
+}
+
+/// A drawer on the operators' page: the cash it should hold now and today's
+/// completed cash in and out.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "store_id": "store-1", "name": "Front till", "status": "active",
+    "float": {"value": 200, "currency": "USD"}, "activated_at": "2026-03-01T08:00:00Z", "balance": {"value": 245, "currency": "USD"},
+    "today_cash_in": {"value": 45, "currency": "USD"}, "today_cash_out": {"value": 0, "currency": "USD"}, "currency": "USD"}))]
+pub struct DrawerBalance {
+    pub cash_drawer_id: String,
+    pub store_id: String,
+    pub name: String,
+    pub status: DrawerStatus,
+    /// The default float of the next activation.
+    pub float: Monetary,
+    /// The open activation's start; null when inactive.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// The cash an active drawer should hold now (float plus completed movements); null when inactive.
+    pub balance: Option<Monetary>,
+    pub today_cash_in: Monetary,
+    pub today_cash_out: Monetary,
+    pub currency: Currency,
 }
 
 /// Every drawer with the cash it should hold now (active drawers: float plus
 /// completed movements of the open activation) and today's completed cash in
 /// and out (UTC day, float and day-closing entries left out), for the
 /// operators' page.
-pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Result<Vec<Value>, sqlx::Error> {
-    type Row = (String, String, String, String, String, Decimal, Option<DateTime<Utc>>, Option<Decimal>, Decimal, Decimal);
+pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Result<Vec<DrawerBalance>, sqlx::Error> {
+    type Row = (String, String, String, String, DrawerStatus, Decimal, Option<DateTime<Utc>>, Option<Decimal>, Decimal, Decimal);
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status, d.float_amount, a.activated_at,
                 CASE WHEN d.status = 'active' THEN
@@ -241,18 +373,23 @@ pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Resu
     .bind(limit)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|(id, store_id, name, currency, status, float, activated_at, balance, cash_in, cash_out)| {
-            json!({
-                "cash_drawer_id": id, "store_id": store_id, "name": name, "status": status,
-                "float": money_json(float, &currency),
-                "activated_at": activated_at.map(timestamp),
-                "balance": balance.map(|b| money_json(b, &currency)),
-                "today_cash_in": money_json(cash_in, &currency),
-                "today_cash_out": money_json(cash_out, &currency),
-                "currency": currency,
+            let currency = Currency::try_from(currency.as_str())
+                .map_err(|why| sqlx::Error::Decode(format!("cash_drawers.currency of {id}: {why}").into()))?;
+            let money = |value| Monetary::new(value, currency);
+            Ok(DrawerBalance {
+                cash_drawer_id: id,
+                store_id,
+                name,
+                status,
+                float: money(float),
+                activated_at,
+                balance: balance.map(money),
+                today_cash_in: money(cash_in),
+                today_cash_out: money(cash_out),
+                currency,
             })
         })
-        .collect())
+        .collect()
 }

@@ -1,26 +1,36 @@
 //! Per-store cash configuration and the (global) non-sale transaction types.
 
 use super::auth::Caller;
-use super::model::{invalid, DrawerError, DrawerResult, Fields, NON_SALE_TYPES};
-use serde_json::{json, Map, Value};
+use crate::json_body::BodyError;
+use super::model::{invalid, BalanceModification, DrawerError, DrawerResult, DrawerType, Flag, NonSaleType, Text256, TypeStatus};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
+use std::fmt;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Ref, Schema};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
-/// A store's cash drawer configuration.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoreConfig {
-    pub cash_drawer_type: String,
-    pub cash_management_enabled: bool,
-    pub expose_count_expected_amount: bool,
+/// `PUT /v0/stores/{store_id}/cash-drawer-config`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true}))]
+pub struct StoreConfigWrite {
+    pub cash_drawer_type: DrawerType,
+    /// Transactions and counts need it on.
+    pub cash_management_enabled: Flag,
+    /// `false` makes counts blind. Left out: unchanged (`true` for a new store).
+    pub expose_count_expected_amount: Option<Flag>,
 }
 
-impl StoreConfig {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "cash_drawer_type": self.cash_drawer_type,
-            "cash_management_enabled": self.cash_management_enabled,
-            "expose_count_expected_amount": self.expose_count_expected_amount,
-        })
-    }
+/// A store's cash drawer configuration.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true}))]
+pub struct StoreConfig {
+    pub cash_drawer_type: DrawerType,
+    pub cash_management_enabled: bool,
+    /// `false`: counts are blind (recording one answers only whether there is a discrepancy).
+    pub expose_count_expected_amount: bool,
 }
 
 pub async fn find_config<'e>(db: impl sqlx::PgExecutor<'e>, store_id: &str) -> Result<Option<StoreConfig>, sqlx::Error> {
@@ -39,19 +49,20 @@ pub async fn get_config(db: &PgPool, caller: &Caller, store_id: &str) -> DrawerR
         .ok_or_else(|| DrawerError::NotFound(format!("store {store_id} has no cash drawer configuration")))
 }
 
-/// Adds or replaces a store's configuration; `true` when it was created.
-/// `expose_count_expected_amount` keeps its value when left out.
-pub async fn put_config(db: &PgPool, caller: &Caller, store_id: &str, body: &Value) -> DrawerResult<(bool, StoreConfig)> {
+/// Whether the caller may configure `store_id`, checked before its body is read.
+pub fn may_configure(caller: &Caller, store_id: &str) -> DrawerResult<()> {
     caller.require_store(store_id)?;
     if store_id.is_empty() || store_id.len() > 256 {
         return Err(invalid("store_id: 1 to 256 characters"));
     }
-    let f = Fields::of(body)?;
-    let cash_drawer_type = f.choice("cash_drawer_type", &["integrated", "non_integrated"])?;
-    let enabled = f.boolean("cash_management_enabled")?.ok_or_else(|| invalid("cash_management_enabled: is required"))?;
-    let expose = f.boolean("expose_count_expected_amount")?;
+    Ok(())
+}
+
+/// Adds or replaces a store's configuration (after [`may_configure`]); `true`
+/// when it was created. `expose_count_expected_amount` keeps its value when left out.
+pub async fn put_config(db: &PgPool, store_id: &str, body: &StoreConfigWrite) -> DrawerResult<(bool, StoreConfig)> {
     // `xmax = 0` only on a freshly inserted row: tells create (201) from update (200)
-    let (created, cash_drawer_type, cash_management_enabled, expose_count_expected_amount): (bool, String, bool, bool) =
+    let (created, cash_drawer_type, cash_management_enabled, expose_count_expected_amount): (bool, DrawerType, bool, bool) =
         sqlx::query_as(
             "INSERT INTO store_cash_config (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount)
              VALUES ($1, $2, $3, COALESCE($4, true))
@@ -62,125 +73,298 @@ pub async fn put_config(db: &PgPool, caller: &Caller, store_id: &str, body: &Val
              RETURNING (xmax = 0), cash_drawer_type, cash_management_enabled, expose_count_expected_amount",
         )
         .bind(store_id)
-        .bind(&cash_drawer_type)
-        .bind(enabled)
-        .bind(expose)
+        .bind(body.cash_drawer_type)
+        .bind(body.cash_management_enabled.0)
+        .bind(body.expose_count_expected_amount.map(|f| f.0))
         .fetch_one(db)
         .await?;
     Ok((created, StoreConfig { cash_drawer_type, cash_management_enabled, expose_count_expected_amount }))
 }
 
-/// One non-sale type's configuration.
+/// A reason a non-sale type may be used for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = TransactionTypeReason, example = json!({"code": "post_office", "label": "Post office"}))]
+pub struct Reason {
+    pub code: String,
+    pub label: String,
+}
+
+/// One non-sale type's configuration row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TypeConfig {
-    pub transaction_type: String,
-    pub status: String,
-    pub balance_modification: Option<String>,
-    pub reasons: Value,
+    pub transaction_type: NonSaleType,
+    pub status: TypeStatus,
+    pub balance_modification: Option<BalanceModification>,
+    pub reasons: Json<Vec<Reason>>,
 }
 
 impl TypeConfig {
     /// True when `code` is one of this type's reason codes.
     pub fn has_reason(&self, code: &str) -> bool {
-        self.reasons.as_array().into_iter().flatten().any(|r| r["code"].as_str() == Some(code))
+        self.reasons.iter().any(|r| r.code == code)
     }
 
     pub fn has_reasons(&self) -> bool {
-        self.reasons.as_array().is_some_and(|r| !r.is_empty())
+        !self.reasons.is_empty()
     }
 }
 
-pub async fn find_type(tx: &mut Transaction<'static, Postgres>, transaction_type: &str) -> Result<Option<TypeConfig>, sqlx::Error> {
+pub async fn find_type(tx: &mut Transaction<'static, Postgres>, transaction_type: NonSaleType) -> Result<Option<TypeConfig>, sqlx::Error> {
     sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types WHERE transaction_type = $1")
         .bind(transaction_type)
         .fetch_optional(&mut **tx)
         .await
 }
 
-/// `{"transaction_types": {type: {"status", "configuration"?}}}` in the seed's shape.
-pub async fn list_types(db: &PgPool) -> DrawerResult<Value> {
-    let rows: Vec<TypeConfig> =
-        sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types").fetch_all(db).await?;
-    let mut types = Map::new();
-    for name in NON_SALE_TYPES {
-        let entry = match rows.iter().find(|r| r.transaction_type == name) {
-            Some(r) if r.status == "configured" => json!({
-                "status": "configured",
-                "configuration": {"balance_modification": r.balance_modification, "reasons": r.reasons},
-            }),
-            _ => json!({"status": "not_allowed"}),
-        };
-        types.insert(name.to_string(), entry);
-    }
-    Ok(json!({ "transaction_types": types }))
+/// Every non-sale type, in the seed's shape: `{"transaction_types": {type: {"status", "configuration"?}}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transaction_types": {"add_to_float": {"status": "not_allowed"},
+    "remove_petty_cash": {"status": "configured", "configuration": {"balance_modification": "cash_out",
+        "reasons": [{"code": "post_office", "label": "Post office"}]}}}}))]
+pub struct TransactionTypes {
+    pub transaction_types: TypeStates,
 }
 
-/// Replaces the whole configuration with the body (the list's own shape);
-/// types left out become `not_allowed`. Admin only.
-pub async fn put_types(db: &PgPool, caller: &Caller, body: &Value) -> DrawerResult<Value> {
-    caller.require_admin()?;
-    let types = body
-        .get("transaction_types")
-        .and_then(Value::as_object)
-        .ok_or_else(|| invalid("transaction_types: must be an object keyed by transaction type"))?;
-    let mut parsed = Vec::new();
-    for (name, entry) in types {
-        if !NON_SALE_TYPES.contains(&name.as_str()) {
-            return Err(invalid(format!("transaction_types.{name}: unknown type (known: {})", NON_SALE_TYPES.join(", "))));
+/// Each of the ten non-sale types, in the seed's order.
+pub struct TypeStates(Vec<(NonSaleType, TransactionTypeState)>);
+
+/// A non-sale type's status, with its configuration when `configured`.
+#[derive(Serialize, ToSchema)]
+pub struct TransactionTypeState {
+    pub status: TypeStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<TransactionTypeConfig>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TransactionTypeConfig {
+    pub balance_modification: BalanceModification,
+    pub reasons: Vec<Reason>,
+}
+
+impl Serialize for TypeStates {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(kind, state)| (kind.as_str(), state)))
+    }
+}
+
+/// An object with one property per non-sale type, each `T`.
+fn by_type_schema<T: ToSchema>(all_required: bool) -> RefOr<Schema> {
+    let mut object = ObjectBuilder::new()
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+        .description(Some("Keyed by non-sale transaction type"));
+    for kind in NonSaleType::ALL {
+        object = object.property(kind.as_str(), Ref::from_schema_name(T::name()));
+        if all_required {
+            object = object.required(kind.as_str());
         }
-        parsed.push(parse_type(name, entry)?);
+    }
+    object.into()
+}
+
+impl PartialSchema for TypeStates {
+    fn schema() -> RefOr<Schema> {
+        by_type_schema::<TransactionTypeState>(true)
+    }
+}
+
+impl ToSchema for TypeStates {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((TransactionTypeState::name().into(), TransactionTypeState::schema()));
+        TransactionTypeState::schemas(schemas);
+    }
+}
+
+/// `{"transaction_types": {type: {"status", "configuration"?}}}`, as listed.
+pub async fn list_types(db: &PgPool) -> DrawerResult<TransactionTypes> {
+    let rows: Vec<TypeConfig> =
+        sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types").fetch_all(db).await?;
+    let states = NonSaleType::ALL
+        .iter()
+        .map(|&kind| {
+            let configured = rows.iter().find(|r| r.transaction_type == kind && r.status == TypeStatus::Configured);
+            let state = match configured {
+                Some(TypeConfig { balance_modification: Some(modification), reasons, .. }) => TransactionTypeState {
+                    status: TypeStatus::Configured,
+                    configuration: Some(TransactionTypeConfig { balance_modification: *modification, reasons: reasons.0.clone() }),
+                },
+                _ => TransactionTypeState { status: TypeStatus::NotAllowed, configuration: None },
+            };
+            (kind, state)
+        })
+        .collect();
+    Ok(TransactionTypes { transaction_types: TypeStates(states) })
+}
+
+/// `PUT /v0/cash-drawer-transaction-types`: the whole configuration, in the
+/// list's own shape. Types left out become `not_allowed`.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"transaction_types": {"no_sale": {"status": "configured", "configuration": {"balance_modification": "cash_in",
+    "reasons": [{"code": "post_office", "label": "Post office"}]}}}}))]
+pub struct TransactionTypesWrite {
+    pub transaction_types: TypeWrites,
+}
+
+/// The types a configuration names, in its order; an unknown type is refused
+/// as `transaction_types.<name>: unknown type (known: …)`.
+pub struct TypeWrites(Vec<(NonSaleType, TransactionTypeWrite)>);
+
+#[derive(Deserialize, ToSchema)]
+pub struct TransactionTypeWrite {
+    pub status: TypeStatus,
+    /// Required when `configured`; not read otherwise.
+    #[schema(value_type = Option<TransactionTypeConfigWrite>)]
+    configuration: Option<serde_json::Value>,
+}
+
+impl TransactionTypeWrite {
+    /// The configuration of a `configured` type, read only then (as always:
+    /// a `not_allowed` type's configuration is ignored); `at` is its path.
+    fn configuration(self, at: &str) -> DrawerResult<TransactionTypeConfigWrite> {
+        let raw = self.configuration.ok_or_else(|| invalid(format!("{at}: is required")))?;
+        if !raw.is_object() {
+            return Err(invalid(format!("{at}: must be an object {{\"balance_modification\", \"reasons\"}}")));
+        }
+        // Within an object every error names its field: `balance_modification: …`.
+        crate::json_body::from_value(raw).map_err(|err| match err {
+            BodyError::Invalid(why) | BodyError::Malformed(why) => invalid(format!("{at}.{why}")),
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TransactionTypeConfigWrite {
+    pub balance_modification: BalanceModification,
+    /// Codes are unique within a type; none: the type needs no reason code.
+    pub reasons: Option<Vec<ReasonWrite>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonWrite {
+    pub code: Text256,
+    pub label: Text256,
+}
+
+const TYPES_RULE: &str = "must be an object keyed by transaction type";
+
+impl<'de> Deserialize<'de> for TypeWrites {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TypeWritesVisitor)
+    }
+}
+
+struct TypeWritesVisitor;
+
+impl<'de> Visitor<'de> for TypeWritesVisitor {
+    type Value = TypeWrites;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object keyed by transaction type")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<TypeWrites, E> {
+        Err(E::custom(TYPES_RULE))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<TypeWrites, A::Error> {
+        Err(de::Error::custom(TYPES_RULE))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TypeWrites, A::Error> {
+        let mut types = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match NonSaleType::parse(&key) {
+                Some(kind) => types.push((kind, map.next_value::<TransactionTypeWrite>()?)),
+                // serde_json's `arbitrary_precision` hands a bare number over as a map with one private key.
+                None if key.starts_with("$serde_json::private") => return Err(de::Error::custom(TYPES_RULE)),
+                // Refused from inside the key's value, so the error's path names the key.
+                None => match map.next_value_seed(UnknownType)? {},
+            }
+        }
+        Ok(TypeWrites(types))
+    }
+}
+
+struct UnknownType;
+
+impl<'de> DeserializeSeed<'de> for UnknownType {
+    type Value = std::convert::Infallible;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        de::IgnoredAny::deserialize(deserializer)?;
+        Err(de::Error::custom(format!("unknown type (known: {})", NonSaleType::words())))
+    }
+}
+
+impl PartialSchema for TypeWrites {
+    fn schema() -> RefOr<Schema> {
+        by_type_schema::<TransactionTypeWrite>(false)
+    }
+}
+
+impl ToSchema for TypeWrites {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((TransactionTypeWrite::name().into(), TransactionTypeWrite::schema()));
+        TransactionTypeWrite::schemas(schemas);
+    }
+}
+
+/// Replaces the whole configuration with `body`. Admin only (the caller checks
+/// [`Caller::require_admin`] before reading the body).
+pub async fn put_types(db: &PgPool, body: TransactionTypesWrite) -> DrawerResult<TransactionTypes> {
+    let mut parsed = Vec::new();
+    for (kind, entry) in body.transaction_types.0 {
+        let at = |field: &str| format!("transaction_types.{}.{field}", kind.as_str());
+        let status = entry.status;
+        let (modification, reasons) = match status {
+            TypeStatus::NotAllowed => (None, Vec::new()),
+            TypeStatus::Configured => {
+                let config = entry.configuration(&at("configuration"))?;
+                let mut reasons: Vec<Reason> = Vec::new();
+                for reason in config.reasons.into_iter().flatten() {
+                    if reasons.iter().any(|r| r.code == *reason.code) {
+                        return Err(invalid(format!("{}: duplicate code {}", at("configuration.reasons"), &*reason.code)));
+                    }
+                    reasons.push(Reason { code: reason.code.into(), label: reason.label.into() });
+                }
+                (Some(config.balance_modification), reasons)
+            }
+        };
+        parsed.push((kind, status, modification, reasons));
     }
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE cash_transaction_types SET status = 'not_allowed', balance_modification = NULL, reasons = '[]'")
         .execute(&mut *tx)
         .await?;
-    for t in &parsed {
+    for (kind, status, modification, reasons) in &parsed {
         sqlx::query("UPDATE cash_transaction_types SET status = $2, balance_modification = $3, reasons = $4 WHERE transaction_type = $1")
-            .bind(&t.transaction_type)
-            .bind(&t.status)
-            .bind(&t.balance_modification)
-            .bind(&t.reasons)
+            .bind(kind)
+            .bind(status)
+            .bind(modification)
+            .bind(Json(reasons))
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
     list_types(db).await
-}
-
-fn parse_type(name: &str, entry: &Value) -> DrawerResult<TypeConfig> {
-    let at = |field: &str| format!("transaction_types.{name}.{field}");
-    let status = entry.get("status").and_then(Value::as_str).unwrap_or_default();
-    match status {
-        "not_allowed" => Ok(TypeConfig {
-            transaction_type: name.to_string(),
-            status: status.to_string(),
-            balance_modification: None,
-            reasons: json!([]),
-        }),
-        "configured" => {
-            let config = entry.get("configuration").ok_or_else(|| invalid(format!("{}: is required", at("configuration"))))?;
-            let modification = match config.get("balance_modification").and_then(Value::as_str) {
-                Some(m @ ("cash_in" | "cash_out")) => m.to_string(),
-                _ => return Err(invalid(format!("{}: must be cash_in or cash_out", at("configuration.balance_modification")))),
-            };
-            let mut reasons = Vec::new();
-            for reason in config.get("reasons").and_then(Value::as_array).into_iter().flatten() {
-                let text = |k: &str| reason.get(k).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty() && s.len() <= 256);
-                let (Some(code), Some(label)) = (text("code"), text("label")) else {
-                    return Err(invalid(format!("{}: each needs a non-empty code and label", at("configuration.reasons"))));
-                };
-                if reasons.iter().any(|r: &Value| r["code"] == code) {
-                    return Err(invalid(format!("{}: duplicate code {code}", at("configuration.reasons"))));
-                }
-                reasons.push(json!({"code": code, "label": label}));
-            }
-            Ok(TypeConfig {
-                transaction_type: name.to_string(),
-                status: status.to_string(),
-                balance_modification: Some(modification),
-                reasons: Value::Array(reasons),
-            })
-        }
-        _ => Err(invalid(format!("{}: must be configured or not_allowed", at("status")))),
-    }
 }

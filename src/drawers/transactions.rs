@@ -4,12 +4,18 @@
 use super::auth::Caller;
 use super::drawer::{self, lock_usable, Tx};
 use super::ledger::{self, Entry};
-use super::model::{conflict, invalid, money_json, timestamp, DrawerError, DrawerResult, Fields, NON_SALE_TYPES};
+use super::model::{
+    conflict, in_currency, invalid, ActivityEvent, Correlation, DrawerError, DrawerResult, FinishStatus, NonSaleType, Rfc3339, Text128,
+    Text256, Text64,
+};
+use super::model::{BalanceModification, TypeStatus};
 use super::stores::find_type;
+use crate::money::{Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A transaction row.
@@ -23,7 +29,8 @@ pub struct Transaction {
     pub transaction_type: String,
     pub reason_code: Option<String>,
     pub order_id: Option<String>,
-    pub currency: String,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
     pub amount_in: Decimal,
     pub amount_out: Decimal,
     pub status: String,
@@ -40,22 +47,56 @@ impl Transaction {
         self.amount_in - self.amount_out
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({
-            "transaction_id": self.transaction_id,
-            "cash_drawer_id": self.drawer_id,
-            "associate_id": self.associate_id,
-            "order_id": self.order_id,
-            "transaction_type": self.transaction_type,
-            "reason": if self.kind == "non_sale" { self.transaction_type.as_str() } else { self.kind.as_str() },
-            "reason_code": self.reason_code,
-            "amount_in": money_json(self.amount_in, &self.currency),
-            "amount_out": money_json(self.amount_out, &self.currency),
-            "amount_balance": money_json(self.balance(), &self.currency),
-            "status": self.status,
-            "created_at": timestamp(self.created_at),
-            "finished_at": self.finished_at.map(timestamp),
-        })
+}
+
+/// A sale, return or non-sale transaction.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transaction_id": "11a96e22-0275-418d-9035-7c5ad4b6050e", "cash_drawer_id": "4G9OZ", "associate_id": "alice",
+    "order_id": "A-1", "transaction_type": "sale", "reason": "sale", "reason_code": null, "amount_in": {"value": 50, "currency": "USD"},
+    "amount_out": {"value": 5, "currency": "USD"}, "amount_balance": {"value": 45, "currency": "USD"}, "status": "completed",
+    "created_at": "2026-03-01T10:00:00Z", "finished_at": "2026-03-01T10:00:05Z"}))]
+pub struct CashTransaction {
+    #[schema(value_type = String, format = "uuid")]
+    pub transaction_id: Uuid,
+    pub cash_drawer_id: String,
+    /// The associate who started it; null when started with the admin token.
+    pub associate_id: Option<String>,
+    pub order_id: Option<String>,
+    /// `sale` for sales and returns, else the non-sale type.
+    pub transaction_type: String,
+    /// `sale`, `return`, or the non-sale type.
+    pub reason: String,
+    pub reason_code: Option<String>,
+    /// For a sale, the cash given.
+    pub amount_in: Monetary,
+    /// For a sale, the change.
+    pub amount_out: Monetary,
+    /// `amount_in` − `amount_out`.
+    pub amount_balance: Monetary,
+    /// `draft`, `completed` or `canceled`
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<Transaction> for CashTransaction {
+    fn from(t: Transaction) -> Self {
+        let money = |value| Monetary::new(value, t.currency);
+        CashTransaction {
+            transaction_id: t.transaction_id,
+            amount_in: money(t.amount_in),
+            amount_out: money(t.amount_out),
+            amount_balance: money(t.balance()),
+            reason: if t.kind == "non_sale" { t.transaction_type.clone() } else { t.kind },
+            cash_drawer_id: t.drawer_id,
+            associate_id: t.associate_id,
+            order_id: t.order_id,
+            transaction_type: t.transaction_type,
+            reason_code: t.reason_code,
+            status: t.status,
+            created_at: t.created_at,
+            finished_at: t.finished_at,
+        }
     }
 }
 
@@ -83,7 +124,7 @@ async fn insert_draft(tx: &mut Tx, caller: &Caller, drawer: &drawer::Drawer, act
     .bind(d.transaction_type)
     .bind(d.reason_code)
     .bind(d.order_id)
-    .bind(&drawer.currency)
+    .bind(drawer.currency.code())
     .bind(d.amount_in)
     .bind(d.amount_out)
     .execute(&mut **tx)
@@ -91,16 +132,32 @@ async fn insert_draft(tx: &mut Tx, caller: &Caller, drawer: &drawer::Drawer, act
     Ok(transaction_id)
 }
 
+/// `POST /v0/cash-drawers/{drawer_id}/transactions`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"order_id": "A-1", "amount": {"value": 45, "currency": "USD"}, "given": {"value": 50, "currency": "USD"}}))]
+pub struct SaleStart {
+    pub order_id: Text256,
+    /// Positive for a sale, negative for a return; not 0.
+    pub amount: Monetary,
+    /// The cash handed over: at least the amount of a sale; 0 or more for a return.
+    pub given: Monetary,
+}
+
+/// A started sale and the change to give.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transaction_id": "11a96e22-0275-418d-9035-7c5ad4b6050e", "change": {"value": 5, "currency": "USD"}}))]
+pub struct SaleStarted {
+    #[schema(value_type = String, format = "uuid")]
+    pub transaction_id: Uuid,
+    pub change: Monetary,
+}
+
 /// Starts a sale (`amount` > 0) or a return (`amount` < 0) as a draft.
 /// `change = given - amount`; a sale paid short is refused.
-pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let f = Fields::of(body)?;
-    let order_id = f.required_text("order_id", 256)?;
-    let amount = f.required_money("amount")?;
-    let given = f.required_money("given")?;
+pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &SaleStart) -> DrawerResult<SaleStarted> {
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
-    let amount = amount.in_currency(&drawer.currency, "amount")?;
-    let given = given.in_currency(&drawer.currency, "given")?;
+    let amount = in_currency(body.amount, drawer.currency, "amount")?;
+    let given = in_currency(body.given, drawer.currency, "given")?;
     if amount.is_zero() {
         return Err(invalid("amount.value: must not be 0 (positive for a sale, negative for a return)"));
     }
@@ -117,42 +174,62 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Va
         caller,
         &drawer,
         activation_id,
-        Draft { kind, transaction_type: "sale", reason_code: None, order_id: Some(&order_id), amount_in: given, amount_out: change },
+        Draft { kind, transaction_type: "sale", reason_code: None, order_id: Some(&body.order_id), amount_in: given, amount_out: change },
     )
     .await?;
-    Ok(json!({"transaction_id": transaction_id, "change": money_json(change, &drawer.currency)}))
+    Ok(SaleStarted { transaction_id, change: Monetary::new(change, drawer.currency) })
+}
+
+/// `POST /v0/cash-drawers/{drawer_id}/non-sale-transactions`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"transaction_type": "no_sale", "reason_code": "post_office", "amount_in": {"value": 10, "currency": "USD"}}))]
+pub struct NonSaleStart {
+    /// A configured non-sale type.
+    pub transaction_type: NonSaleType,
+    /// One of that type's reason codes; required when it has any.
+    pub reason_code: Option<Text128>,
+    /// For a `cash_in` type, at least 0.
+    pub amount_in: Option<Monetary>,
+    /// For a `cash_out` type, at least 0.
+    pub amount_out: Option<Monetary>,
+}
+
+/// A started transaction.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"transaction_id": "11a96e22-0275-418d-9035-7c5ad4b6050e"}))]
+pub struct TransactionStarted {
+    #[schema(value_type = String, format = "uuid")]
+    pub transaction_id: Uuid,
 }
 
 /// Starts a non-sale transaction of a configured type with one of its reasons;
 /// the type's `balance_modification` says whether `amount_in` or `amount_out` applies.
-pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let f = Fields::of(body)?;
-    let transaction_type = f.choice("transaction_type", &NON_SALE_TYPES)?;
-    let reason_code = f.text("reason_code", 128)?;
-    let amount_in = f.money("amount_in")?;
-    let amount_out = f.money("amount_out")?;
+pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &NonSaleStart) -> DrawerResult<TransactionStarted> {
+    let transaction_type = body.transaction_type.as_str();
+    let reason_code = body.reason_code.as_deref();
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
-    let config = find_type(tx, &transaction_type)
+    let config = find_type(tx, body.transaction_type)
         .await?
-        .filter(|t| t.status == "configured")
+        .filter(|t| t.status == TypeStatus::Configured)
         .ok_or_else(|| conflict(format!("transaction type {transaction_type} is not configured")))?;
-    match &reason_code {
+    match reason_code {
         Some(code) if !config.has_reason(code) => {
             return Err(invalid(format!("reason_code: {code} is not a reason of {transaction_type}")));
         }
         None if config.has_reasons() => return Err(invalid(format!("reason_code: is required for {transaction_type}"))),
         _ => {}
     }
-    let cash_in = config.balance_modification.as_deref() == Some("cash_in");
+    let cash_in = config.balance_modification == Some(BalanceModification::CashIn);
     let (field, money, other, other_field) = if cash_in {
-        ("amount_in", amount_in, amount_out, "amount_out")
+        ("amount_in", body.amount_in, body.amount_out, "amount_out")
     } else {
-        ("amount_out", amount_out, amount_in, "amount_in")
+        ("amount_out", body.amount_out, body.amount_in, "amount_in")
     };
     if other.is_some() {
         return Err(invalid(format!("{other_field}: {transaction_type} moves cash the other way; send {field}")));
     }
-    let value = money.ok_or_else(|| invalid(format!("{field}: is required for {transaction_type}")))?.in_currency(&drawer.currency, field)?;
+    let money = money.ok_or_else(|| invalid(format!("{field}: is required for {transaction_type}")))?;
+    let value = in_currency(money, drawer.currency, field)?;
     if value < Decimal::ZERO {
         return Err(invalid(format!("{field}.value: must be at least 0")));
     }
@@ -162,10 +239,10 @@ pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body:
         caller,
         &drawer,
         activation_id,
-        Draft { kind: "non_sale", transaction_type: &transaction_type, reason_code: reason_code.as_deref(), order_id: None, amount_in, amount_out },
+        Draft { kind: "non_sale", transaction_type, reason_code, order_id: None, amount_in, amount_out },
     )
     .await?;
-    Ok(json!({ "transaction_id": transaction_id }))
+    Ok(TransactionStarted { transaction_id })
 }
 
 async fn find(db: impl sqlx::PgExecutor<'_>, drawer_id: &str, transaction_id: &str, lock: bool) -> DrawerResult<Transaction> {
@@ -178,21 +255,28 @@ async fn find(db: impl sqlx::PgExecutor<'_>, drawer_id: &str, transaction_id: &s
     sqlx::query_as(&sql).bind(id).bind(drawer_id).fetch_optional(db).await?.ok_or_else(not_found)
 }
 
-pub async fn get(db: &PgPool, caller: &Caller, drawer_id: &str, transaction_id: &str) -> DrawerResult<Value> {
+pub async fn get(db: &PgPool, caller: &Caller, drawer_id: &str, transaction_id: &str) -> DrawerResult<CashTransaction> {
     drawer::get(db, caller, drawer_id).await?;
-    Ok(find(db, drawer_id, transaction_id, false).await?.to_json())
+    Ok(find(db, drawer_id, transaction_id, false).await?.into())
+}
+
+/// `PATCH /v0/cash-drawers/{drawer_id}/transactions/{transaction_id}`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"status": "completed"}))]
+pub struct TransactionFinish {
+    pub status: FinishStatus,
 }
 
 /// Completes (appending its ledger row) or cancels a draft; a finished
 /// transaction cannot be finished again (409).
-pub async fn finish(tx: &mut Tx, caller: &Caller, drawer_id: &str, transaction_id: &str, body: &Value) -> DrawerResult<Value> {
-    let status = Fields::of(body)?.choice("status", &["completed", "canceled"])?;
+pub async fn finish(tx: &mut Tx, caller: &Caller, drawer_id: &str, transaction_id: &str, body: &TransactionFinish) -> DrawerResult<CashTransaction> {
+    let status = body.status;
     let drawer = drawer::lock(tx, caller, drawer_id).await?;
     let t = find(&mut **tx, drawer_id, transaction_id, true).await?;
     if t.status != "draft" {
         return Err(conflict(format!("transaction {transaction_id} is already {}", t.status)));
     }
-    if status == "completed" {
+    if status == FinishStatus::Completed {
         let activation_id = drawer::require_usable(tx, &drawer).await?;
         if activation_id != t.activation_id {
             return Err(conflict("the drawer was closed since this transaction started; start a new one"));
@@ -216,7 +300,7 @@ pub async fn finish(tx: &mut Tx, caller: &Caller, drawer_id: &str, transaction_i
                 associate_id: t.associate_id.as_deref(),
                 order_id: t.order_id.as_deref(),
                 reason_code: t.reason_code.as_deref(),
-                currency: &t.currency,
+                currency: t.currency.code(),
                 amount: t.balance(),
             },
         )
@@ -226,24 +310,42 @@ pub async fn finish(tx: &mut Tx, caller: &Caller, drawer_id: &str, transaction_i
         "UPDATE cash_transactions SET status = $2, finished_at = now() WHERE transaction_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(t.transaction_id)
-    .bind(&status)
+    .bind(status)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(finished.to_json())
+    Ok(finished.into())
+}
+
+/// `POST /v0/cash-drawers/{drawer_id}/activities`
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"event": "open", "correlation": "transaction", "correlation_id": "11a96e22-0275-418d-9035-7c5ad4b6050e", "timestamp": "2026-03-01T10:00:00Z"}))]
+pub struct Activity {
+    /// When the drawer was opened or closed.
+    pub timestamp: Rfc3339,
+    pub event: ActivityEvent,
+    pub correlation: Correlation,
+    /// The id of a transaction or count of this drawer.
+    pub correlation_id: Text64,
+}
+
+/// A recorded drawer event.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"event_id": "2b1e6a0c-9d7f-4e3a-8c51-6f0e2d4b7a19"}))]
+pub struct ActivityTracked {
+    #[schema(value_type = String, format = "uuid")]
+    pub event_id: Uuid,
 }
 
 /// Records that the drawer was physically opened or closed for a transaction
 /// or count of this drawer (404 when there is no such transaction or count).
-pub async fn track_activity(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Value) -> DrawerResult<Value> {
-    let f = Fields::of(body)?;
-    let occurred_at = f.timestamp("timestamp")?;
-    let event = f.choice("event", &["open", "close"])?;
-    let correlation = f.choice("correlation", &["transaction", "count"])?;
-    let correlation_id = f.required_text("correlation_id", 64)?;
+pub async fn track_activity(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Activity) -> DrawerResult<ActivityTracked> {
+    let occurred_at = body.timestamp.0;
+    let correlation = body.correlation.as_str();
+    let correlation_id: &str = &body.correlation_id;
     drawer::get(&mut **tx, caller, drawer_id).await?;
     let not_found = || DrawerError::NotFound(format!("no {correlation} {correlation_id} on cash drawer {drawer_id}"));
-    let id = Uuid::parse_str(&correlation_id).map_err(|_| not_found())?;
-    let table = if correlation == "transaction" { "cash_transactions WHERE transaction_id" } else { "cash_counts WHERE count_id" };
+    let id = Uuid::parse_str(correlation_id).map_err(|_| not_found())?;
+    let table = if body.correlation == Correlation::Transaction { "cash_transactions WHERE transaction_id" } else { "cash_counts WHERE count_id" };
     let exists: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {table} = $1 AND drawer_id = $2)"))
         .bind(id)
         .bind(drawer_id)
@@ -259,12 +361,12 @@ pub async fn track_activity(tx: &mut Tx, caller: &Caller, drawer_id: &str, body:
     )
     .bind(event_id)
     .bind(drawer_id)
-    .bind(&event)
-    .bind(&correlation)
+    .bind(body.event)
+    .bind(body.correlation)
     .bind(id)
     .bind(occurred_at)
     .bind(caller.associate_id())
     .execute(&mut **tx)
     .await?;
-    Ok(json!({ "event_id": event_id }))
+    Ok(ActivityTracked { event_id })
 }

@@ -1,16 +1,20 @@
 //! `/hooks/ivr/…` (SPEC §6): phone payments on the same pre-orders, with
 //! their own credentials and camelCase answers.
 
-use super::{body_bytes, ok_json, HookFields};
-use crate::openapi::schemas as doc;
-use crate::checkout::{check_pre_order, PreOrderCheck, Session};
+use actix_web::post;
+use super::body::{self, Field};
+use super::{body_bytes, ok_json};
+use crate::checkout::{check_pre_order, Mirror, PreOrderCheck, Session};
 use crate::context::AppContext;
 use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::order_number::OrderNumber;
-use crate::payments::{self, NewPayment, Outcome, Source};
+use crate::payments::{self, Offer, Refusal, Source};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 const INPUT_INVALID: &str = "Input invalid";
 const USER_INVALID: &str = "User invalid";
@@ -21,6 +25,101 @@ const PAYMENT_OPTION_INVALID: &str = "PaymentOption is not valid...";
 const BASKET_CHANGED: &str = "Basket Changed";
 const UNAVAILABLE: &str = "Service unavailable";
 
+/// `POST /hooks/ivr/pre_order/`
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"username": "ivr_user", "password": "secret", "orderNumber": "0000015933"}))]
+pub struct IvrPreOrderRequest {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub password: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub order_number: Field<String>,
+}
+
+/// `POST /hooks/ivr/complete/`
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"username": "ivr_user", "password": "secret", "orderNumber": "0000015933", "success": true,
+    "referenceNumber": "REF-1", "staffId": 17, "amount": 199.98}))]
+pub struct IvrCompleteRequest {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub username: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub password: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub order_number: Field<String>,
+    /// Must be true: the phone payment succeeded.
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    pub success: Field<bool>,
+    /// The payment's reference (its transaction id), at most 128 characters.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub reference_number: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub staff_id: Field<i64>,
+    /// A JSON number, read exactly.
+    #[serde(default)]
+    #[schema(value_type = f64)]
+    pub amount: Field<Decimal>,
+}
+
+/// `result` of the IVR answers.
+#[derive(Serialize, ToSchema)]
+pub struct IvrResult {
+    pub success: bool,
+    /// Empty on success, else one of the documented messages.
+    pub message: String,
+}
+
+/// One product of the IVR pre-order.
+#[derive(Serialize, ToSchema)]
+pub struct IvrProduct {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    /// The line's price (a JSON number).
+    #[schema(value_type = f64)]
+    pub price: Decimal,
+}
+
+/// The answer of the IVR pre_order (HTTP 200 always); the success is spliced
+/// from a fragment rendered when the basket was saved, in this shape.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"result": {"success": true, "message": ""}, "productlist": [{"sku": "SKU-1", "name": "Shirt", "quantity": 2, "price": 199.98}], "orderprice": 199.98}))]
+pub struct IvrPreOrderAnswer {
+    pub result: IvrResult,
+    /// `[]` on failure.
+    pub productlist: Vec<IvrProduct>,
+    /// The total including discounts and shipping (`0.0` on failure; a JSON number).
+    #[schema(value_type = f64)]
+    pub orderprice: Decimal,
+}
+
+/// The answer of the IVR complete (HTTP 200 always).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IvrCompleteAnswer {
+    pub order_result_response: IvrOrderResult,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IvrOrderResult {
+    pub result: IvrResult,
+    pub order_number: Option<String>,
+    pub reference_number: Option<String>,
+}
+
 fn pre_order_failure(message: &str) -> HttpResponse {
     ok_json(format!(
         r#"{{"result":{{"success":false,"message":{}}},"productlist":[],"orderprice":0.0}}"#,
@@ -30,15 +129,16 @@ fn pre_order_failure(message: &str) -> HttpResponse {
 
 /// `POST /hooks/ivr/pre_order/`: like the cash register's, one Redis round
 /// trip and a product-list fragment rendered when the basket was saved.
-#[utoipa::path(post, path = "/hooks/ivr/pre_order/", tag = "IVR hooks",
-    request_body(description = "JSON or form-encoded", content((doc::IvrPreOrderRequest = "application/json"), (doc::IvrPreOrderRequest = "application/x-www-form-urlencoded"))),
+#[utoipa::path(operation_id = "getIvrPreOrder", tag = "IVR hooks",
+    request_body(content = IvrPreOrderRequest, description = "JSON; a form (`application/x-www-form-urlencoded`) with the same fields is accepted too"),
     description = "Credentials are IVR_USERNAME / IVR_PASSWORD. Failure messages, checked in this order (`productlist` `[]`, `orderprice` `0.0`): `Input invalid` → `User invalid` → `Order number invalid` → `Order not found` (not in cache) → `Order Not Found` (session gone) → `PaymentOption is null` → `PaymentOption is not valid...` → `Basket Changed`; `Service unavailable` (retry).",
     responses(
-        (status = 200, description = "Always 200: result.success and the product list, or result.message", body = doc::IvrPreOrderAnswer),
+        (status = 200, description = "Always 200: result.success and the product list, or result.message", body = IvrPreOrderAnswer),
     ))]
-pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
-    let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
-    let parsed = fields.as_ref().and_then(|f| Some((f.text("username")?, f.text("password")?, f.text("orderNumber")?)));
+#[post("/hooks/ivr/pre_order/")]
+pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+    let request = body_bytes(body).and_then(|b| body::read::<IvrPreOrderRequest>(&req, &b));
+    let parsed = request.as_ref().and_then(|r| Some((r.username.given()?, r.password.given()?, r.order_number.given()?)));
     let Some((username, password, order_number)) = parsed else {
         return pre_order_failure(INPUT_INVALID);
     };
@@ -50,11 +150,8 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     let order_number = order_number.trim();
     if order_number.is_empty() {
         // A locked-out caller learns nothing, not even that its password was right.
-        return match lockouts::is_locked(&ctx, &login).await {
-            Ok(true) => {
-                lockouts::record_failure(&ctx, &login).await;
-                pre_order_failure(USER_INVALID)
-            }
+        return match lockouts::refuse_if_locked(&ctx, &login).await {
+            Ok(true) => pre_order_failure(USER_INVALID),
             Ok(false) => pre_order_failure("Order number invalid"),
             Err(err) => {
                 log::error!("ivr pre_order: redis: {err}");
@@ -65,13 +162,12 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
     let Some(order_number) = OrderNumber::parse(order_number) else {
         // Mistyped on the keypad (a wrong check digit): no look-up needed.
         // A locked-out caller still learns nothing.
-        if matches!(lockouts::is_locked(&ctx, &login).await, Ok(true)) {
-            lockouts::record_failure(&ctx, &login).await;
+        if matches!(lockouts::refuse_if_locked(&ctx, &login).await, Ok(true)) {
             return pre_order_failure(USER_INVALID);
         }
         return pre_order_failure(ORDER_NOT_FOUND_IN_CACHE);
     };
-    match check_pre_order(&ctx, &order_number, &login, &["ivr"]).await {
+    match check_pre_order(&ctx, &order_number, &login, &[Mirror::Ivr]).await {
         Ok(PreOrderCheck::LockedOut) => {
             lockouts::record_failure(&ctx, &login).await;
             pre_order_failure(USER_INVALID)
@@ -82,7 +178,7 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
         Ok(PreOrderCheck::NotCashRegister) => pre_order_failure(PAYMENT_OPTION_INVALID),
         Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => pre_order_failure(BASKET_CHANGED),
         Ok(PreOrderCheck::Usable(found)) => {
-            ok_json(format!(r#"{{"result":{{"success":true,"message":""}},{}}}"#, found.fields[0]))
+            ok_json(format!(r#"{{"result":{{"success":true,"message":""}},{}}}"#, found.ivr.unwrap_or_default()))
         }
         Err(err) => {
             log::error!("ivr pre_order: redis: {err}");
@@ -93,45 +189,53 @@ pub async fn pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Resul
 
 /// The answer of `/hooks/ivr/complete/`.
 fn complete_answer(success: bool, message: &str, order_number: Option<&str>, reference: Option<&str>) -> Value {
-    json!({"orderResultResponse": {
-        "result": {"success": success, "message": message},
-        "orderNumber": order_number,
-        "referenceNumber": reference,
-    }})
+    serde_json::to_value(IvrCompleteAnswer {
+        order_result_response: IvrOrderResult {
+            result: IvrResult { success, message: message.to_string() },
+            order_number: order_number.map(str::to_string),
+            reference_number: reference.map(str::to_string),
+        },
+    })
+    .unwrap_or_default()
 }
 
 /// `POST /hooks/ivr/complete/`: records the payment through the same durable
 /// path as the cash register, with the reference number as transaction id.
-#[utoipa::path(post, path = "/hooks/ivr/complete/", tag = "IVR hooks",
-    request_body(description = "JSON or form-encoded", content((doc::IvrCompleteRequest = "application/json"), (doc::IvrCompleteRequest = "application/x-www-form-urlencoded"))),
+#[utoipa::path(operation_id = "completeIvrPayment", tag = "IVR hooks",
+    request_body(content = IvrCompleteRequest, description = "JSON; a form (`application/x-www-form-urlencoded`) with the same fields is accepted too"),
     description = "Records a phone payment (reference number as transaction id) with the same money-safety rules as the cash register. Failure messages in order: `Input invalid` → `User invalid` → `Success must be true` → `Order Not Found` (not in cache, or session gone) → `PaymentOption is null` → `PaymentOption is not valid...` → `Amount mismatch` → `Basket Changed`; `Service unavailable` (retry).",
     responses(
-        (status = 200, description = "Always 200: orderResultResponse.result.success, or its message", body = doc::IvrCompleteAnswer),
+        (status = 200, description = "Always 200: orderResultResponse.result.success, or its message", body = IvrCompleteAnswer),
     ))]
-pub async fn complete(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
-    let fields = body_bytes(body).and_then(|b| HookFields::parse(&req, &b));
-    let (message, answer) = complete_inner(&ctx, &req, fields.as_ref()).await;
+#[post("/hooks/ivr/complete/")]
+pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+    let request = body_bytes(body).and_then(|b| body::read::<IvrCompleteRequest>(&req, &b));
+    let (message, answer) = complete_inner(&ctx, &req, request.as_ref()).await;
     let label = if message.is_empty() { "success" } else { message };
     ctx.metrics.payments.with_label_values(&["ivr", label]).inc();
     ok_json(answer.to_string())
 }
 
 /// Returns the failure message (empty on success) and the answer.
-async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&HookFields>) -> (&'static str, Value) {
-    let Some(f) = fields else {
+async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&IvrCompleteRequest>) -> (&'static str, Value) {
+    let Some(f) = request else {
         return (INPUT_INVALID, complete_answer(false, INPUT_INVALID, None, None));
     };
-    let order_number = f.text("orderNumber").map(str::trim);
-    let reference = f.text("referenceNumber").map(str::trim);
+    let order_number = f.order_number.given().map(|n| n.trim());
+    let reference = f.reference_number.given().map(|r| r.trim());
     let failure = |message: &'static str| (message, complete_answer(false, message, order_number, reference));
 
     let (Some(username), Some(password), Some(order_number), Some(reference)) =
-        (f.text("username"), f.text("password"), order_number, reference)
+        (f.username.given(), f.password.given(), order_number, reference)
     else {
         return failure(INPUT_INVALID);
     };
-    let (Some(success), Ok(Some(amount)), Ok(staff_id)) = (f.boolean("success"), f.decimal("amount"), f.integer("staffId"))
-    else {
+    let staff_id = match &f.staff_id {
+        Field::Given(id) => Some(*id),
+        Field::Absent => None,
+        Field::Invalid(_) => return failure(INPUT_INVALID),
+    };
+    let (Some(&success), Some(&amount)) = (f.success.given(), f.amount.given()) else {
         return failure(INPUT_INVALID);
     };
     if order_number.is_empty() || reference.is_empty() || reference.len() > 128 {
@@ -144,11 +248,8 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
     }
     if !success {
         // A locked-out caller learns nothing, not even that its password was right.
-        return match lockouts::is_locked(ctx, &login).await {
-            Ok(true) => {
-                lockouts::record_failure(ctx, &login).await;
-                failure(USER_INVALID)
-            }
+        return match lockouts::refuse_if_locked(ctx, &login).await {
+            Ok(true) => failure(USER_INVALID),
             Ok(false) => failure("Success must be true"),
             Err(err) => {
                 log::error!("ivr complete: redis: {err}");
@@ -156,80 +257,50 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, fields: Option<&Hoo
             }
         };
     }
-    // Once paid, a pre-order leaves the cache: the same reference gets its success again.
-    let replay_or_not_found = || async {
-        match payments::existing(ctx, order_number, Source::Ivr, reference).await {
-            Ok(Outcome::Replay(stored)) => ("", stored),
-            Ok(_) => failure(ORDER_NOT_FOUND),
-            Err(err) => {
-                log::error!("ivr complete {order_number}: {err}");
-                failure(UNAVAILABLE)
-            }
-        }
-    };
     let Some(number) = OrderNumber::parse(order_number) else {
         // Mistyped, or of an earlier form: Redis cannot know it; only a
         // payment recorded under it before is answered.
-        if matches!(lockouts::is_locked(ctx, &login).await, Ok(true)) {
-            lockouts::record_failure(ctx, &login).await;
+        if matches!(lockouts::refuse_if_locked(ctx, &login).await, Ok(true)) {
             return failure(USER_INVALID);
         }
-        return replay_or_not_found().await;
+        return match payments::replayed(ctx, Source::Ivr, order_number, reference, Refusal::NotInCache).await {
+            Ok(stored) => ("", stored),
+            Err(refusal) => failure(refused(refusal)),
+        };
     };
-    let order_number = number.as_str();
-    let mut found = match check_pre_order(ctx, &number, &login, &["state", "doc"]).await {
-        Ok(PreOrderCheck::LockedOut) => {
-            lockouts::record_failure(ctx, &login).await;
-            return failure(USER_INVALID);
-        }
-        Ok(PreOrderCheck::NotInCache | PreOrderCheck::SessionGone) => return replay_or_not_found().await,
-        Ok(PreOrderCheck::NoPaymentOption) => return failure(PAYMENT_OPTION_NULL),
-        Ok(PreOrderCheck::NotCashRegister) => return failure(PAYMENT_OPTION_INVALID),
-        Ok(PreOrderCheck::Usable(found)) => found,
-        Err(err) => {
-            log::error!("ivr complete {order_number}: redis: {err}");
-            return failure(UNAVAILABLE);
-        }
-    };
-    let Ok(session) = serde_json::from_str::<Session>(&found.fields[0]) else {
-        log::error!("ivr complete {order_number}: unreadable session state");
-        return failure(UNAVAILABLE);
-    };
-    let unpaid = session.unpaid_amount();
-    if amount != unpaid {
-        return failure("Amount mismatch");
-    }
-    if found.basket_changed() {
-        return failure(BASKET_CHANGED);
-    }
-    let success = complete_answer(true, "", Some(order_number), Some(reference));
-    let staff_id = staff_id.or(session.staff.staff_id);
-    let payment = NewPayment {
-        order_number: order_number.to_string(),
-        session_id: found.session_id,
+    let offer = Offer {
         source: Source::Ivr,
-        transaction_id: reference.to_string(),
+        order_number: &number,
+        transaction_id: reference,
         amount,
-        paid_amount: unpaid,
         discounted_amount: None,
-        promotions: json!([]),
-        pre_order: found.fields.swap_remove(1),
+        promotions: &[],
         terminal_code: None,
         staff_id,
-        staff_email: session.staff.staff_email,
-        store_id: session.staff.store_id,
-        response: success.clone(),
     };
-    match payments::record(ctx, payment).await {
-        Ok(Outcome::Recorded) => {
-            payments::enqueue(ctx, order_number).await;
-            ("", success)
+    let success = |_: &Session| complete_answer(true, "", Some(number.as_str()), Some(reference));
+    match payments::accept(ctx, &login, offer, success).await {
+        Ok(answer) => ("", answer),
+        Err(refusal) => {
+            if refusal == Refusal::LockedOut {
+                lockouts::record_failure(ctx, &login).await;
+            }
+            failure(refused(refusal))
         }
-        Ok(Outcome::Replay(stored)) => ("", stored),
-        Ok(_) => failure(ORDER_NOT_FOUND),
-        Err(err) => {
-            log::error!("ivr complete {order_number}: {err}");
-            failure(UNAVAILABLE)
-        }
+    }
+}
+
+/// The IVR's message for a refused payment.
+fn refused(refusal: Refusal) -> &'static str {
+    match refusal {
+        Refusal::LockedOut => USER_INVALID,
+        Refusal::NotInCache | Refusal::SessionGone | Refusal::PaidByAnother | Refusal::SessionAlreadyPaid => ORDER_NOT_FOUND,
+        Refusal::NoPaymentOption => PAYMENT_OPTION_NULL,
+        Refusal::NotCashRegister => PAYMENT_OPTION_INVALID,
+        Refusal::AmountMismatch { .. } => "Amount mismatch",
+        Refusal::BasketChanged => BASKET_CHANGED,
+        // Phone payments carry no promotions.
+        Refusal::Offer(_) => INPUT_INVALID,
+        Refusal::Unavailable => UNAVAILABLE,
     }
 }

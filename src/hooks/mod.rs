@@ -1,21 +1,21 @@
 //! The hook endpoints of SPEC §5 (cash register) and §6 (IVR): the HTTP edge
 //! only. Every outcome is HTTP 200 with the outcome in the body.
 
-mod body;
+pub mod body;
 pub mod cash_register;
 pub mod ivr;
 
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 
-pub use body::HookFields;
+pub use body::Field;
 
-pub fn routes(r: &mut Routes) {
-    r.get("/hooks/cash_register/get_order_number/", cash_register::get_order_number)
-        .post("/hooks/cash_register/pre_order/", cash_register::pre_order)
-        .post("/hooks/cash_register/complete/", cash_register::complete)
-        .post("/hooks/ivr/pre_order/", ivr::pre_order)
-        .post("/hooks/ivr/complete/", ivr::complete);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(cash_register::get_order_number)
+        .service(cash_register::look_up_pre_order)
+        .service(cash_register::complete_payment)
+        .service(ivr::look_up_pre_order)
+        .service(ivr::complete_payment);
 }
 
 /// A hook answer: always 200, JSON.

@@ -208,6 +208,18 @@ pub async fn is_locked(ctx: &AppContext, login: &Login) -> redis::RedisResult<bo
     Ok(locked > 0)
 }
 
+/// True when a subject of `login` is locked out, and then the attempt is
+/// counted as one more failure (refusals of a locked subject count, so one
+/// that keeps guessing stays locked). For the answers that would otherwise
+/// tell a locked-out caller its password was right.
+pub async fn refuse_if_locked(ctx: &AppContext, login: &Login) -> redis::RedisResult<bool> {
+    let locked = is_locked(ctx, login).await?;
+    if locked {
+        record_failure(ctx, login).await;
+    }
+    Ok(locked)
+}
+
 /// A locked-out subject, as operators see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Lockout {

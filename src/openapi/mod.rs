@@ -1,24 +1,29 @@
-//! The OpenAPI 3.1 description of the service, generated from the
-//! `#[utoipa::path]` annotations on the handlers themselves, served at
-//! `GET /openapi.json` and rendered at `GET /docs` by Swagger UI, whose files
-//! are compiled into the binary (the `vendored` build of
-//! `utoipa-swagger-ui`), so the docs need nothing from the internet.
+//! The OpenAPI 3.1 description of the service, served at `GET /openapi.json`
+//! and rendered at `GET /docs` by Swagger UI, whose files are compiled into
+//! the binary (the `vendored` build of `utoipa-swagger-ui`), so the docs need
+//! nothing from the internet.
 //!
-//! Every registered route must appear here and the reverse: a test compares
-//! this document with [`crate::routes::table`].
+//! The document is not written beside the code: every route is registered
+//! with `utoipa-actix-web` (`startup::routes`), which collects each handler's
+//! `#[utoipa::path]` and the types it names while registering it, so what is
+//! served and what is described are one list. The same document tells which
+//! methods a path serves ([`Published::allowed`]) for the 405 answer.
 
-pub mod schemas;
 
-use crate::error::ApiError;
-use crate::routes::Routes;
-use crate::{admin, checkout, drawers, hooks, orders, sales, startup};
-use actix_web::{HttpResponse, web};
+use crate::admin;
+use crate::error::{ApiError, ErrorBody};
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::{get, web, HttpResponse};
 use std::sync::{Arc, LazyLock};
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-pub fn routes(r: &mut Routes) {
-    r.get("/openapi.json", openapi_json).get("/docs", docs_index).get("/docs/{file:.*}", docs_file);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(openapi_json)
+        .service(docs_index)
+        .service(docs_file);
 }
 
 #[derive(OpenApi)]
@@ -44,31 +49,7 @@ pub fn routes(r: &mut Routes) {
         (name = "admin page", description = "The operators' web page and its sign-in"),
         (name = "operations", description = "Health, metrics and this description"),
     ),
-    paths(
-        startup::live, startup::ready, startup::metrics,
-        openapi_json, docs_index, docs_file,
-        checkout::routes::create, checkout::routes::read, checkout::routes::update,
-        hooks::cash_register::get_order_number, hooks::cash_register::pre_order, hooks::cash_register::complete,
-        hooks::ivr::pre_order, hooks::ivr::complete,
-        orders::routes::get_order,
-        sales::record::record_sale, sales::sales_report, sales::sales_report_schema, sales::catalog, sales::invoice::get_invoice,
-        admin::page::to_index, admin::page::index, admin::page::asset,
-        admin::session::sign_in, admin::session::current, admin::session::sign_out,
-        admin::settings::list, admin::settings::get, admin::settings::put, admin::settings::history,
-        admin::catalog::put_department, admin::catalog::put_product, admin::catalog::put_customer,
-        admin::catalog::put_payment_option, admin::catalog::put_shipping_option, admin::catalog::put_card,
-        admin::lockouts::list, admin::lockouts::clear,
-        admin::associates::create, admin::associates::delete,
-        admin::shops::create_shop,
-        admin::recent::payments, admin::recent::orders, admin::recent::drawers, admin::recent::deliveries, admin::recent::replay,
-        drawers::routes::put_config, drawers::routes::get_config, drawers::routes::list_types, drawers::routes::put_types,
-        drawers::routes::list_drawers, drawers::routes::create_drawer, drawers::routes::get_drawer, drawers::routes::update_drawer,
-        drawers::routes::decommission, drawers::routes::start_sale, drawers::routes::start_non_sale, drawers::routes::start_count,
-        drawers::routes::track_activity, drawers::routes::activate, drawers::routes::deactivate, drawers::routes::daily_reports,
-        drawers::routes::verify_ledger, drawers::routes::get_transaction, drawers::routes::finish_transaction,
-        drawers::routes::record_count, drawers::routes::count_action, drawers::routes::store_report,
-    ),
-    components(schemas(schemas::ErrorBody))
+    components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
 
@@ -100,20 +81,105 @@ impl Modify for Security {
     }
 }
 
-/// The document, built once.
-pub static DOCUMENT: LazyLock<String> =
-    LazyLock::new(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}")));
+/// The base of the document: what is not collected from the handlers.
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Paths that touch neither Postgres nor Redis: they never answer 503.
+const STATIC_PATHS: [&str; 8] = [
+    "/health/live", "/openapi.json", "/docs", "/docs/{file}", "/admin", "/admin/", "/admin/assets/{file}", "/ws/v1/reports/sales.xsd",
+];
+
+/// Documents on every operation the answers that come from the layers every
+/// route shares rather than from its handler: 413 (a body over 64 KiB,
+/// `middleware::limit_body`), 400 (a NUL character in the URL,
+/// `middleware::observe`), 415 (a JSON body sent as something else,
+/// `json_body::StrictJson`) and 503 (Postgres or Redis unavailable, the
+/// `ApiError` of their errors). Hooks answer 200 with their own codes for
+/// all but the first two.
+pub fn add_shared_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let hook = path.starts_with("/hooks/");
+        let touches_stores = !hook && !STATIC_PATHS.contains(&path.as_str());
+        for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            let takes_json = operation.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+            };
+            add("413", "The body is over 64 KiB (refused without being read)");
+            add("400", "The URL carries a NUL character (%00), or a query parameter is malformed");
+            if takes_json && !hook {
+                add("415", "The body is not sent as application/json");
+            }
+            if touches_stores {
+                add("503", "Postgres or Redis is unavailable; retry shortly");
+            }
+        }
+    }
+}
+
+/// The document as served, and the methods each documented path serves.
+pub struct Published {
+    json: String,
+    paths: Vec<(ResourceDef, Vec<Method>)>,
+}
+
+impl Published {
+    pub fn new(doc: &utoipa::openapi::OpenApi) -> Self {
+        let json = doc.to_pretty_json().unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
+        let paths = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let served = [
+                    (&item.get, Method::GET),
+                    (&item.put, Method::PUT),
+                    (&item.post, Method::POST),
+                    (&item.delete, Method::DELETE),
+                    (&item.patch, Method::PATCH),
+                ];
+                let methods = served.into_iter().filter(|(op, _)| op.is_some()).map(|(_, m)| m).collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Published { json, paths }
+    }
+
+    /// The methods served on `path`, when some route serves it at all.
+    pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let mut methods: Vec<Method> =
+            self.paths.iter().filter(|(def, _)| def.is_match(path)).flat_map(|(_, m)| m.iter().cloned()).collect();
+        methods.dedup();
+        (!methods.is_empty()).then_some(methods)
+    }
+
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
 
 /// This description.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(operation_id = "getOpenApiDocument", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.as_str())
+#[get("/openapi.json")]
+pub async fn openapi_json(published: web::Data<Published>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(published.json().to_string())
 }
 
 /// Readable docs: Swagger UI over `/openapi.json`.
-#[utoipa::path(get, path = "/docs", tag = "operations",
+#[utoipa::path(operation_id = "getApiDocs", tag = "operations",
     responses((status = 308, description = "Redirect to `/docs/`, where the page's relative links work")))]
+#[get("/docs")]
 pub async fn docs_index() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }
@@ -122,31 +188,17 @@ static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
     LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::from("/openapi.json")));
 
 /// The Swagger UI files, served from the binary.
-#[utoipa::path(get, path = "/docs/{file}", tag = "operations",
+#[utoipa::path(operation_id = "getApiDocsFile", tag = "operations",
     params(("file" = String, Path, description = "empty for the page, else one of its files, e.g. `swagger-ui.css`")),
     responses(
         (status = 200, description = "The file", content_type = "text/html"),
-        (status = 404, description = "No such file", body = schemas::ErrorBody),
+        (status = 404, description = "No such file", body = ErrorBody),
     ))]
+#[get("/docs/{file:.*}")]
 pub async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match utoipa_swagger_ui::serve(&file, Arc::clone(&SWAGGER_CONFIG)) {
         Ok(Some(found)) => Ok(HttpResponse::Ok().content_type(found.content_type).body(found.bytes.into_owned())),
         Ok(None) => Err(ApiError::not_found("no such docs file")),
         Err(err) => Err(ApiError::internal(anyhow::anyhow!("swagger ui: {err}"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shared_error_answers_refer_to_the_error_body() {
-        let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
-        let conflict = &doc["paths"]["/v0/cash-drawers"]["post"]["responses"]["409"];
-        assert_eq!(conflict["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody", "{conflict}");
-        let security = &doc["components"]["securitySchemes"];
-        assert_eq!(security["admin_session"]["in"], "cookie");
-        assert_eq!(security["admin_token"]["scheme"], "bearer");
     }
 }

@@ -119,23 +119,31 @@ pub async fn of_shop_between(
 }
 
 /// The latest `limit` orders, newest first, for the operators' page.
-pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<serde_json::Value>, sqlx::Error> {
-    type Row = (i64, String, String, String, Option<String>, Option<String>, String, i32, Decimal, DateTime<Utc>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, order_number, status, source, shop_id, store_id, currency, total_quantity, total_amount, created_at
+pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id AS order_internal_id, order_number, status, source, shop_id, store_id, currency, total_quantity,
+                total_amount, created_at
          FROM orders ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, number, status, source, shop_id, store_id, currency, quantity, total, at)| {
-            serde_json::json!({
-                "order_internal_id": id, "order_number": number, "status": status, "source": source,
-                "shop_id": shop_id, "store_id": store_id, "currency": currency, "total_quantity": quantity,
-                "total_amount": crate::money::fmt2(total), "created_at": at,
-            })
-        })
-        .collect())
+    .await
+}
+
+/// An order as the operators' page lists it.
+#[derive(serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OrderSummary {
+    pub order_internal_id: i64,
+    pub order_number: String,
+    pub status: String,
+    /// `cash_register`, `ivr` or `sales_api`.
+    pub source: String,
+    pub shop_id: Option<String>,
+    pub store_id: Option<String>,
+    pub currency: String,
+    pub total_quantity: i32,
+    #[serde(serialize_with = "crate::money::two_places")]
+    #[schema(value_type = String, example = "199.98")]
+    pub total_amount: Decimal,
+    pub created_at: DateTime<Utc>,
 }

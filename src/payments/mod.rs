@@ -1,14 +1,17 @@
 //! Accepting a payment: the durable record written before any till hears
 //! "paid", its idempotency, and the completion job that turns it into an order.
 
+mod accept;
 pub mod promotions;
 mod writer;
 
+pub use accept::{accept, replayed, Offer, Refusal};
 pub use writer::PaymentWriter;
 
 use crate::context::AppContext;
 use redis::AsyncCommands;
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::Value;
 
 /// Which hook accepted the payment.
@@ -99,31 +102,40 @@ pub async fn enqueue(ctx: &AppContext, order_number: &str) {
     }
 }
 
+/// An accepted payment as the operators' page lists it.
+#[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PaymentSummary {
+    pub id: i64,
+    pub order_number: String,
+    /// `cash_register` or `ivr`.
+    pub source: String,
+    pub transaction_id: String,
+    /// What the till said it took, two decimals.
+    #[serde(serialize_with = "crate::money::two_places")]
+    #[schema(value_type = String, example = "199.98")]
+    pub amount: Decimal,
+    /// What was owed after promotions, two decimals.
+    #[serde(serialize_with = "crate::money::two_places")]
+    #[schema(value_type = String, example = "199.98")]
+    pub paid_amount: Decimal,
+    pub terminal_code: Option<String>,
+    pub staff_id: Option<i64>,
+    pub store_id: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When the worker made its order; null while pending.
+    pub order_created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The latest `limit` accepted payments, newest first, for the operators' page.
-pub async fn recent(db: &sqlx::PgPool, limit: i64) -> Result<Vec<Value>, sqlx::Error> {
-    type Row = (
-        i64, String, String, String, Decimal, Decimal, Option<String>, Option<i64>, Option<String>,
-        chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+pub async fn recent(db: &sqlx::PgPool, limit: i64) -> Result<Vec<PaymentSummary>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT p.id, p.order_number, p.source, p.transaction_id, p.amount, p.paid_amount, p.terminal_code,
-                p.staff_id, p.store_id, p.created_at, o.created_at
+                p.staff_id, p.store_id, p.created_at, o.created_at AS order_created_at
          FROM (SELECT * FROM payments ORDER BY id DESC LIMIT $1) p
          LEFT JOIN orders o ON o.order_number = p.order_number
          ORDER BY p.id DESC",
     )
     .bind(limit)
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, order_number, source, transaction_id, amount, paid, terminal, staff_id, store_id, at, order_at)| {
-            serde_json::json!({
-                "id": id, "order_number": order_number, "source": source, "transaction_id": transaction_id,
-                "amount": crate::money::fmt2(amount), "paid_amount": crate::money::fmt2(paid),
-                "terminal_code": terminal, "staff_id": staff_id, "store_id": store_id,
-                "created_at": at, "order_created_at": order_at,
-            })
-        })
-        .collect())
+    .await
 }

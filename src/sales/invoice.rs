@@ -3,8 +3,9 @@
 //! The link goes into webhooks, so it needs no shop key; it does not expire
 //! (an invoice is a durable document of an order that never changes).
 
+use actix_web::get;
 use super::export::pdf::PdfBuilder;
-use crate::openapi::schemas as doc;
+use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::money::fmt2;
@@ -27,13 +28,14 @@ pub async fn signed_url(ctx: &AppContext, order_id: i64) -> Result<String, sqlx:
 
 /// `GET /ws/v1/invoices/{order_internal_id}.pdf?sig=…`: a missing or wrong
 /// signature answers 403 before the order is even looked up.
-#[utoipa::path(get, path = "/ws/v1/invoices/{order_internal_id}.pdf", tag = "sales",
+#[utoipa::path(operation_id = "getInvoicePdf", tag = "sales",
     params(("order_internal_id" = i64, Path, description = "The order's internal id"), ("sig" = String, Query, description = "The link's signature (links come in the webhooks)")),
     responses(
         (status = 200, description = "The invoice", body = String, content_type = "application/pdf"),
-        (status = 403, description = "Missing or wrong signature", body = doc::ErrorBody),
-        (status = 404, description = "No such order", body = doc::ErrorBody),
+        (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
     ))]
+#[get(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf")]
 pub async fn get_invoice(
     ctx: web::Data<AppContext>,
     path: web::Path<i64>,

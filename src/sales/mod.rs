@@ -9,20 +9,21 @@ pub mod record;
 pub mod report;
 pub mod shops;
 
-use crate::openapi::schemas as doc;
+use actix_web::get;
+use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use crate::routes::Routes;
+use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
 use export::Format;
 use std::collections::HashMap;
 
-pub fn routes(r: &mut Routes) {
-    r.post("/ws/v1/sales", record::record_sale)
-        .get("/ws/v1/reports/sales", sales_report)
-        .get("/ws/v1/reports/sales.xsd", sales_report_schema)
-        .get("/ws/v1/catalog/{kind}", catalog)
-        .get(r"/ws/v1/invoices/{order_internal_id:\d+}.pdf", invoice::get_invoice);
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(record::record_sale)
+        .service(sales_report)
+        .service(sales_report_schema)
+        .service(catalog)
+        .service(invoice::get_invoice);
 }
 
 type Query = web::Query<HashMap<String, String>>;
@@ -49,14 +50,15 @@ fn download(format: Format, file_name: &str, body: Vec<u8>) -> HttpResponse {
 }
 
 /// `GET /ws/v1/reports/sales?date=YYYY-MM-DD&format=html|pdf|csv|xml|xlsx`
-#[utoipa::path(get, path = "/ws/v1/reports/sales", tag = "sales",
+#[utoipa::path(operation_id = "getSalesReport", tag = "sales",
     params(("shop_id" = String, Query, description = "The shop"), ("key" = String, Query, description = "The shop's key"), ("date" = String, Query, description = "A UTC day, YYYY-MM-DD"), ("format" = Option<String>, Query, description = "html (default), pdf, csv, xml or xlsx")),
     responses(
         (status = 200, description = "The day's sales, one row per order and a totals row", content(("text/html"), ("application/pdf"), ("text/csv"), ("application/xml"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 400, description = "date missing or not YYYY-MM-DD, or unknown format", body = doc::ErrorBody),
-        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
-        (status = 403, description = "Wrong key", body = doc::ErrorBody),
+        (status = 400, description = "date missing or not YYYY-MM-DD, or unknown format", body = ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = ErrorBody),
+        (status = 403, description = "Wrong key", body = ErrorBody),
     ))]
+#[get("/ws/v1/reports/sales")]
 pub async fn sales_report(ctx: web::Data<AppContext>, query: Query) -> Result<HttpResponse, ApiError> {
     let shop = authenticated(&ctx, &query).await?;
     let format = format(&query, &[Format::Html, Format::Pdf, Format::Csv, Format::Xml, Format::Xlsx], Format::Html)?;
@@ -82,24 +84,26 @@ pub async fn sales_report(ctx: web::Data<AppContext>, query: Query) -> Result<Ht
 }
 
 /// `GET /ws/v1/reports/sales.xsd`: the schema the XML report validates against.
-#[utoipa::path(get, path = "/ws/v1/reports/sales.xsd", tag = "sales",
+#[utoipa::path(operation_id = "getSalesReportSchema", tag = "sales",
     responses(
         (status = 200, description = "The XML schema of the XML sales report", body = String, content_type = "application/xml"),
     ))]
+#[get("/ws/v1/reports/sales.xsd")]
 pub async fn sales_report_schema() -> HttpResponse {
     HttpResponse::Ok().content_type("application/xml; charset=utf-8").body(export::xml::SCHEMA)
 }
 
 /// `GET /ws/v1/catalog/{items|departments|clients}?format=csv|html|json`
-#[utoipa::path(get, path = "/ws/v1/catalog/{kind}", tag = "sales",
+#[utoipa::path(operation_id = "exportCatalog", tag = "sales",
     params(("kind" = String, Path, description = "items, departments or clients"), ("shop_id" = String, Query, description = "The shop"), ("key" = String, Query, description = "The shop's key"), ("format" = Option<String>, Query, description = "json (default), csv or html")),
     responses(
         (status = 200, description = "The catalog download", content(("application/json"), ("text/csv"), ("text/html"))),
-        (status = 400, description = "Unknown format", body = doc::ErrorBody),
-        (status = 404, description = "kind is not items, departments or clients", body = doc::ErrorBody),
-        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
-        (status = 403, description = "Wrong key", body = doc::ErrorBody),
+        (status = 400, description = "Unknown format", body = ErrorBody),
+        (status = 404, description = "kind is not items, departments or clients", body = ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = ErrorBody),
+        (status = 403, description = "Wrong key", body = ErrorBody),
     ))]
+#[get("/ws/v1/catalog/{kind}")]
 pub async fn catalog(ctx: web::Data<AppContext>, kind: web::Path<String>, query: Query) -> Result<HttpResponse, ApiError> {
     let shop = authenticated(&ctx, &query).await?;
     let format = format(&query, &[Format::Csv, Format::Html, Format::Json], Format::Json)?;

@@ -2,25 +2,23 @@
 //! through the same order-creation code as the worker (so both webhook events
 //! go into the outbox in the order's transaction).
 
+use actix_web::post;
 use super::shops;
-use crate::openapi::schemas as doc;
 use crate::catalog::{self, Customer};
 use crate::context::AppContext;
-use crate::error::ApiError;
-use crate::money::{parse_cents, parse_json_number};
+use crate::error::{ApiError, ErrorBody};
+use crate::money::Price;
 use crate::order_number::Bucket;
 use crate::orders::{self, NewLine, NewOrder};
-use crate::json_body::StrictJson;
+use crate::json_body::{from_value, StrictJson};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
 use std::collections::HashMap;
 
-const FIELDS: &[&str] = &[
-    "shop_id", "key", "payment_method_id", "delivery_method_id", "user_id", "client_id", "client", "items", "date",
-    "is_refund", "cash_box_id",
-];
 const MAX_ITEMS: usize = 500;
 const MAX_QUANTITY: i64 = 100_000;
 /// A recorded sale may be dated a little ahead, for clocks that drift.
@@ -28,6 +26,95 @@ const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 /// The source recorded on orders made through this service.
 pub const SOURCE: &str = "sales_ws";
+
+/// `POST /ws/v1/sales` (SPEC §9).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"shop_id": "IST-01", "key": "cdk_shop_…", "payment_method_id": "cash-register", "delivery_method_id": "pickup",
+    "user_id": 17, "client": {"name": "Ada Lovelace", "email": "ada@example.com"}, "items": [{"sku": "SKU-1", "quantity": 2}]}))]
+pub struct SaleWrite {
+    /// The shop (or in the query).
+    pub shop_id: Option<String>,
+    /// The shop key (or in the query).
+    pub key: Option<String>,
+    /// Slug or id of a payment option.
+    pub payment_method_id: Reference,
+    /// Slug or id of a shipping option.
+    pub delivery_method_id: Reference,
+    /// The staff member who sold, a whole number.
+    pub user_id: Reference,
+    /// An existing customer; or give `client` instead.
+    pub client_id: Option<Reference>,
+    /// A new customer.
+    pub client: Option<ClientWrite>,
+    /// 1 to 500 items.
+    pub items: Vec<SaleItemWrite>,
+    /// Unix seconds, not in the future; default now.
+    pub date: Option<i64>,
+    #[serde(default)]
+    pub is_refund: Option<bool>,
+    pub cash_box_id: Option<Reference>,
+}
+
+/// An identifier sent as a non-empty string (at most 128 characters) or a whole number.
+#[derive(Clone, Debug)]
+pub struct Reference(String);
+
+impl<'de> Deserialize<'de> for Reference {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(deserializer)? {
+            Value::String(s) if !s.trim().is_empty() && s.len() <= 128 => Ok(Reference(s.trim().to_string())),
+            Value::Number(n) if n.as_u64().is_some() => Ok(Reference(n.to_string())),
+            _ => Err(D::Error::custom("must be a non-empty string or a whole number")),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for Reference {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(128)))
+            .item(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .into()
+    }
+}
+
+impl ToSchema for Reference {}
+
+/// A new customer of a recorded sale.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientWrite {
+    /// Required.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// An object or a string.
+    pub address: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaleItemWrite {
+    #[schema(min_length = 1, max_length = 128)]
+    pub sku: String,
+    /// A whole number from 1 to 100000.
+    #[schema(minimum = 1, maximum = 100000)]
+    pub quantity: i64,
+    /// The unit price actually charged; default the catalog's.
+    pub price: Option<Price>,
+}
+
+/// What a sale recorded.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"order_id": "0000022087", "order_internal_id": 2}))]
+pub struct SaleRecorded {
+    /// The order number.
+    pub order_id: String,
+    pub order_internal_id: i64,
+}
 
 /// A validated sale, before catalog look-ups.
 struct SaleRequest {
@@ -52,141 +139,99 @@ struct ItemRequest {
     price: Option<Decimal>,
 }
 
-/// A string or a whole number given as an identifier, as text.
-fn reference(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 128 => Ok(Some(s.trim().to_string())),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Some(n.to_string())),
-        Some(_) => Err(ApiError::validation(format!("{field}: must be a non-empty string or a whole number"))),
-    }
-}
-
-fn required_reference(obj: &Map<String, Value>, field: &str) -> Result<String, ApiError> {
-    reference(obj, field)?.ok_or_else(|| ApiError::validation(format!("{field}: is required")))
-}
-
-fn optional_text(obj: &Map<String, Value>, field: &str, what: &str) -> Result<Option<String>, ApiError> {
-    match obj.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) if s.len() <= 512 => Ok(Some(s.trim().to_string())),
+/// Optional text: blank is absent, else at most 512 characters.
+fn optional_text(value: Option<String>, what: &str) -> Result<Option<String>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) if s.len() <= 512 => Ok(Some(s.trim().to_string())),
         Some(_) => Err(ApiError::validation(format!("{what}: must be a string of at most 512 characters"))),
     }
 }
 
-fn parse(body: &Value) -> Result<SaleRequest, ApiError> {
-    let obj = body.as_object().ok_or_else(|| ApiError::validation("body must be a JSON object"))?;
-    if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::validation(format!("{k}: unknown field (allowed: {})", FIELDS.join(", "))));
-    }
-    let user_id = required_reference(obj, "user_id")?
-        .parse::<i64>()
-        .map_err(|_| ApiError::validation("user_id: must be a whole number"))?;
-    let client = match (reference(obj, "client_id")?, obj.get("client").filter(|c| !c.is_null())) {
+fn validate(sale: SaleWrite) -> Result<SaleRequest, ApiError> {
+    let user_id = sale.user_id.0.parse::<i64>().map_err(|_| ApiError::validation("user_id: must be a whole number"))?;
+    let client = match (sale.client_id, sale.client) {
         (Some(_), Some(_)) => return Err(ApiError::validation("client_id and client: give one, not both")),
-        (Some(id), None) => ClientRef::Existing(id),
-        (None, Some(Value::Object(c))) => {
-            if let Some(k) = c.keys().find(|k| !["name", "email", "phone", "address"].contains(&k.as_str())) {
-                return Err(ApiError::validation(format!("client.{k}: unknown field (allowed: name, email, phone, address)")));
-            }
-            let name = optional_text(c, "name", "client.name")?.ok_or_else(|| ApiError::validation("client.name: is required"))?;
-            let email = optional_text(c, "email", "client.email")?;
+        (Some(id), None) => ClientRef::Existing(id.0),
+        (None, Some(c)) => {
+            let name = optional_text(c.name, "client.name")?.ok_or_else(|| ApiError::validation("client.name: is required"))?;
+            let email = optional_text(c.email, "client.email")?;
             if email.as_deref().is_some_and(|e| !e.contains('@')) {
                 return Err(ApiError::validation("client.email: must be an email address"));
             }
-            let address = match c.get("address") {
+            let address = match c.address {
                 None | Some(Value::Null) => None,
-                Some(a @ (Value::Object(_) | Value::String(_))) => Some(a.clone()),
+                Some(a @ (Value::Object(_) | Value::String(_))) => Some(a),
                 Some(_) => return Err(ApiError::validation("client.address: must be an object or a string")),
             };
-            ClientRef::New { name, email, phone: optional_text(c, "phone", "client.phone")?, address }
+            ClientRef::New { name, email, phone: optional_text(c.phone, "client.phone")?, address }
         }
-        (None, Some(_)) => return Err(ApiError::validation("client: must be an object {name, email, phone, address}")),
         (None, None) => return Err(ApiError::validation("client_id or client: one is required")),
     };
-    let items = match obj.get("items") {
-        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_ITEMS => items,
-        _ => return Err(ApiError::validation(format!("items: must be a list of 1 to {MAX_ITEMS} items"))),
-    };
-    let items = items.iter().enumerate().map(|(i, item)| parse_item(i, item)).collect::<Result<Vec<_>, _>>()?;
-    let date = match obj.get("date") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => {
+    if sale.items.is_empty() || sale.items.len() > MAX_ITEMS {
+        return Err(ApiError::validation(format!("items: must be a list of 1 to {MAX_ITEMS} items")));
+    }
+    let items = sale
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let sku = item.sku.trim().to_string();
+            if sku.is_empty() || sku.len() > 128 {
+                return Err(ApiError::validation(format!("items[{i}].sku: is required")));
+            }
+            if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+                return Err(ApiError::validation(format!("items[{i}].quantity: must be a whole number from 1 to {MAX_QUANTITY}")));
+            }
+            Ok(ItemRequest { sku, quantity: item.quantity as i32, price: item.price.map(|p| p.0) })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let date = match sale.date {
+        None => None,
+        Some(seconds) => {
             let max = Utc::now().timestamp() + FUTURE_TOLERANCE_SECONDS;
-            let seconds = n.as_i64().filter(|s| (1..=max).contains(s));
             Some(
-                seconds
+                Some(seconds)
+                    .filter(|s| (1..=max).contains(s))
                     .and_then(|s| DateTime::from_timestamp(s, 0))
                     .ok_or_else(|| ApiError::validation("date: must be unix seconds, not in the future"))?,
             )
         }
-        Some(_) => return Err(ApiError::validation("date: must be unix seconds (a whole number)")),
-    };
-    let is_refund = match obj.get("is_refund") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::validation("is_refund: must be true or false")),
     };
     Ok(SaleRequest {
-        payment_method: required_reference(obj, "payment_method_id")?,
-        delivery_method: required_reference(obj, "delivery_method_id")?,
+        payment_method: sale.payment_method_id.0,
+        delivery_method: sale.delivery_method_id.0,
         user_id,
         client,
         items,
         date,
-        is_refund,
-        cash_box_id: reference(obj, "cash_box_id")?,
+        is_refund: sale.is_refund.unwrap_or(false),
+        cash_box_id: sale.cash_box_id.map(|r| r.0),
     })
-}
-
-fn parse_item(i: usize, item: &Value) -> Result<ItemRequest, ApiError> {
-    let obj = item.as_object().ok_or_else(|| ApiError::validation(format!("items[{i}]: must be an object")))?;
-    if let Some(k) = obj.keys().find(|k| !["sku", "quantity", "price"].contains(&k.as_str())) {
-        return Err(ApiError::validation(format!("items[{i}].{k}: unknown field (allowed: sku, quantity, price)")));
-    }
-    let sku = match obj.get("sku") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 128 => s.trim().to_string(),
-        _ => return Err(ApiError::validation(format!("items[{i}].sku: is required"))),
-    };
-    let quantity = obj
-        .get("quantity")
-        .and_then(Value::as_i64)
-        .filter(|q| (1..=MAX_QUANTITY).contains(q))
-        .ok_or_else(|| ApiError::validation(format!("items[{i}].quantity: must be a whole number from 1 to {MAX_QUANTITY}")))?;
-    let price = match obj.get("price") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(parse_cents(s)),
-        Some(Value::Number(n)) => Some(parse_json_number(&n.to_string()).filter(|v| v.normalize().scale() <= 2)),
-        Some(_) => Some(None),
-    }
-    .map(|p| {
-        p.filter(|v| *v >= Decimal::ZERO)
-            .ok_or_else(|| ApiError::validation(format!("items[{i}].price: must be an amount like \"9.99\", at least 0")))
-    })
-    .transpose()?;
-    Ok(ItemRequest { sku, quantity: quantity as i32, price })
 }
 
 /// `POST /ws/v1/sales` → `201 {"order_id", "order_internal_id"}`.
-#[utoipa::path(post, path = "/ws/v1/sales", tag = "sales",
+#[utoipa::path(operation_id = "recordSale", tag = "sales",
     params(("shop_id" = Option<String>, Query, description = "The shop (or in the body)"), ("key" = Option<String>, Query, description = "The shop key (or in the body)")),
-    request_body(content = doc::SaleRequest, content_type = "application/json"),
+    request_body = SaleWrite,
     responses(
-        (status = 201, description = "Recorded as a completed order; both webhooks fire", body = doc::SaleAnswer),
-        (status = 400, description = "Invalid sale; the message names the field", body = doc::ErrorBody),
-        (status = 401, description = "shop_id or key missing", body = doc::ErrorBody),
-        (status = 403, description = "Wrong key", body = doc::ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = doc::ErrorBody),
+        (status = 201, description = "Recorded as a completed order; both webhooks fire", body = SaleRecorded),
+        (status = 400, description = "Invalid sale; the message names the field", body = ErrorBody),
+        (status = 401, description = "shop_id or key missing", body = ErrorBody),
+        (status = 403, description = "Wrong key", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
     ))]
+#[post("/ws/v1/sales")]
 pub async fn record_sale(
     ctx: web::Data<AppContext>,
     query: web::Query<HashMap<String, String>>,
     body: StrictJson,
 ) -> Result<HttpResponse, ApiError> {
+    // The shop is known before the sale is read: a caller with a wrong key learns nothing of the body's rules.
     let field = |name: &str| body.get(name).and_then(Value::as_str).or_else(|| query.get(name).map(String::as_str));
     let shop = shops::authenticate(&ctx.db, field("shop_id"), field("key")).await?;
-    let sale = parse(&body)?;
+    let sale = validate(from_value::<SaleWrite>(body.0)?)?;
 
     let payment = catalog::payment_option_by_ref(&ctx.db, &sale.payment_method)
         .await?
@@ -262,5 +307,5 @@ pub async fn record_sale(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order number {} drawn twice", order.order_number)))?;
     tx.commit().await?;
     log::info!("shop {} recorded sale {} (order {id})", shop.shop_id, order.order_number);
-    Ok(HttpResponse::Created().json(json!({"order_id": order.order_number, "order_internal_id": id})))
+    Ok(HttpResponse::Created().json(SaleRecorded { order_id: order.order_number, order_internal_id: id }))
 }

@@ -23,8 +23,9 @@ pub fn endpoint_urls(ctx: &AppContext) -> Vec<String> {
     urls
 }
 
-/// A delivery as the operators see it, with its attempts.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+/// A delivery as the operators see it, with its attempts. `state`:
+/// `pending`, `delivered`, `gone` (410), `expired` (24 h passed), `endpoint_removed`.
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: i64,
     pub event_id: i64,
@@ -41,7 +42,7 @@ pub struct DeliveryView {
 }
 
 /// One recorded attempt.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AttemptView {
     #[serde(skip)]
     pub delivery_id: i64,

@@ -885,3 +885,129 @@ async fn transaction_type_configuration_refuses_unknown_types_and_reasons_withou
         assert_error(status, &body, StatusCode::BAD_REQUEST);
     }
 }
+
+/// Where `value` breaks `schema` (resolved against `doc`): types, enums,
+/// required and documented properties, items. A structural check, enough to
+/// catch a drifting field, word or type; schemathesis checks the rest in CI.
+fn breaks(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return breaks(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    if let Some(choices) = schema["oneOf"].as_array() {
+        return match choices.iter().map(|c| breaks(doc, c, value, at)).find(Vec::is_empty) {
+            Some(ok) => ok,
+            None => vec![format!("{at}: {value} matches none of {}", schema["oneOf"])],
+        };
+    }
+    let mut found = Vec::new();
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let type_of = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed = types.is_empty() || types.contains(&type_of) || (type_of == "integer" && types.contains(&"number"));
+    if !allowed {
+        found.push(format!("{at}: {value} is not {types:?}"));
+    }
+    if let Some(words) = schema["enum"].as_array() {
+        if !words.contains(value) {
+            found.push(format!("{at}: {value} is not one of {words:?}"));
+        }
+    }
+    if let (Some(properties), Value::Object(fields)) = (schema["properties"].as_object(), value) {
+        for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !fields.contains_key(required) {
+                found.push(format!("{at}: {required} is documented as required but missing"));
+            }
+        }
+        for (name, field) in fields {
+            match properties.get(name) {
+                Some(property) => found.extend(breaks(doc, property, field, &format!("{at}.{name}"))),
+                None => found.push(format!("{at}: {name} is not documented")),
+            }
+        }
+    }
+    if let (Some(items), Value::Array(elements)) = (schema.get("items"), value) {
+        for (i, element) in elements.iter().enumerate() {
+            found.extend(breaks(doc, items, element, &format!("{at}[{i}]")));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_drawer_answer_is_the_one_the_published_document_describes() {
+    let desk = Desk::with_config(json!({"cash_drawer_type": "integrated", "cash_management_enabled": true})).await;
+    desk.configure_types().await;
+    let doc: Value = desk.app.get("/openapi.json").await.json().await.unwrap();
+    let mut answers: Vec<(Method, &str, StatusCode, Value)> = Vec::new();
+    let mut record = |method: Method, template: &'static str, (status, body): (StatusCode, Value)| {
+        answers.push((method, template, status, body));
+    };
+    record(Method::GET, "/v0/stores/{store_id}/cash-drawer-config", desk.get(&format!("/v0/stores/{STORE}/cash-drawer-config")).await);
+    record(Method::GET, "/v0/stores/{store_id}/cash-drawer-config", desk.get("/v0/stores/nowhere/cash-drawer-config").await);
+    record(Method::GET, "/v0/cash-drawer-transaction-types", desk.get("/v0/cash-drawer-transaction-types").await);
+    let drawer = json!({"cash_drawer_id": "D2", "name": "Back", "currency": "USD", "float": "0.50", "store_id": STORE, "type": "non_integrated"});
+    record(Method::POST, "/v0/cash-drawers", desk.post("/v0/cash-drawers", drawer.clone()).await);
+    record(Method::POST, "/v0/cash-drawers", desk.post("/v0/cash-drawers", drawer).await);
+    record(Method::GET, "/v0/cash-drawers", desk.get(&format!("/v0/cash-drawers?store_id={STORE}")).await);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.get("/v0/cash-drawers/D1").await);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.get("/v0/cash-drawers/NOPE").await);
+    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}", desk.patch("/v0/cash-drawers/D1", json!({"float": 20.5})).await);
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/_activate", desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await);
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/_activate", desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await);
+    let sale = desk.post("/v0/cash-drawers/D1/transactions", json!({"order_id": "o", "amount": usd("4.5"), "given": usd("5")})).await;
+    let sale_id = sale.1["transaction_id"].as_str().unwrap().to_string();
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/transactions", sale);
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/transactions", desk.post("/v0/cash-drawers/D1/transactions", json!({"amount": 4})).await);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", desk.get(&format!("/v0/cash-drawers/D1/transactions/{sale_id}")).await);
+    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", desk.finish("D1", &sale_id, "completed").await);
+    let non_sale = desk.non_sale("D1", json!({"transaction_type": "add_petty_cash", "reason_code": "change_top_up", "amount_in": usd("1")})).await;
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/non-sale-transactions", non_sale);
+    let count = desk.post("/v0/cash-drawers/D1/counts", json!({"reason": "end_of_day_balance"})).await;
+    let count_id = count.1["count_id"].as_str().unwrap().to_string();
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/counts", count);
+    let event = json!({"timestamp": "2019-10-11T10:11:17Z", "event": "open", "correlation": "count", "correlation_id": count_id});
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/activities", desk.post("/v0/cash-drawers/D1/activities", event).await);
+    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/counts/{count_id}", desk.record_count("D1", &count_id, "24.5").await);
+    let submit = desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count_id}/_submit"), None).await;
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", submit);
+    let deactivated = desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": count_id})).await;
+    record(Method::POST, "/v0/cash-drawers/{drawer_id}/_deactivate", deactivated);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}/reports", desk.get("/v0/cash-drawers/D1/reports").await);
+    desk.activate("D1", "10").await;
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}/reports", desk.get("/v0/cash-drawers/D1/reports").await);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}/ledger/verify", desk.get("/v0/cash-drawers/D1/ledger/verify").await);
+    let window = "start-time=2020-01-01T00:00:00Z&end-time=2100-01-01T00:00:00Z";
+    record(Method::GET, "/v0/cash-transactions/report", desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}&{window}")).await);
+    record(Method::GET, "/v0/cash-transactions/report", desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}")).await);
+    let blind = json!({"cash_drawer_type": "non_integrated", "cash_management_enabled": true, "expose_count_expected_amount": false});
+    record(Method::PUT, "/v0/stores/{store_id}/cash-drawer-config", desk.call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(blind)).await);
+    let blind_count = desk.start_count("D1", "intra_day_balance").await;
+    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/counts/{count_id}", desk.record_count("D1", &blind_count, "10").await);
+    let other = issue_token(&desk.app, "bob", "Bob", &[OTHER_STORE]).await;
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.send(Some(&other), Method::GET, "/v0/cash-drawers/D1", None, None).await);
+    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.send(None, Method::GET, "/v0/cash-drawers/D1", None, None).await);
+
+    let statuses: std::collections::BTreeSet<u16> = answers.iter().map(|(_, _, status, _)| status.as_u16()).collect();
+    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), vec![200, 201, 400, 401, 403, 404, 409], "the walk covers every kind of answer");
+    for (method, template, status, body) in &answers {
+        let operation = &doc["paths"][*template][method.as_str().to_lowercase()];
+        let answer = &operation["responses"][status.as_str()];
+        assert!(answer.is_object(), "{method} {template} answered {status}, which it does not document: {body}");
+        let schema = &answer["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "{method} {template} {status} documents no JSON body");
+        let found = breaks(&doc, schema, body, "answer");
+        assert!(found.is_empty(), "{method} {template} {status}: {found:#?}\n{body}");
+    }
+}

@@ -102,11 +102,45 @@ async fn bodies_over_64_kib_are_refused() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_code"], "payload_too_large");
-    // a hook still answers 200, with its own invalid-payload outcome
-    let answer = app
-        .hook("/hooks/cash_register/complete/", &json!({"transaction_id": "x".repeat(70 * 1024)}))
-        .await;
-    assert_eq!(answer["result"], 402);
+    // Every route refuses it (SPEC §15), hooks and routes that take no body too.
+    let big = json!({"transaction_id": "x".repeat(70 * 1024)});
+    for (method, path) in [
+        (reqwest::Method::POST, "/hooks/cash_register/complete/"),
+        (reqwest::Method::POST, "/api/v1/checkout/"),
+        (reqwest::Method::GET, "/health/live"),
+    ] {
+        let res = app.client.request(method.clone(), app.url(path)).json(&big).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{method} {path}");
+        assert_eq!(res.json::<Value>().await.unwrap()["error_code"], "payload_too_large");
+    }
+}
+
+#[tokio::test]
+async fn a_body_without_a_length_is_read_up_to_the_limit_and_no_further() {
+    let app = spawn_app().await;
+    let chunks = |total: usize| {
+        let stream = futures_util::stream::iter((0..total / 1024).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024])));
+        reqwest::Body::wrap_stream(stream)
+    };
+    // 10 MB announced by nobody: refused once the limit is passed.
+    let res = app.client.post(app.url("/api/v1/checkout/")).body(chunks(10 * 1024 * 1024)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Under the limit, the body reaches the handler whole.
+    let session = app.new_session().await;
+    let mut body = serde_json::to_vec(&json!({"shipping_address": {"line": "x".repeat(1000)}})).unwrap();
+    body.resize(40 * 1024, b' ');
+    let stream = futures_util::stream::iter(body.chunks(4096).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+    let res = app
+        .client
+        .patch(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .header("Content-Type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["pre_order"]["shipping_address"]["line"].as_str().unwrap().len(), 1000);
 }
 
 #[tokio::test]
