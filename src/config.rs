@@ -80,10 +80,7 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut errors = Vec::new();
         let var = |name: &str, default: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_string())
+            lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
         };
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
@@ -171,10 +168,11 @@ impl Settings {
             }
         }
 
-        let trusted_proxies = TrustedProxies::parse(&lookup("TRUSTED_PROXIES").unwrap_or_default()).unwrap_or_else(|err| {
-            errors.push(err);
-            TrustedProxies::default()
-        });
+        let trusted_proxies =
+            TrustedProxies::parse(&lookup("TRUSTED_PROXIES").unwrap_or_default()).unwrap_or_else(|err| {
+                errors.push(err);
+                TrustedProxies::default()
+            });
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -210,7 +208,10 @@ impl Settings {
         if self.redis_cluster_urls.is_empty() {
             redact_url(&self.redis_url)
         } else {
-            format!("the Redis Cluster of {}", self.redis_cluster_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>().join(","))
+            format!(
+                "the Redis Cluster of {}",
+                self.redis_cluster_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>().join(",")
+            )
         }
     }
 
@@ -282,7 +283,10 @@ mod tests {
     fn redis_cluster_urls_replace_redis_url_and_bad_ones_are_reported() {
         let s = Settings::from_lookup(|_| None).unwrap();
         assert_eq!(s.redis_target(), RedisTarget::Single(DEFAULT_REDIS_URL.to_string()));
-        let s = Settings::from_lookup(|n| (n == "REDIS_CLUSTER_URLS").then(|| " redis://10.0.0.1:7000, redis://10.0.0.2:7001,".into())).unwrap();
+        let s = Settings::from_lookup(|n| {
+            (n == "REDIS_CLUSTER_URLS").then(|| " redis://10.0.0.1:7000, redis://10.0.0.2:7001,".into())
+        })
+        .unwrap();
         assert_eq!(
             s.redis_target(),
             RedisTarget::Cluster(vec!["redis://10.0.0.1:7000".to_string(), "redis://10.0.0.2:7001".to_string()])

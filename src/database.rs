@@ -82,11 +82,8 @@ impl DatabaseUrl {
                 _ => kept.push(pair),
             }
         }
-        let hosts: Vec<String> = if host_list.is_empty() {
-            vec![String::new()]
-        } else {
-            host_list.split(',').map(str::to_string).collect()
-        };
+        let hosts: Vec<String> =
+            if host_list.is_empty() { vec![String::new()] } else { host_list.split(',').map(str::to_string).collect() };
         if hosts.len() > 1 && hosts.iter().any(String::is_empty) {
             return Err("names an empty host in its host list".into());
         }
@@ -114,7 +111,15 @@ impl DatabaseUrl {
         let hosts = hosts
             .iter()
             .zip(&options)
-            .map(|(written, o)| if written.is_empty() { format!("{}:{}", o.get_host(), o.get_port()) } else { written.clone() })
+            .map(
+                |(written, o)| {
+                    if written.is_empty() {
+                        format!("{}:{}", o.get_host(), o.get_port())
+                    } else {
+                        written.clone()
+                    }
+                },
+            )
             .collect();
         Ok(DatabaseUrl { hosts, options, read_write_only })
     }
@@ -145,7 +150,9 @@ impl Primary {
                 Err(e) => Err(short_error(&e)),
             }
         };
-        tokio::time::timeout(HOST_TIMEOUT, attempt).await.unwrap_or_else(|_| Err(format!("no answer within {} s", HOST_TIMEOUT.as_secs())))
+        tokio::time::timeout(HOST_TIMEOUT, attempt)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", HOST_TIMEOUT.as_secs())))
     }
 
     /// Tries every host once, starting with the one after `after` (so a
@@ -188,7 +195,8 @@ fn short_error(err: &sqlx::Error) -> String {
 /// host and why it was refused, and otherwise starts the follower.
 pub async fn connect_primary(database_url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
     let url = DatabaseUrl::parse(database_url).map_err(|e| anyhow::anyhow!("DATABASE_URL {e}"))?;
-    let base = PgPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(ACQUIRE_TIMEOUT);
+    let base =
+        PgPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(ACQUIRE_TIMEOUT);
     if !url.read_write_only {
         return base
             .connect_with(url.options[0].clone())
@@ -196,14 +204,18 @@ pub async fn connect_primary(database_url: &str, max_connections: u32) -> anyhow
             .with_context(|| format!("cannot reach Postgres at {}", crate::config::redact_url(database_url)));
     }
 
-    let primary = Arc::new(Primary { url, current: AtomicUsize::new(0), switched_ms: AtomicU64::new(0), epoch: Instant::now() });
+    let primary =
+        Arc::new(Primary { url, current: AtomicUsize::new(0), switched_ms: AtomicU64::new(0), epoch: Instant::now() });
     let deadline = Instant::now() + START_WAIT;
     let n = primary.url.hosts.len();
     let (first, conn) = loop {
         match primary.find(n - 1).await {
             Ok(found) => break found,
             Err(reasons) if Instant::now() >= deadline => {
-                anyhow::bail!("cannot reach a writable Postgres primary within {} s; tried {reasons}", START_WAIT.as_secs())
+                anyhow::bail!(
+                    "cannot reach a writable Postgres primary within {} s; tried {reasons}",
+                    START_WAIT.as_secs()
+                )
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
@@ -246,7 +258,9 @@ async fn follow(pool: PgPool, primary: Arc<Primary>, conn: PgConnection) {
             return;
         }
         if let Some(c) = conn.as_mut() {
-            if let Ok(Ok(true)) = tokio::time::timeout(HOST_TIMEOUT, sqlx::query_scalar::<_, bool>(WRITABLE).fetch_one(&mut *c)).await {
+            if let Ok(Ok(true)) =
+                tokio::time::timeout(HOST_TIMEOUT, sqlx::query_scalar::<_, bool>(WRITABLE).fetch_one(&mut *c)).await
+            {
                 continue;
             }
             // Dropped, not closed: the host may be gone, and closing would wait on it.
@@ -256,7 +270,11 @@ async fn follow(pool: PgPool, primary: Arc<Primary>, conn: PgConnection) {
         match primary.find(current).await {
             Ok((i, c)) => {
                 if i != current {
-                    log::warn!("Postgres primary moved from {} to {}", primary.url.hosts[current], primary.url.hosts[i]);
+                    log::warn!(
+                        "Postgres primary moved from {} to {}",
+                        primary.url.hosts[current],
+                        primary.url.hosts[i]
+                    );
                     primary.switch_to(&pool, i);
                 }
                 last_failure.clear();
@@ -282,7 +300,9 @@ pub async fn connect_read(read_url: &str, max_connections: u32) -> anyhow::Resul
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(url.options[0].clone())
         .await
-        .with_context(|| format!("cannot reach Postgres (DATABASE_READ_URL) at {}", crate::config::redact_url(read_url)))
+        .with_context(|| {
+            format!("cannot reach Postgres (DATABASE_READ_URL) at {}", crate::config::redact_url(read_url))
+        })
 }
 
 #[cfg(test)]
@@ -301,8 +321,10 @@ mod tests {
 
     #[test]
     fn a_libpq_multi_host_url_gives_one_option_set_per_host() {
-        let url = DatabaseUrl::parse("postgresql://u:p%40ss@h1:5432,h2:5433,h3/cashdesk?target_session_attrs=read-write&application_name=x")
-            .unwrap();
+        let url = DatabaseUrl::parse(
+            "postgresql://u:p%40ss@h1:5432,h2:5433,h3/cashdesk?target_session_attrs=read-write&application_name=x",
+        )
+        .unwrap();
         assert_eq!(url.hosts, ["h1:5432", "h2:5433", "h3"]);
         assert!(url.read_write_only);
         let ports: Vec<u16> = url.options.iter().map(|o| o.get_port()).collect();

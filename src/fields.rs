@@ -71,7 +71,8 @@ impl Identifier {
 impl TryFrom<String> for Identifier {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
-        let ok = !raw.is_empty() && raw.len() <= 128 && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let ok =
+            !raw.is_empty() && raw.len() <= 128 && raw.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         if ok {
             Ok(Identifier(raw))
         } else {
@@ -101,10 +102,7 @@ impl fmt::Display for Identifier {
 
 impl PartialSchema for Identifier {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some("^[A-Za-z0-9._-]{1,128}$"))
-            .into()
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[A-Za-z0-9._-]{1,128}$")).into()
     }
 }
 

@@ -230,11 +230,17 @@ mod tests {
             Err(BodyError::Invalid(why)) => why,
             other => panic!("{other:?}"),
         };
-        assert_eq!(invalid(r#"{"items": [{"sku": "A", "quantity": -1}]}"#), "items[0].quantity: invalid value: integer `-1`, expected u32");
+        assert_eq!(
+            invalid(r#"{"items": [{"sku": "A", "quantity": -1}]}"#),
+            "items[0].quantity: invalid value: integer `-1`, expected u32"
+        );
         assert_eq!(invalid(r#"{"items": [{"sku": "A"}]}"#), "items[0].quantity: is required");
         assert_eq!(invalid(r#"{}"#), "items: is required");
         assert_eq!(invalid(r#"{"items": [], "note": 1}"#), "note: unknown field (allowed: items)");
-        assert_eq!(invalid(r#"{"items": [{"sku": "A", "quantity": 1, "x": 1}]}"#), "items[0].x: unknown field (allowed: sku, quantity)");
+        assert_eq!(
+            invalid(r#"{"items": [{"sku": "A", "quantity": 1, "x": 1}]}"#),
+            "items[0].x: unknown field (allowed: sku, quantity)"
+        );
         assert!(matches!(parse_as::<Basket>(br#"{"items": [], "items": []}"#), Err(BodyError::Malformed(_))));
         assert!(matches!(parse_as::<Basket>(b"{"), Err(BodyError::Malformed(_))));
     }

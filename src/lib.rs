@@ -3,8 +3,8 @@
 pub mod admin;
 pub mod catalog;
 pub mod checkout;
-pub mod client_address;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod context;
 pub mod credentials;

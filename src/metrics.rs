@@ -26,9 +26,8 @@ impl Metrics {
         )
         .expect("valid metric");
         let http_latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route").buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
             &["method", "route"],
         )
         .expect("valid metric");
@@ -42,7 +41,8 @@ impl Metrics {
             &["event"],
         )
         .expect("valid metric");
-        let queue_depth = IntGauge::new("completion_queue_depth", "Jobs waiting on the completion list").expect("valid metric");
+        let queue_depth =
+            IntGauge::new("completion_queue_depth", "Jobs waiting on the completion list").expect("valid metric");
         let completion_lag = Histogram::with_opts(
             HistogramOpts::new("completion_lag_seconds", "From payment accepted to order created")
                 .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
@@ -54,7 +54,10 @@ impl Metrics {
         )
         .expect("valid metric");
         let hook_login_failures = IntCounterVec::new(
-            Opts::new("hook_login_failures_total", "Failed hook logins by protocol (refusals of locked-out callers included)"),
+            Opts::new(
+                "hook_login_failures_total",
+                "Failed hook logins by protocol (refusals of locked-out callers included)",
+            ),
             &["protocol"],
         )
         .expect("valid metric");

@@ -4,16 +4,16 @@
 use crate::context::AppContext;
 use crate::error::{ApiError, REQUEST_ID};
 use crate::startup::BODY_LIMIT;
-use actix_web::ResponseError;
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::dev::Payload;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, TRANSFER_ENCODING};
+use actix_web::middleware::Next;
 use actix_web::HttpMessage;
+use actix_web::ResponseError;
+use actix_web::{web, Error};
 use bytes::BytesMut;
 use futures_util::StreamExt;
-use actix_web::middleware::Next;
-use actix_web::{web, Error};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Instant;
@@ -60,7 +60,9 @@ pub async fn observe(
     let path = log::log_enabled!(log::Level::Info).then(|| req.path().to_string());
     let ctx = req.app_data::<web::Data<AppContext>>().cloned();
     let mut res = if carries_nul(&req) {
-        let refusal = REQUEST_ID.scope(id.clone(), async { ApiError::bad_request("the NUL character (%00) is not accepted in a URL").error_response() });
+        let refusal = REQUEST_ID.scope(id.clone(), async {
+            ApiError::bad_request("the NUL character (%00) is not accepted in a URL").error_response()
+        });
         req.into_response(refusal.await).map_into_right_body()
     } else {
         REQUEST_ID.scope(id.clone(), next.call(req)).await?.map_into_left_body()
@@ -90,7 +92,8 @@ pub async fn limit_body(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared =
+        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let too_large = match declared {
         Some(length) => length > BODY_LIMIT as u64,
         None if req.headers().contains_key(TRANSFER_ENCODING) => {

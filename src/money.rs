@@ -99,7 +99,9 @@ impl PartialSchema for Price {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some(r"^\+?[0-9]{0,13}(\.[0-9]{1,2})?$"))
-            .description(Some("A decimal string with at most two places, at least 0 (an exact JSON number is accepted too)"))
+            .description(Some(
+                "A decimal string with at most two places, at least 0 (an exact JSON number is accepted too)",
+            ))
             .examples([serde_json::json!("99.99")])
             .into()
     }
@@ -349,7 +351,9 @@ impl<'de> Visitor<'de> for MonetaryVisitor {
                 "currency" => currency = Some(map.next_value::<Currency>()?),
                 // serde_json's `arbitrary_precision` hands a bare number to
                 // `deserialize_any` as a map with one private key.
-                private if private.starts_with("$serde_json::private") => return Err(de::Error::custom(Monetary::RULE)),
+                private if private.starts_with("$serde_json::private") => {
+                    return Err(de::Error::custom(Monetary::RULE))
+                }
                 _ => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
@@ -405,7 +409,10 @@ mod tests {
         assert_eq!(text.value, dec("-12.3"));
         assert_eq!(serde_json::to_string(&Amount(dec("-0.00"))).unwrap(), "0");
         assert_eq!(serde_json::to_string(&Amount(dec("200.00"))).unwrap(), "200");
-        assert_eq!(serde_json::to_string(&Monetary::new(dec("-1.99"), usd)).unwrap(), r#"{"value":-1.99,"currency":"USD"}"#);
+        assert_eq!(
+            serde_json::to_string(&Monetary::new(dec("-1.99"), usd)).unwrap(),
+            r#"{"value":-1.99,"currency":"USD"}"#
+        );
         assert_eq!(serde_json::from_str::<Amount>("-0").unwrap().0.to_string(), "0");
     }
 
@@ -438,7 +445,10 @@ mod tests {
             (r#"{"amount": {"value": 1, "currency": "US"}}"#, "amount.currency: must be a three-letter ISO 4217 code"),
             (r#"{"amount": {"value": 1, "currency": 840}}"#, "amount.currency: must be a three-letter ISO 4217 code"),
             (r#"{"amount": {"value": 1, "currency": null}}"#, "amount.currency: is required"),
-            (r#"{"amount": {"value": 1, "currency": "USD"}, "tip": 2}"#, "tip: must be a Monetary amount object {\"value\", \"currency\"}"),
+            (
+                r#"{"amount": {"value": 1, "currency": "USD"}, "tip": 2}"#,
+                "tip: must be a Monetary amount object {\"value\", \"currency\"}",
+            ),
         ] {
             assert_eq!(invalid(json), why, "{json}");
         }

@@ -181,7 +181,8 @@ mod tests {
         assert!(caught > 20);
         // One concrete case, as a till would mistype it.
         let number = OrderNumber::issue(123_456, Bucket::new(789).unwrap());
-        let swapped = format!("{}{}{}", &number.as_str()[..1], &number.as_str()[2..3], &number.as_str()[1..2]) + &number.as_str()[3..];
+        let swapped = format!("{}{}{}", &number.as_str()[..1], &number.as_str()[2..3], &number.as_str()[1..2])
+            + &number.as_str()[3..];
         assert_ne!(swapped, number.as_str());
         assert_eq!(OrderNumber::parse(&swapped), None);
     }
@@ -190,7 +191,17 @@ mod tests {
     fn only_long_enough_digit_strings_parse() {
         let number = OrderNumber::issue(1, Bucket::new(0).unwrap());
         assert!(OrderNumber::parse(&format!("  {number} ")).is_some(), "spaces around are ignored");
-        for bad in ["", "0", "00000", "ORD-2026-000001", "12345 67890", "٣٤٥٦٧٨٩٠١٢٣", "+0000010000", "1e100000000", &"0".repeat(24)] {
+        for bad in [
+            "",
+            "0",
+            "00000",
+            "ORD-2026-000001",
+            "12345 67890",
+            "٣٤٥٦٧٨٩٠١٢٣",
+            "+0000010000",
+            "1e100000000",
+            &"0".repeat(24),
+        ] {
             assert_eq!(OrderNumber::parse(bad), None, "{bad:?}");
         }
         // Luhn-valid but too short.

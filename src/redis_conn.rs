@@ -54,7 +54,9 @@ impl RedisConn {
                     .set_number_of_retries(2);
                 RedisConn::Single(ConnectionManager::new_with_config(client, config).await?)
             }
-            RedisTarget::Cluster(urls) => RedisConn::Cluster(cluster_builder(urls, timeouts).build()?.get_async_connection().await?),
+            RedisTarget::Cluster(urls) => {
+                RedisConn::Cluster(cluster_builder(urls, timeouts).build()?.get_async_connection().await?)
+            }
         };
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(conn)
@@ -88,7 +90,12 @@ impl ConnectionLike for RedisConn {
         }
     }
 
-    fn req_packed_commands<'a>(&'a mut self, pipeline: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             RedisConn::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
             RedisConn::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
@@ -128,14 +135,19 @@ impl RedisPool {
                     .set_response_timeout(Some(Duration::from_secs(30)));
                 let manager = deadpool_redis::Manager::new_with_config(url.as_str(), config)?;
                 RedisPool::Single(
-                    deadpool_redis::Pool::builder(manager).max_size(max_size).runtime(deadpool_redis::Runtime::Tokio1).build()?,
+                    deadpool_redis::Pool::builder(manager)
+                        .max_size(max_size)
+                        .runtime(deadpool_redis::Runtime::Tokio1)
+                        .build()?,
                 )
             }
             RedisTarget::Cluster(urls) => {
                 // deadpool's cluster manager takes no response timeout: callers
                 // bound their blocking commands themselves (`worker::take_jobs`).
                 let config = deadpool_redis::cluster::Config::from_urls(urls.clone());
-                RedisPool::Cluster(config.builder()?.max_size(max_size).runtime(deadpool_redis::Runtime::Tokio1).build()?)
+                RedisPool::Cluster(
+                    config.builder()?.max_size(max_size).runtime(deadpool_redis::Runtime::Tokio1).build()?,
+                )
             }
         })
     }
@@ -156,7 +168,12 @@ impl ConnectionLike for PooledConn {
         }
     }
 
-    fn req_packed_commands<'a>(&'a mut self, pipeline: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             PooledConn::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
             PooledConn::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
@@ -173,7 +190,12 @@ impl ConnectionLike for PooledConn {
 
 /// The primaries of a cluster as `(host, port)`, from `CLUSTER SLOTS`.
 pub async fn cluster_primaries(conn: &mut ClusterConnection) -> RedisResult<Vec<(String, u16)>> {
-    let slots = conn.route_command(redis::cmd("CLUSTER").arg("SLOTS").clone(), RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random)).await?;
+    let slots = conn
+        .route_command(
+            redis::cmd("CLUSTER").arg("SLOTS").clone(),
+            RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+        )
+        .await?;
     // Each entry: start slot, end slot, then [host, port, id, …] of the
     // primary followed by its replicas.
     let ranges: Vec<Vec<Value>> = redis::from_redis_value(slots)?;
@@ -196,7 +218,11 @@ pub async fn cluster_primaries(conn: &mut ClusterConnection) -> RedisResult<Vec<
 /// of them (`None`: all), found with `SCAN` on the one server or on every
 /// primary of a cluster, grouped by node (`"host:port"`; `"redis"` for a
 /// single server). `SCAN`, unlike `KEYS`, never blocks a server for long.
-pub async fn scan_by_node(conn: &RedisConn, pattern: &str, limit: Option<usize>) -> RedisResult<Vec<(String, Vec<String>)>> {
+pub async fn scan_by_node(
+    conn: &RedisConn,
+    pattern: &str,
+    limit: Option<usize>,
+) -> RedisResult<Vec<(String, Vec<String>)>> {
     let limit = limit.unwrap_or(usize::MAX);
     match conn {
         RedisConn::Single(single) => {

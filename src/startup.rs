@@ -1,28 +1,28 @@
 //! Building and running the application: connections, migrations, the HTTP
 //! server and the in-process worker.
 
-use actix_web::get;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::database;
-use crate::health::WriteProbe;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::health::WriteProbe;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::payments::PaymentWriter;
 use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
-use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
 use crate::{admin, checkout, drawers, health, hooks, middleware, openapi, orders, sales, worker};
+use actix_web::get;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use utoipa_actix_web::AppExt;
 use anyhow::Context;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
 
 /// Request bodies above this are refused (SPEC §3).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -105,7 +105,8 @@ impl Application {
     /// Connects, migrates, loads the dynamic settings and binds `settings.bind`
     /// (port 0 picks a free port, as tests do).
     pub async fn build(mut settings: Settings, options: RunOptions) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener =
+            TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         if settings.public_base_url.is_none() {
             // Port 0 becomes a real port only now; links must carry the real one.
@@ -235,7 +236,9 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let replica = async {
         match ctx.config.database_read_url {
             Some(_) => Some(
-                tokio::time::timeout(bound, sqlx::query("SELECT 1").execute(&ctx.read_db)).await.is_ok_and(|r| r.is_ok()),
+                tokio::time::timeout(bound, sqlx::query("SELECT 1").execute(&ctx.read_db))
+                    .await
+                    .is_ok_and(|r| r.is_ok()),
             ),
             None => None,
         }
@@ -247,7 +250,11 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let (postgres, replica, redis_ok) = futures_util::join!(postgres, replica, redis);
     let body = health::Readiness {
         status: (postgres && redis_ok).into(),
-        checks: health::Checks { postgres: postgres.into(), redis: redis_ok.into(), postgres_read: replica.map(Into::into) },
+        checks: health::Checks {
+            postgres: postgres.into(),
+            redis: redis_ok.into(),
+            postgres_read: replica.map(Into::into),
+        },
     };
     if postgres && redis_ok {
         HttpResponse::Ok().json(body)

@@ -2,7 +2,6 @@
 //! cash drawer API (shown once); `DELETE /admin/api/associates/{associate_id}/`
 //! revokes it at once.
 
-use actix_web::{delete, post};
 use super::AdminAuth;
 use super::AdminWriteErrors;
 use crate::context::AppContext;
@@ -10,14 +9,14 @@ use crate::drawers::{issue_token, revoke_token};
 use crate::error::{ApiError, ErrorBody};
 use crate::fields::Text;
 use crate::json_body::StrictJson;
-use utoipa_actix_web::service_config::ServiceConfig;
+use actix_web::{delete, post};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(delete);
+    cfg.service(create).service(delete);
 }
 
 /// `POST /admin/api/associates/`
@@ -52,7 +51,11 @@ pub struct AssociateCreated {
         AdminWriteErrors,
     ))]
 #[post("/admin/api/associates/")]
-pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson<AssociateWrite>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    body: StrictJson<AssociateWrite>,
+) -> Result<HttpResponse, ApiError> {
     let StrictJson(write) = body;
     if write.associate_id.len() > 128 {
         return Err(ApiError::validation("associate_id: at most 128 characters"));
@@ -64,7 +67,9 @@ pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson<A
     let store_ids: Vec<String> = write.store_ids.into_iter().map(String::from).collect();
     match issue_token(&ctx.db, &associate_id, &name, &store_ids).await? {
         Some(token) => Ok(HttpResponse::Created().json(AssociateCreated { associate_id, name, store_ids, token })),
-        None => Err(ApiError::conflict(format!("associate {associate_id} already has a token; DELETE it first to re-issue"))),
+        None => Err(ApiError::conflict(format!(
+            "associate {associate_id} already has a token; DELETE it first to re-issue"
+        ))),
     }
 }
 
@@ -78,7 +83,11 @@ pub async fn create(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson<A
         (status = 404, description = "No such associate with an active token", body = ErrorBody),
     ))]
 #[delete("/admin/api/associates/{associate_id}/")]
-pub async fn delete(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     if revoke_token(&ctx.db, &path).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -1,7 +1,6 @@
 //! `PUT /admin/api/{departments|products|customers|payment-options|shipping-options|cards}/{id}/`:
 //! upserts answering 201 when created, 200 when updated, 400 naming the bad field.
 
-use actix_web::put;
 use super::{AdminAuth, AdminWriteErrors};
 use crate::catalog::{upsert, Bank, Card, Customer, Product, PAYMENT_TYPES};
 use crate::context::AppContext;
@@ -9,12 +8,13 @@ use crate::error::ApiError;
 use crate::fields::{FreeObject, Identifier, Text};
 use crate::json_body::StrictJson;
 use crate::money::{fmt2, Currency, Percent, Price};
-use utoipa_actix_web::service_config::ServiceConfig;
+use actix_web::put;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(put_department)

@@ -1,13 +1,13 @@
 //! `/admin/api/lockouts/`: see and clear login lockouts (hooks, and the admin page's sign-in).
 
-use actix_web::{delete, get};
 use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::lockouts::{self, Protocol};
+use actix_web::{delete, get};
 
-use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Every subject locked out now (SPEC §11), the latest to unlock first.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -18,8 +18,7 @@ pub struct LockoutList {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(clear);
+    cfg.service(list).service(clear);
 }
 
 /// Every subject locked out now: its protocol, address, username (for a pair), failures and unlock time.
@@ -46,7 +45,11 @@ pub async fn list(_: AdminAuth, ctx: web::Data<AppContext>) -> Result<HttpRespon
         (status = 404, description = "Unknown protocol, or nothing recorded for the subject", body = ErrorBody),
     ))]
 #[delete("/admin/api/lockouts/{protocol}/{subject}/")]
-pub async fn clear(_: AdminAuth, ctx: web::Data<AppContext>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn clear(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (protocol, subject) = path.into_inner();
     let Some(protocol) = Protocol::parse(&protocol) else {
         return Err(ApiError::not_found("protocol must be cash_register, ivr or admin"));

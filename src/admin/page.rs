@@ -4,12 +4,12 @@
 //! script and style (no inline script), and the page renders every value as
 //! text, never as markup.
 
-use actix_web::get;
 use super::auth::require_enabled;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use utoipa_actix_web::service_config::ServiceConfig;
+use actix_web::get;
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
@@ -20,9 +20,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(to_index)
-        .service(index)
-        .service(asset);
+    cfg.service(to_index).service(index).service(asset);
 }
 
 fn hardened(content_type: &str, body: &'static str) -> HttpResponse {

@@ -4,26 +4,22 @@
 //! (`DATABASE_READ_URL`): an operator's list may lag it by a moment; a
 //! replay, which writes, goes to the primary.
 
-use actix_web::{get, post};
 use super::AdminAuth;
 use crate::context::AppContext;
-use crate::error::{ApiError, ErrorBody};
 use crate::drawers::DrawerBalance;
+use crate::error::{ApiError, ErrorBody};
 use crate::orders::read::OrderSummary;
 use crate::payments::PaymentSummary;
 use crate::webhooks::DeliveryView;
+use crate::webhooks::{self, ReplayRefused};
+use actix_web::{get, post};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use crate::webhooks::{self, ReplayRefused};
-use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(payments)
-        .service(orders)
-        .service(drawers)
-        .service(deliveries)
-        .service(replay);
+    cfg.service(payments).service(orders).service(drawers).service(deliveries).service(replay);
 }
 
 /// `limit` of a listing: 1 to 500, default 50.
@@ -81,7 +77,11 @@ fn limit(query: &Limit) -> i64 {
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 #[get("/admin/api/payments/")]
-pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+pub async fn payments(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    query: web::Query<Limit>,
+) -> Result<HttpResponse, ApiError> {
     let items = crate::payments::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(PaymentSummaryList { payments: items }))
 }
@@ -94,7 +94,11 @@ pub async fn payments(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Quer
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 #[get("/admin/api/orders/")]
-pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+pub async fn orders(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    query: web::Query<Limit>,
+) -> Result<HttpResponse, ApiError> {
     let items = crate::orders::read::recent(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(OrderSummaryList { orders: items }))
 }
@@ -107,7 +111,11 @@ pub async fn orders(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 #[get("/admin/api/drawers/")]
-pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+pub async fn drawers(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    query: web::Query<Limit>,
+) -> Result<HttpResponse, ApiError> {
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(DrawerOverviewList { day_start: today, cash_drawers: items }))
@@ -121,7 +129,11 @@ pub async fn drawers(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query
         (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
     ))]
 #[get("/admin/api/webhooks/deliveries/")]
-pub async fn deliveries(_: AdminAuth, ctx: web::Data<AppContext>, query: web::Query<Limit>) -> Result<HttpResponse, ApiError> {
+pub async fn deliveries(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    query: web::Query<Limit>,
+) -> Result<HttpResponse, ApiError> {
     let deliveries = webhooks::recent_deliveries(&ctx.read_db, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(DeliveryList { deliveries }))
 }
@@ -141,7 +153,9 @@ pub async fn replay(_: AdminAuth, ctx: web::Data<AppContext>, id: web::Path<i64>
     match webhooks::replay(&ctx.db, &webhooks::endpoint_urls(&ctx), *id).await? {
         Ok(()) => Ok(HttpResponse::Accepted().json(ReplayAnswer { id: *id, state: "pending".into() })),
         Err(ReplayRefused::NotFound) => Err(ApiError::not_found(format!("no webhook delivery {}", *id))),
-        Err(ReplayRefused::AlreadyDelivered) => Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id))),
+        Err(ReplayRefused::AlreadyDelivered) => {
+            Err(ApiError::conflict(format!("webhook delivery {} was delivered", *id)))
+        }
         Err(ReplayRefused::EndpointRemoved(url)) => {
             Err(ApiError::conflict(format!("{url} is no longer in ORDER_WEBHOOK_CONF; add it back to replay")))
         }

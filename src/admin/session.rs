@@ -5,19 +5,19 @@
 //! state-changing request. Redis holds `sha256(session id) → CSRF token` with
 //! the session's expiry, so any instance serves any session.
 
-use actix_web::{delete, get, post};
 use super::auth::{is_admin_token, require_enabled, CSRF_HEADER};
+use actix_web::{delete, get, post};
 
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
 use crate::lockouts::{self, Login, Protocol};
 
-use utoipa_actix_web::service_config::ServiceConfig;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use redis::AsyncCommands;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The cookie holding the session id.
 pub const COOKIE: &str = "cashdesk_admin";
@@ -42,9 +42,7 @@ pub struct AdminSessionAnswer {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(sign_in)
-        .service(current)
-        .service(sign_out);
+    cfg.service(sign_in).service(current).service(sign_out);
 }
 
 fn session_key(ctx: &AppContext, session_id: &str) -> String {
@@ -82,7 +80,11 @@ fn cookie(ctx: &AppContext, value: String, max_age: time::Duration) -> Cookie<'s
         (status = 429, description = "Too many wrong tokens from this address; wait 15 minutes", body = ErrorBody),
     ))]
 #[post("/admin/session")]
-pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson<SignIn>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_in(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: StrictJson<SignIn>,
+) -> Result<HttpResponse, ApiError> {
     require_enabled(&ctx)?;
     let login = Login::new(&ctx, Protocol::Admin, &req, None);
     if lockouts::refuse_if_locked(&ctx, &login).await? {

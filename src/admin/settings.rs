@@ -1,23 +1,20 @@
 //! `/admin/api/settings/…`: read, change and audit dynamic settings.
 
-use actix_web::{get, put};
 use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
-use crate::settings::{self, SettingsError, KNOWN_KEYS};
 use crate::json_body::StrictJson;
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::settings::{self, SettingsError, KNOWN_KEYS};
+use actix_web::{get, put};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list)
-        .service(get)
-        .service(put)
-        .service(history);
+    cfg.service(list).service(get).service(put).service(history);
 }
 
 impl From<SettingsError> for ApiError {
@@ -173,7 +170,11 @@ pub async fn put(
         (status = 404, description = "Unknown key", body = ErrorBody),
     ))]
 #[get("/admin/api/settings/{key}/history/")]
-pub async fn history(_: AdminAuth, ctx: web::Data<AppContext>, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn history(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     known(&key)?;
     let entries = settings::history(&ctx.db, &key).await?;
     // Newest first: each entry's predecessor is the next one.

@@ -1,18 +1,18 @@
 //! `POST /admin/api/shops/`: a shop of the sales web service and its key
 //! (shown once).
 
-use actix_web::post;
 use super::AdminAuth;
 use super::AdminWriteErrors;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::fields::Text;
-use crate::sales::shops;
 use crate::json_body::StrictJson;
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::sales::shops;
+use actix_web::post;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_shop);
@@ -48,7 +48,11 @@ pub struct ShopCreated {
         AdminWriteErrors,
     ))]
 #[post("/admin/api/shops/")]
-pub async fn create_shop(_: AdminAuth, ctx: web::Data<AppContext>, body: StrictJson<ShopWrite>) -> Result<HttpResponse, ApiError> {
+pub async fn create_shop(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    body: StrictJson<ShopWrite>,
+) -> Result<HttpResponse, ApiError> {
     let StrictJson(write) = body;
     let valid_id = !write.shop_id.is_empty()
         && write.shop_id.len() <= 64

@@ -194,7 +194,12 @@ pub mod upsert {
         .await
     }
 
-    pub async fn payment_option(db: &PgPool, slug: &str, name: &str, payment_type: &str) -> Result<(PaymentOption, bool), sqlx::Error> {
+    pub async fn payment_option(
+        db: &PgPool,
+        slug: &str,
+        name: &str,
+        payment_type: &str,
+    ) -> Result<(PaymentOption, bool), sqlx::Error> {
         sqlx::query_as(
             "INSERT INTO payment_options (slug, name, payment_type) VALUES ($1, $2, $3)
              ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, payment_type = EXCLUDED.payment_type, updated_at = now()
@@ -210,7 +215,12 @@ pub mod upsert {
         })
     }
 
-    pub async fn shipping_option(db: &PgPool, slug: &str, name: &str, price: Decimal) -> Result<(ShippingOption, bool), sqlx::Error> {
+    pub async fn shipping_option(
+        db: &PgPool,
+        slug: &str,
+        name: &str,
+        price: Decimal,
+    ) -> Result<(ShippingOption, bool), sqlx::Error> {
         sqlx::query_as(
             "INSERT INTO shipping_options (slug, name, price) VALUES ($1, $2, $3)
              ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, updated_at = now()
@@ -247,19 +257,29 @@ pub mod upsert {
 }
 
 /// A payment option by its numeric id or its slug, as outside tools know either.
-pub async fn payment_option_by_ref(db: impl PgExecutor<'_>, reference: &str) -> Result<Option<PaymentOption>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1")
-        .bind(reference)
-        .fetch_optional(db)
-        .await
+pub async fn payment_option_by_ref(
+    db: impl PgExecutor<'_>,
+    reference: &str,
+) -> Result<Option<PaymentOption>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(db)
+    .await
 }
 
 /// A shipping option by its numeric id or its slug.
-pub async fn shipping_option_by_ref(db: impl PgExecutor<'_>, reference: &str) -> Result<Option<ShippingOption>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, slug, price FROM shipping_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1")
-        .bind(reference)
-        .fetch_optional(db)
-        .await
+pub async fn shipping_option_by_ref(
+    db: impl PgExecutor<'_>,
+    reference: &str,
+) -> Result<Option<ShippingOption>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, slug, price FROM shipping_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1",
+    )
+    .bind(reference)
+    .fetch_optional(db)
+    .await
 }
 
 /// Inserts a new customer (inside the caller's transaction).

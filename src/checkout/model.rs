@@ -7,8 +7,8 @@ use crate::money::fmt2;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 /// Currency shown for a basket with no lines yet.
 pub const DEFAULT_CURRENCY: &str = "TRY";
@@ -106,7 +106,8 @@ impl Session {
         hasher.update(self.basket_id.as_bytes());
         for line in &self.lines {
             hasher.update(
-                format!("|{}:{}:{}:{}", line.id, line.product.sku, line.quantity, line.unit_price.normalize()).as_bytes(),
+                format!("|{}:{}:{}:{}", line.id, line.product.sku, line.quantity, line.unit_price.normalize())
+                    .as_bytes(),
             );
         }
         hex::encode(&hasher.finalize()[..16])

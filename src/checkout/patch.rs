@@ -91,7 +91,9 @@ pub async fn apply(ctx: &AppContext, session: &mut Session, patch: &CheckoutPatc
     if let Some(basket) = &patch.basket {
         replace_basket(ctx, &mut next, basket).await?;
     }
-    for (field, slot) in [(&patch.shipping_address, &mut next.shipping_address), (&patch.billing_address, &mut next.billing_address)] {
+    for (field, slot) in
+        [(&patch.shipping_address, &mut next.shipping_address), (&patch.billing_address, &mut next.billing_address)]
+    {
         if let Some(address) = field {
             *slot = address.as_ref().map_or(Value::Null, |a| Value::Object(a.0.clone()));
         }
@@ -145,11 +147,15 @@ async fn replace_basket(ctx: &AppContext, session: &mut Session, basket: &Basket
             return Err(ApiError::validation(format!("basket.items[{i}].sku must be a non-empty string")));
         }
         if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-            return Err(ApiError::validation(format!("basket.items[{i}].quantity must be a whole number from 1 to {MAX_QUANTITY}")));
+            return Err(ApiError::validation(format!(
+                "basket.items[{i}].quantity must be a whole number from 1 to {MAX_QUANTITY}"
+            )));
         }
         match wanted.iter_mut().find(|(s, _)| *s == item.sku) {
             Some((_, q)) if *q + item.quantity <= MAX_QUANTITY => *q += item.quantity,
-            Some(_) => return Err(ApiError::validation(format!("basket: quantity of {:?} above {MAX_QUANTITY}", item.sku))),
+            Some(_) => {
+                return Err(ApiError::validation(format!("basket: quantity of {:?} above {MAX_QUANTITY}", item.sku)))
+            }
             None => wanted.push((item.sku.clone(), item.quantity)),
         }
     }
@@ -158,10 +164,8 @@ async fn replace_basket(ctx: &AppContext, session: &mut Session, basket: &Basket
         catalog::products_by_sku(&ctx.db, &skus).await?.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let mut lines = Vec::with_capacity(wanted.len());
     for (sku, quantity) in wanted {
-        let product = products
-            .get(&sku)
-            .cloned()
-            .ok_or_else(|| ApiError::validation(format!("basket: unknown SKU {sku:?}")))?;
+        let product =
+            products.get(&sku).cloned().ok_or_else(|| ApiError::validation(format!("basket: unknown SKU {sku:?}")))?;
         let id = match session.lines.iter().find(|l| l.product.sku == sku) {
             Some(existing) => existing.id,
             None => {
@@ -200,7 +204,9 @@ async fn chosen_installment(ctx: &AppContext, chosen: &InstallmentWrite) -> Resu
 fn staff_of(staff: &StaffWrite) -> Result<Staff, ApiError> {
     for (field, value) in [("staff_email", &staff.staff_email), ("store_id", &staff.store_id)] {
         if value.as_ref().is_some_and(|v| v.len() > 254) {
-            return Err(ApiError::validation(format!("staff.{field} must be a string of at most 254 characters or null")));
+            return Err(ApiError::validation(format!(
+                "staff.{field} must be a string of at most 254 characters or null"
+            )));
         }
     }
     Ok(Staff { staff_id: staff.staff_id, staff_email: staff.staff_email.clone(), store_id: staff.store_id.clone() })

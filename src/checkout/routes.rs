@@ -1,25 +1,23 @@
 //! `/api/v1/checkout/`: create, read and edit a checkout session.
 
-use actix_web::{get, patch, post};
 use super::model::PreOrder;
 use super::patch::CheckoutPatch;
 use super::{patch, store, Session};
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
-use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(read)
-        .service(update);
+    cfg.service(create).service(read).service(update);
 }
 
 /// The session a request names, by `X-Checkout-Session` header or cookie.
@@ -103,7 +101,11 @@ pub async fn read(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpRe
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
     ))]
 #[patch("/api/v1/checkout/")]
-pub async fn update(ctx: web::Data<AppContext>, req: HttpRequest, body: StrictJson<CheckoutPatch>) -> Result<HttpResponse, ApiError> {
+pub async fn update(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: StrictJson<CheckoutPatch>,
+) -> Result<HttpResponse, ApiError> {
     for _ in 0..5 {
         let store::Loaded { mut session, version, numbers } = named_session(&ctx, &req).await?;
         patch::apply(&ctx, &mut session, &body).await?;

@@ -162,7 +162,12 @@ pub async fn touch(ctx: &AppContext, session_id: &str) -> redis::RedisResult<()>
 /// is still `expected_version` (`""` for a new session) and it still has
 /// exactly `numbers` (as loaded). Answers false when another write, or an
 /// issued number, came first.
-pub async fn save(ctx: &AppContext, session: &Session, expected_version: &str, numbers: &[OrderNumber]) -> redis::RedisResult<bool> {
+pub async fn save(
+    ctx: &AppContext,
+    session: &Session,
+    expected_version: &str,
+    numbers: &[OrderNumber],
+) -> redis::RedisResult<bool> {
     let state = serde_json::to_string(session).map_err(json_error)?;
     let doc = serde_json::to_string(&session.pre_order()).map_err(json_error)?;
     let card = match &session.installment {
@@ -222,7 +227,11 @@ pub enum Registered {
 
 /// Registers `order_number` for the session, with the basket as it is now,
 /// for exactly 24 h, unless the session is gone or the number is taken.
-pub async fn register_order_number(ctx: &AppContext, order_number: &OrderNumber, session_id: &str) -> redis::RedisResult<Registered> {
+pub async fn register_order_number(
+    ctx: &AppContext,
+    order_number: &OrderNumber,
+    session_id: &str,
+) -> redis::RedisResult<Registered> {
     let mut redis = ctx.redis();
     let mut invocation = REGISTER.key(ctx.keys.checkout(session_id));
     invocation
@@ -249,7 +258,10 @@ const FORGET_ATTEMPTS: usize = 5;
 /// script call; the calls go out together (one round trip to read the
 /// numbers sets, one to run the scripts).
 pub async fn forget(ctx: &AppContext, paid: &[(&str, &str)]) -> redis::RedisResult<()> {
-    try_join_all(paid.iter().map(|&(order_number, session_id)| forget_one(ctx, OrderNumber::parse(order_number), session_id))).await?;
+    try_join_all(
+        paid.iter().map(|&(order_number, session_id)| forget_one(ctx, OrderNumber::parse(order_number), session_id)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -330,7 +342,12 @@ type NumberFields = Vec<Option<String>>;
 /// session, fingerprints, payment type and the `wanted` mirrored fields) in
 /// one round trip of two plain reads: one pipeline on a single server; on a
 /// cluster, where the two live in different slots, two requests sent together.
-pub async fn lookup(ctx: &AppContext, order_number: &OrderNumber, login: &Login, wanted: &[Mirror]) -> redis::RedisResult<Lookup> {
+pub async fn lookup(
+    ctx: &AppContext,
+    order_number: &OrderNumber,
+    login: &Login,
+    wanted: &[Mirror],
+) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
     let mut number = redis::cmd("HMGET");
     number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]);

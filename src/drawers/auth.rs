@@ -26,7 +26,9 @@ impl Caller {
         match self {
             Caller::Admin => Ok(()),
             Caller::Associate { store_ids, .. } if store_ids.iter().any(|s| s == store_id) => Ok(()),
-            Caller::Associate { .. } => Err(DrawerError::Forbidden(format!("this token does not act on store {store_id}"))),
+            Caller::Associate { .. } => {
+                Err(DrawerError::Forbidden(format!("this token does not act on store {store_id}")))
+            }
         }
     }
 
@@ -63,7 +65,9 @@ impl FromRequest for Caller {
         let token = bearer(req).map(str::to_string);
         Box::pin(async move {
             let ctx = ctx.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application context missing")))?;
-            let token = token.ok_or_else(|| ApiError::unauthorized("missing bearer token (Authorization: Bearer <associate token>)"))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("missing bearer token (Authorization: Bearer <associate token>)")
+            })?;
             if is_admin_token(&ctx, &token) {
                 return Ok(Caller::Admin);
             }
@@ -87,7 +91,12 @@ async fn find_by_token(db: &sqlx::PgPool, token: &str) -> Result<Option<Caller>,
 /// Issues a token for a new associate (or one whose token was revoked) and
 /// answers it; only its hash is stored. `None` when the associate exists and
 /// is active: re-issuing silently would leave a lost token valid.
-pub async fn issue_token(db: &sqlx::PgPool, associate_id: &str, name: &str, store_ids: &[String]) -> DrawerResult<Option<String>> {
+pub async fn issue_token(
+    db: &sqlx::PgPool,
+    associate_id: &str,
+    name: &str,
+    store_ids: &[String],
+) -> DrawerResult<Option<String>> {
     let token = random_token("cdk_assoc_");
     let issued = sqlx::query(
         "INSERT INTO associates (associate_id, name, token_hash, store_ids) VALUES ($1, $2, $3, $4)

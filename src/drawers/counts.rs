@@ -47,12 +47,13 @@ pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountSt
 async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, String)> {
     let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
-    let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT activation_id, status FROM cash_counts WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE")
-            .bind(id)
-            .bind(drawer_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let row: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT activation_id, status FROM cash_counts WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(drawer_id)
+    .fetch_optional(&mut **tx)
+    .await?;
     let (activation_id, status) = row.ok_or_else(not_found)?;
     Ok((id, activation_id, status))
 }
@@ -81,7 +82,13 @@ pub struct CountRecorded {
 /// Records the counted amount against the expected one. With blind counts
 /// (`expose_count_expected_amount: false`) only whether there is a
 /// discrepancy is answered; the amounts are kept either way.
-pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, body: &CountRecord) -> DrawerResult<CountRecorded> {
+pub async fn record(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer_id: &str,
+    count_id: &str,
+    body: &CountRecord,
+) -> DrawerResult<CountRecorded> {
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
     let counted = in_currency(body.counted_amount, drawer.currency, "counted_amount")?;
     if counted < Decimal::ZERO {
@@ -109,7 +116,11 @@ pub async fn record(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &st
     .await?;
     let expose = find_config(&mut **tx, &drawer.store_id).await?.map_or(true, |c| c.expose_count_expected_amount);
     let shown = |value| expose.then(|| Monetary::new(value, drawer.currency));
-    Ok(CountRecorded { discrepancy: !discrepancy.is_zero(), expected_amount: shown(expected), discrepancy_amount: shown(discrepancy) })
+    Ok(CountRecorded {
+        discrepancy: !discrepancy.is_zero(),
+        expected_amount: shown(expected),
+        discrepancy_amount: shown(discrepancy),
+    })
 }
 
 /// A count's new status.
@@ -123,7 +134,13 @@ pub struct CountActed {
 }
 
 /// `_recount`, `_submit` or `_cancel`; acting on a submitted or canceled count → 409.
-pub async fn act(tx: &mut Tx, caller: &Caller, drawer_id: &str, count_id: &str, action: &str) -> DrawerResult<CountActed> {
+pub async fn act(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer_id: &str,
+    count_id: &str,
+    action: &str,
+) -> DrawerResult<CountActed> {
     let next = match CountAction::parse(action) {
         Some(CountAction::Recount) => "recount",
         Some(CountAction::Submit) => "submitted",

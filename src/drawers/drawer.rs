@@ -4,7 +4,10 @@
 
 use super::auth::Caller;
 use super::ledger::{self, Entry, Head};
-use super::model::{conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType, Text256, Text64};
+use super::model::{
+    conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType, Text256,
+    Text64,
+};
 use super::stores::find_config;
 use crate::error::unique_violation;
 use crate::money::{exact_number, Amount, Currency, Monetary};
@@ -55,7 +58,9 @@ impl Drawer {
     pub fn active_activation(&self) -> DrawerResult<Uuid> {
         match (self.status, self.current_activation_id) {
             (DrawerStatus::Active, Some(id)) => Ok(id),
-            (DrawerStatus::Decommissioned, _) => Err(conflict(format!("cash drawer {} is decommissioned", self.drawer_id))),
+            (DrawerStatus::Decommissioned, _) => {
+                Err(conflict(format!("cash drawer {} is decommissioned", self.drawer_id)))
+            }
             _ => Err(conflict(format!("cash drawer {} is not active", self.drawer_id))),
         }
     }
@@ -75,10 +80,11 @@ pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, caller: &Caller, drawer_id: 
 /// Locks a drawer row for the rest of `tx`: every write to a drawer goes
 /// through here, which serialises them and keeps the ledger chain linear.
 pub async fn lock(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<Drawer> {
-    let drawer: Option<Drawer> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1 FOR UPDATE"))
-        .bind(drawer_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let drawer: Option<Drawer> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1 FOR UPDATE"))
+            .bind(drawer_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     let drawer = drawer.ok_or_else(|| DrawerError::NotFound(format!("no cash drawer {drawer_id}")))?;
     caller.require_store(&drawer.store_id)?;
     Ok(drawer)
@@ -114,7 +120,8 @@ pub struct DrawerList {
 
 /// The drawers of a store, decommissioned ones left out.
 pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> DrawerResult<DrawerList> {
-    let store_id = store_id.filter(|s| !s.is_empty()).ok_or_else(|| invalid("store_id: query parameter is required"))?;
+    let store_id =
+        store_id.filter(|s| !s.is_empty()).ok_or_else(|| invalid("store_id: query parameter is required"))?;
     caller.require_store(store_id)?;
     let drawers: Vec<Drawer> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM cash_drawers WHERE store_id = $1 AND status <> 'decommissioned' ORDER BY drawer_id"
@@ -320,7 +327,8 @@ pub struct Deactivated {
 /// the ledger, and a `cashBox_close` event goes to the outbox.
 pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Deactivate) -> DrawerResult<Deactivated> {
     let count_id: &str = &body.count_id;
-    let count_uuid = Uuid::parse_str(count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
+    let count_uuid =
+        Uuid::parse_str(count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
     let drawer = lock(tx, caller, drawer_id).await?;
     let activation_id = drawer.active_activation()?;
     // activation, reason, status, counted amount, ledger seq when recorded

@@ -47,11 +47,13 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
     // one more round then claims it.
     for _ in 0..3 {
         let mut tx = db.begin().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - interval '24 hours'")
-            .bind(&scope)
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - interval '24 hours'",
+        )
+        .bind(&scope)
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )

@@ -94,7 +94,11 @@ fn chain_hash(prev_hash: &str, canonical: &str) -> String {
 
 /// Appends `entry` after `head` and moves the drawer's head. The caller holds
 /// the drawer row lock.
-pub async fn append(tx: &mut Transaction<'static, Postgres>, head: &mut Head, entry: &Entry<'_>) -> Result<(), sqlx::Error> {
+pub async fn append(
+    tx: &mut Transaction<'static, Postgres>,
+    head: &mut Head,
+    entry: &Entry<'_>,
+) -> Result<(), sqlx::Error> {
     let seq = head.seq + 1;
     let created_at = now_micros();
     let hash = chain_hash(&head.hash, &canonical(seq, entry, created_at));
@@ -131,7 +135,10 @@ pub async fn append(tx: &mut Transaction<'static, Postgres>, head: &mut Head, en
 }
 
 /// The expected cash of an activation: float plus completed cash in minus cash out.
-pub async fn expected_balance(tx: &mut Transaction<'static, Postgres>, activation_id: Uuid) -> Result<Decimal, sqlx::Error> {
+pub async fn expected_balance(
+    tx: &mut Transaction<'static, Postgres>,
+    activation_id: Uuid,
+) -> Result<Decimal, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT COALESCE(SUM(amount), 0) FROM cash_drawer_ledger
          WHERE activation_id = $1 AND entry_type IN {BALANCE_TYPES}"
@@ -183,7 +190,8 @@ pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head)
         };
         let expected_hash = chain_hash(&running, &canonical(row.seq, &entry, row.created_at));
         if row.seq != entries {
-            first_invalid = Some((row.seq, format!("expected entry {entries} here: an entry is missing or was inserted")));
+            first_invalid =
+                Some((row.seq, format!("expected entry {entries} here: an entry is missing or was inserted")));
         } else if row.prev_hash != running {
             first_invalid = Some((row.seq, "prev_hash does not match the previous entry".to_string()));
         } else if row.hash != expected_hash {
@@ -192,7 +200,10 @@ pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head)
         running = row.hash;
     }
     if first_invalid.is_none() && (entries != head.seq || running != head.hash) {
-        first_invalid = Some((entries + 1, format!("the chain ends at entry {entries} but the drawer's head is entry {}", head.seq)));
+        first_invalid = Some((
+            entries + 1,
+            format!("the chain ends at entry {entries} but the drawer's head is entry {}", head.seq),
+        ));
     }
     Ok(Verification { entries, first_invalid })
 }

@@ -61,7 +61,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     match crate::json_body::parse_as::<T>(bytes) {
         Ok(body) => Ok(body),
         // Valid JSON (malformed is caught first) that does not open an object.
-        Err(crate::json_body::BodyError::Invalid(_)) if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+        Err(crate::json_body::BodyError::Invalid(_))
+            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') =>
+        {
             Err(ApiError::validation("body must be a JSON object"))
         }
         Err(err) => Err(err.into()),
@@ -228,7 +230,9 @@ impl PartialSchema for Rfc3339 {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(utoipa::openapi::schema::KnownFormat::DateTime)))
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::DateTime,
+            )))
             .max_length(Some(64))
             .examples([serde_json::json!("2019-10-11T10:11:17Z")])
             .into()

@@ -178,10 +178,7 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
             }
         })
         .collect();
-    Ok(DailyReports {
-        pagination_info: PaginationInfo { count: reports.len(), total, offset: page.offset },
-        reports,
-    })
+    Ok(DailyReports { pagination_info: PaginationInfo { count: reports.len(), total, offset: page.offset }, reports })
 }
 
 /// `GET /v0/cash-transactions/report`
@@ -354,7 +351,18 @@ pub struct DrawerBalance {
 /// and out (UTC day, float and day-closing entries left out), for the
 /// operators' page.
 pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Result<Vec<DrawerBalance>, sqlx::Error> {
-    type Row = (String, String, String, String, DrawerStatus, Decimal, Option<DateTime<Utc>>, Option<Decimal>, Decimal, Decimal);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        DrawerStatus,
+        Decimal,
+        Option<DateTime<Utc>>,
+        Option<Decimal>,
+        Decimal,
+        Decimal,
+    );
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status, d.float_amount, a.activated_at,
                 CASE WHEN d.status = 'active' THEN

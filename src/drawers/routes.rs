@@ -6,14 +6,17 @@
 
 use super::auth::Caller;
 use super::counts::{self, CountActed, CountRecord, CountRecorded, CountStart, CountStarted};
-use super::drawer::{self, Activate, Activated, Deactivate, Deactivated, Drawer, DrawerCreate, DrawerList, DrawerUpdate};
+use super::drawer::{
+    self, Activate, Activated, Deactivate, Deactivated, Drawer, DrawerCreate, DrawerList, DrawerUpdate,
+};
 use super::idempotency::{self, Begun};
 use super::ledger;
 use super::model::{parse, CountAction};
 use super::reports::{self, DailyReports, Page, PageQuery, StoreReport, StoreReportQuery};
 use super::stores::{self, StoreConfig, StoreConfigWrite, TransactionTypes, TransactionTypesWrite};
 use super::transactions::{
-    self, Activity, ActivityTracked, CashTransaction, NonSaleStart, SaleStart, SaleStarted, TransactionFinish, TransactionStarted,
+    self, Activity, ActivityTracked, CashTransaction, NonSaleStart, SaleStart, SaleStarted, TransactionFinish,
+    TransactionStarted,
 };
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -153,7 +156,10 @@ pub struct IdempotencyKey {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum Refusals {
-    #[response(status = 400, description = "Invalid body, query, path or Idempotency-Key; the message names the field")]
+    #[response(
+        status = 400,
+        description = "Invalid body, query, path or Idempotency-Key; the message names the field"
+    )]
     Invalid(ErrorBody),
     #[response(status = 401, description = "No or unknown bearer token")]
     Unauthorized(ErrorBody),
@@ -310,7 +316,13 @@ pub async fn get_drawer(ctx: web::Data<AppContext>, caller: Caller, path: web::P
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[patch("/v0/cash-drawers/{drawer_id}")]
-pub async fn update_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn update_drawer(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: DrawerUpdate = parse(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::update(tx, &caller, &path.drawer_id, &body))
@@ -340,10 +352,21 @@ pub async fn decommission(ctx: web::Data<AppContext>, caller: Caller, path: web:
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/_activate")]
-pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn activate(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: Activate = parse(&bytes)?;
-    let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(tx, &caller, &path.drawer_id, &body));
+    let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &body
+    ));
     // Once a business day per drawer is often enough to keep the key table small.
     if let Err(err) = idempotency::prune(&ctx.db).await {
         log::warn!("failed to prune idempotency keys: {err}");
@@ -360,7 +383,13 @@ pub async fn activate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Call
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/_deactivate")]
-pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn deactivate(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: Deactivate = parse(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path.drawer_id, &body))
@@ -374,7 +403,12 @@ pub async fn deactivate(ctx: web::Data<AppContext>, req: HttpRequest, caller: Ca
         Refusals, NotYourStore, NoSuchDrawer,
     ))]
 #[get("/v0/cash-drawers/{drawer_id}/reports")]
-pub async fn daily_reports(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<DrawerPath>, query: web::Query<PageQuery>) -> Answer {
+pub async fn daily_reports(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    query: web::Query<PageQuery>,
+) -> Answer {
     let page = Page::parse(&query)?;
     Ok(HttpResponse::Ok().json(reports::daily(&ctx.read_db, &caller, &path.drawer_id, &page).await?))
 }
@@ -411,7 +445,12 @@ pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web
     let outcome = ledger::verify(&mut tx, &drawer.drawer_id, &drawer.head()).await?;
     tx.commit().await?;
     let (first_invalid_entry, reason) = outcome.first_invalid.unzip();
-    Ok(HttpResponse::Ok().json(LedgerVerification { valid: reason.is_none(), entries: outcome.entries, first_invalid_entry, reason }))
+    Ok(HttpResponse::Ok().json(LedgerVerification {
+        valid: reason.is_none(),
+        entries: outcome.entries,
+        first_invalid_entry,
+        reason,
+    }))
 }
 
 // ---------------------------------------------------- transactions and counts
@@ -425,10 +464,21 @@ pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/transactions")]
-pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn start_sale(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: SaleStart = parse(&bytes)?;
-    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(tx, &caller, &path.drawer_id, &body))
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &body
+    ))
 }
 
 #[utoipa::path(operation_id = "startCashDrawerNonSaleTransaction", tag = "cash drawers",
@@ -440,10 +490,21 @@ pub async fn start_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Ca
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/non-sale-transactions")]
-pub async fn start_non_sale(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn start_non_sale(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: NonSaleStart = parse(&bytes)?;
-    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(tx, &caller, &path.drawer_id, &body))
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &body
+    ))
 }
 
 #[utoipa::path(operation_id = "getCashDrawerTransaction", tag = "cash drawers",
@@ -467,7 +528,13 @@ pub async fn get_transaction(ctx: web::Data<AppContext>, caller: Caller, path: w
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[patch("/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}")]
-pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<TransactionPath>, bytes: Body) -> Answer {
+pub async fn finish_transaction(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<TransactionPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: TransactionFinish = parse(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(
@@ -488,10 +555,21 @@ pub async fn finish_transaction(ctx: web::Data<AppContext>, req: HttpRequest, ca
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/activities")]
-pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn track_activity(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: Activity = parse(&bytes)?;
-    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(tx, &caller, &path.drawer_id, &body))
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &body
+    ))
 }
 
 #[utoipa::path(operation_id = "startCashDrawerCount", tag = "cash drawers",
@@ -503,7 +581,13 @@ pub async fn track_activity(ctx: web::Data<AppContext>, req: HttpRequest, caller
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/counts")]
-pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<DrawerPath>, bytes: Body) -> Answer {
+pub async fn start_count(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<DrawerPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: CountStart = parse(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path.drawer_id, &body))
@@ -518,10 +602,22 @@ pub async fn start_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: C
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[patch("/v0/cash-drawers/{drawer_id}/counts/{count_id}")]
-pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<CountPath>, bytes: Body) -> Answer {
+pub async fn record_count(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<CountPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
     let body: CountRecord = parse(&bytes)?;
-    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(tx, &caller, &path.drawer_id, &path.count_id, &body))
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &path.count_id,
+        &body
+    ))
 }
 
 #[utoipa::path(operation_id = "actOnCashDrawerCount", tag = "cash drawers",
@@ -532,7 +628,19 @@ pub async fn record_count(ctx: web::Data<AppContext>, req: HttpRequest, caller: 
         Refusals, NotYourStore, NoSuchDrawer, Conflict,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}")]
-pub async fn count_action(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, path: web::Path<CountActionPath>, bytes: Body) -> Answer {
+pub async fn count_action(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<CountActionPath>,
+    bytes: Body,
+) -> Answer {
     let bytes = read(bytes)?;
-    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(tx, &caller, &path.drawer_id, &path.count_id, &path.action))
+    idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(
+        tx,
+        &caller,
+        &path.drawer_id,
+        &path.count_id,
+        &path.action
+    ))
 }

@@ -1,8 +1,10 @@
 //! Per-store cash configuration and the (global) non-sale transaction types.
 
 use super::auth::Caller;
+use super::model::{
+    invalid, BalanceModification, DrawerError, DrawerResult, DrawerType, Flag, NonSaleType, Text256, TypeStatus,
+};
 use crate::json_body::BodyError;
-use super::model::{invalid, BalanceModification, DrawerError, DrawerResult, DrawerType, Flag, NonSaleType, Text256, TypeStatus};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use sqlx::types::Json;
@@ -33,7 +35,10 @@ pub struct StoreConfig {
     pub expose_count_expected_amount: bool,
 }
 
-pub async fn find_config<'e>(db: impl sqlx::PgExecutor<'e>, store_id: &str) -> Result<Option<StoreConfig>, sqlx::Error> {
+pub async fn find_config<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    store_id: &str,
+) -> Result<Option<StoreConfig>, sqlx::Error> {
     sqlx::query_as(
         "SELECT cash_drawer_type, cash_management_enabled, expose_count_expected_amount FROM store_cash_config WHERE store_id = $1",
     )
@@ -109,7 +114,10 @@ impl TypeConfig {
     }
 }
 
-pub async fn find_type(tx: &mut Transaction<'static, Postgres>, transaction_type: NonSaleType) -> Result<Option<TypeConfig>, sqlx::Error> {
+pub async fn find_type(
+    tx: &mut Transaction<'static, Postgres>,
+    transaction_type: NonSaleType,
+) -> Result<Option<TypeConfig>, sqlx::Error> {
     sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types WHERE transaction_type = $1")
         .bind(transaction_type)
         .fetch_optional(&mut **tx)
@@ -178,7 +186,9 @@ impl ToSchema for TypeStates {
 /// `{"transaction_types": {type: {"status", "configuration"?}}}`, as listed.
 pub async fn list_types(db: &PgPool) -> DrawerResult<TransactionTypes> {
     let rows: Vec<TypeConfig> =
-        sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types").fetch_all(db).await?;
+        sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types")
+            .fetch_all(db)
+            .await?;
     let states = NonSaleType::ALL
         .iter()
         .map(|&kind| {
@@ -186,7 +196,10 @@ pub async fn list_types(db: &PgPool) -> DrawerResult<TransactionTypes> {
             let state = match configured {
                 Some(TypeConfig { balance_modification: Some(modification), reasons, .. }) => TransactionTypeState {
                     status: TypeStatus::Configured,
-                    configuration: Some(TransactionTypeConfig { balance_modification: *modification, reasons: reasons.0.clone() }),
+                    configuration: Some(TransactionTypeConfig {
+                        balance_modification: *modification,
+                        reasons: reasons.0.clone(),
+                    }),
                 },
                 _ => TransactionTypeState { status: TypeStatus::NotAllowed, configuration: None },
             };
@@ -343,7 +356,11 @@ pub async fn put_types(db: &PgPool, body: TransactionTypesWrite) -> DrawerResult
                 let mut reasons: Vec<Reason> = Vec::new();
                 for reason in config.reasons.into_iter().flatten() {
                     if reasons.iter().any(|r| r.code == *reason.code) {
-                        return Err(invalid(format!("{}: duplicate code {}", at("configuration.reasons"), &*reason.code)));
+                        return Err(invalid(format!(
+                            "{}: duplicate code {}",
+                            at("configuration.reasons"),
+                            &*reason.code
+                        )));
                     }
                     reasons.push(Reason { code: reason.code.into(), label: reason.label.into() });
                 }
@@ -353,9 +370,11 @@ pub async fn put_types(db: &PgPool, body: TransactionTypesWrite) -> DrawerResult
         parsed.push((kind, status, modification, reasons));
     }
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE cash_transaction_types SET status = 'not_allowed', balance_modification = NULL, reasons = '[]'")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE cash_transaction_types SET status = 'not_allowed', balance_modification = NULL, reasons = '[]'",
+    )
+    .execute(&mut *tx)
+    .await?;
     for (kind, status, modification, reasons) in &parsed {
         sqlx::query("UPDATE cash_transaction_types SET status = $2, balance_modification = $3, reasons = $4 WHERE transaction_type = $1")
             .bind(kind)

@@ -5,8 +5,8 @@ use super::auth::Caller;
 use super::drawer::{self, lock_usable, Tx};
 use super::ledger::{self, Entry};
 use super::model::{
-    conflict, in_currency, invalid, ActivityEvent, Correlation, DrawerError, DrawerResult, FinishStatus, NonSaleType, Rfc3339, Text128,
-    Text256, Text64,
+    conflict, in_currency, invalid, ActivityEvent, Correlation, DrawerError, DrawerResult, FinishStatus, NonSaleType,
+    Rfc3339, Text128, Text256, Text64,
 };
 use super::model::{BalanceModification, TypeStatus};
 use super::stores::find_type;
@@ -38,7 +38,8 @@ pub struct Transaction {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type, reason_code, order_id,
+const COLUMNS: &str =
+    "transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type, reason_code, order_id,
     currency, amount_in, amount_out, status, created_at, finished_at";
 
 impl Transaction {
@@ -46,7 +47,6 @@ impl Transaction {
     pub fn balance(&self) -> Decimal {
         self.amount_in - self.amount_out
     }
-
 }
 
 /// A sale, return or non-sale transaction.
@@ -109,7 +109,13 @@ struct Draft<'a> {
     amount_out: Decimal,
 }
 
-async fn insert_draft(tx: &mut Tx, caller: &Caller, drawer: &drawer::Drawer, activation_id: Uuid, d: Draft<'_>) -> DrawerResult<Uuid> {
+async fn insert_draft(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer: &drawer::Drawer,
+    activation_id: Uuid,
+    d: Draft<'_>,
+) -> DrawerResult<Uuid> {
     let transaction_id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO cash_transactions (transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type,
@@ -174,7 +180,14 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Sa
         caller,
         &drawer,
         activation_id,
-        Draft { kind, transaction_type: "sale", reason_code: None, order_id: Some(&body.order_id), amount_in: given, amount_out: change },
+        Draft {
+            kind,
+            transaction_type: "sale",
+            reason_code: None,
+            order_id: Some(&body.order_id),
+            amount_in: given,
+            amount_out: change,
+        },
     )
     .await?;
     Ok(SaleStarted { transaction_id, change: Monetary::new(change, drawer.currency) })
@@ -204,7 +217,12 @@ pub struct TransactionStarted {
 
 /// Starts a non-sale transaction of a configured type with one of its reasons;
 /// the type's `balance_modification` says whether `amount_in` or `amount_out` applies.
-pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &NonSaleStart) -> DrawerResult<TransactionStarted> {
+pub async fn start_non_sale(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer_id: &str,
+    body: &NonSaleStart,
+) -> DrawerResult<TransactionStarted> {
     let transaction_type = body.transaction_type.as_str();
     let reason_code = body.reason_code.as_deref();
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
@@ -216,7 +234,9 @@ pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body:
         Some(code) if !config.has_reason(code) => {
             return Err(invalid(format!("reason_code: {code} is not a reason of {transaction_type}")));
         }
-        None if config.has_reasons() => return Err(invalid(format!("reason_code: is required for {transaction_type}"))),
+        None if config.has_reasons() => {
+            return Err(invalid(format!("reason_code: is required for {transaction_type}")))
+        }
         _ => {}
     }
     let cash_in = config.balance_modification == Some(BalanceModification::CashIn);
@@ -245,7 +265,12 @@ pub async fn start_non_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body:
     Ok(TransactionStarted { transaction_id })
 }
 
-async fn find(db: impl sqlx::PgExecutor<'_>, drawer_id: &str, transaction_id: &str, lock: bool) -> DrawerResult<Transaction> {
+async fn find(
+    db: impl sqlx::PgExecutor<'_>,
+    drawer_id: &str,
+    transaction_id: &str,
+    lock: bool,
+) -> DrawerResult<Transaction> {
     let not_found = || DrawerError::NotFound(format!("no transaction {transaction_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(transaction_id).map_err(|_| not_found())?;
     let sql = format!(
@@ -269,7 +294,13 @@ pub struct TransactionFinish {
 
 /// Completes (appending its ledger row) or cancels a draft; a finished
 /// transaction cannot be finished again (409).
-pub async fn finish(tx: &mut Tx, caller: &Caller, drawer_id: &str, transaction_id: &str, body: &TransactionFinish) -> DrawerResult<CashTransaction> {
+pub async fn finish(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer_id: &str,
+    transaction_id: &str,
+    body: &TransactionFinish,
+) -> DrawerResult<CashTransaction> {
     let status = body.status;
     let drawer = drawer::lock(tx, caller, drawer_id).await?;
     let t = find(&mut **tx, drawer_id, transaction_id, true).await?;
@@ -338,14 +369,23 @@ pub struct ActivityTracked {
 
 /// Records that the drawer was physically opened or closed for a transaction
 /// or count of this drawer (404 when there is no such transaction or count).
-pub async fn track_activity(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Activity) -> DrawerResult<ActivityTracked> {
+pub async fn track_activity(
+    tx: &mut Tx,
+    caller: &Caller,
+    drawer_id: &str,
+    body: &Activity,
+) -> DrawerResult<ActivityTracked> {
     let occurred_at = body.timestamp.0;
     let correlation = body.correlation.as_str();
     let correlation_id: &str = &body.correlation_id;
     drawer::get(&mut **tx, caller, drawer_id).await?;
     let not_found = || DrawerError::NotFound(format!("no {correlation} {correlation_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(correlation_id).map_err(|_| not_found())?;
-    let table = if body.correlation == Correlation::Transaction { "cash_transactions WHERE transaction_id" } else { "cash_counts WHERE count_id" };
+    let table = if body.correlation == Correlation::Transaction {
+        "cash_transactions WHERE transaction_id"
+    } else {
+        "cash_counts WHERE count_id"
+    };
     let exists: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {table} = $1 AND drawer_id = $2)"))
         .bind(id)
         .bind(drawer_id)

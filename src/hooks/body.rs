@@ -131,7 +131,9 @@ impl<'de> Deserialize<'de> for Field<Decimal> {
         Ok(match Value::deserialize(deserializer)? {
             Value::Null => Field::Absent,
             Value::String(s) => parse_decimal(&s).map_or_else(|| invalid("must be a decimal string"), Field::Given),
-            Value::Number(n) => parse_json_number(&n.to_string()).map_or_else(|| invalid("must be a decimal string"), Field::Given),
+            Value::Number(n) => {
+                parse_json_number(&n.to_string()).map_or_else(|| invalid("must be a decimal string"), Field::Given)
+            }
             _ => invalid("must be a decimal string"),
         })
     }
@@ -210,7 +212,9 @@ mod tests {
     }
 
     fn form(body: &str) -> Option<Probe> {
-        let req = TestRequest::default().insert_header(("content-type", "application/x-www-form-urlencoded")).to_http_request();
+        let req = TestRequest::default()
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .to_http_request();
         read(&req, body.as_bytes())
     }
 

@@ -1,7 +1,6 @@
 //! `/hooks/cash_register/…` (SPEC §5): order numbers, pre-order look-ups and
 //! payment completion for POS terminals.
 
-use actix_web::{get, post};
 use super::body::{self, Field};
 use super::{body_bytes, ok_json};
 use crate::checkout::model::{CardView, PreOrder};
@@ -14,6 +13,7 @@ use crate::money::fmt2;
 use crate::order_number::{Bucket, OrderNumber};
 use crate::payments::promotions::{Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, Offer, Refusal, Source};
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -287,7 +287,9 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
                 return ok_json(serde_json::to_string(&answer).unwrap_or_default());
             }
             Ok(Registered::SessionGone) => return error(Code::SESSION_GONE, SESSION_GONE),
-            Ok(Registered::NumberTaken) => log::error!("get_order_number: {order_number} is live already; drawing another"),
+            Ok(Registered::NumberTaken) => {
+                log::error!("get_order_number: {order_number} is live already; drawing another")
+            }
             Err(err) => {
                 log::error!("get_order_number: redis: {err}");
                 return error(Code::UNAVAILABLE, UNAVAILABLE);
@@ -316,7 +318,11 @@ pub async fn next_order_number(ctx: &AppContext, bucket: Bucket) -> Result<Order
         (status = 200, description = "Always 200: the pre-order, or error_code and error_message", body = PreOrderAnswer, example = json!({"error_code": "410", "error_message": "Order number not found"})),
     ))]
 #[post("/hooks/cash_register/pre_order/")]
-pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+pub async fn look_up_pre_order(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
     let request = body_bytes(body).and_then(|b| body::read::<PreOrderRequest>(&req, &b));
     let username = request.as_ref().and_then(|r| r.username.given()).map(String::as_str);
     let login = Login::new(&ctx, Protocol::CashRegister, &req, username);
@@ -350,7 +356,9 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         Ok(PreOrderCheck::SessionGone) => return error(Code::SESSION_GONE, SESSION_GONE),
         Ok(PreOrderCheck::NoPaymentOption) => return error(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION),
         Ok(PreOrderCheck::NotCashRegister) => return error(Code::NOT_CASH_REGISTER, NOT_CASH_REGISTER),
-        Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => return error(Code::BAD_PAYLOAD_OR_BASKET, BASKET_CHANGED),
+        Ok(PreOrderCheck::Usable(found)) if found.basket_changed() => {
+            return error(Code::BAD_PAYLOAD_OR_BASKET, BASKET_CHANGED)
+        }
         Ok(PreOrderCheck::Usable(found)) => found,
         Err(err) => {
             log::error!("pre_order: redis: {err}");
@@ -358,7 +366,8 @@ pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, bod
         }
     };
     let (doc, card) = (found.doc.unwrap_or_default(), found.card.unwrap_or_default());
-    let with_card = !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
+    let with_card =
+        !card.is_empty() && ctx.settings.snapshot().cash_register.as_ref().is_some_and(|c| c.installment_enabled);
     let number = Value::from(order_number.as_str()).to_string();
     let mut out = String::with_capacity(doc.len() + card.len() + number.len() + 40);
     out.push_str(r#"{"order_number":"#);
@@ -419,7 +428,12 @@ impl Failure {
 
 fn validate(request: &CompleteRequest) -> Result<Complete, String> {
     let required = |name: &str, field: &Field<String>| {
-        field.given().map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string).ok_or(format!("{name} is required"))
+        field
+            .given()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .ok_or(format!("{name} is required"))
     };
     let transaction_id = required("transaction_id", &request.transaction_id)?;
     let order_number = required("order_number", &request.order_number)?;
@@ -488,7 +502,11 @@ fn promotion(i: usize, sent: &PromotionWrite) -> Result<Promotion, String> {
         (status = 200, description = "Always 200, every key present: result \"0\" on success, else the integer code", body = CompleteAnswer, example = json!({"transaction_id": "TXN-1", "order_number": "0000015933", "result": "0", "error_message": "", "amount": "199.98", "staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01", "shipping_sku": "SHIP-01"})),
     ))]
 #[post("/hooks/cash_register/complete/")]
-pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+pub async fn complete_payment(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
     let answer = match complete_inner(&ctx, &req, body).await {
         Ok(success) => {
             ctx.metrics.payments.with_label_values(&["cash_register", "0"]).inc();
@@ -500,11 +518,16 @@ pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body
     answer.answer()
 }
 
-async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> Result<Value, Failure> {
-    let sent = body_bytes(body)
-        .and_then(|b| body::read::<CompleteRequest>(req, &b))
-        .ok_or_else(|| fail(Code::BAD_PAYLOAD_OR_BASKET, "Invalid request payload: the body must be a JSON object or a form"))?;
-    let request = validate(&sent).map_err(|why| fail(Code::BAD_PAYLOAD_OR_BASKET, format!("Invalid request payload: {why}")))?;
+async fn complete_inner(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<Value, Failure> {
+    let sent = body_bytes(body).and_then(|b| body::read::<CompleteRequest>(req, &b)).ok_or_else(|| {
+        fail(Code::BAD_PAYLOAD_OR_BASKET, "Invalid request payload: the body must be a JSON object or a form")
+    })?;
+    let request =
+        validate(&sent).map_err(|why| fail(Code::BAD_PAYLOAD_OR_BASKET, format!("Invalid request payload: {why}")))?;
     let login = Login::new(ctx, Protocol::CashRegister, req, sent.username.given().map(String::as_str));
     if !authorized(ctx, &sent.username, &sent.password, &login).await {
         lockouts::record_failure(ctx, &login).await;
@@ -517,7 +540,13 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, body: Result<web::B
         // Not a number in today's form: no look-up in Redis can find it, but
         // a till retrying a payment recorded before the form changed still
         // hears its success.
-        let replay = payments::replayed(ctx, Source::CashRegister, &request.order_number, &request.transaction_id, Refusal::NotInCache);
+        let replay = payments::replayed(
+            ctx,
+            Source::CashRegister,
+            &request.order_number,
+            &request.transaction_id,
+            Refusal::NotInCache,
+        );
         return replay.await.map_err(|refusal| refused(refusal, &request.order_number));
     };
     let shipping_sku = ctx.settings.snapshot().cash_register.as_ref().and_then(|c| c.shipping_sku.clone());
@@ -560,12 +589,17 @@ fn refused(refusal: Refusal, number: &str) -> Failure {
     match refusal {
         Refusal::LockedOut => fail(Code::CREDENTIALS, INVALID_CREDENTIALS),
         Refusal::NotInCache | Refusal::PaidByAnother => fail(Code::NOT_FOUND, NOT_IN_CACHE),
-        Refusal::SessionGone | Refusal::SessionAlreadyPaid => fail(Code::SESSION_GONE, SESSION_GONE).with_number(number),
+        Refusal::SessionGone | Refusal::SessionAlreadyPaid => {
+            fail(Code::SESSION_GONE, SESSION_GONE).with_number(number)
+        }
         Refusal::NoPaymentOption => fail(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION).with_number(number),
         Refusal::NotCashRegister => fail(Code::NOT_CASH_REGISTER, NOT_CASH_REGISTER).with_number(number),
-        Refusal::Offer(why) => fail(Code::OFFER, format!("Error occurred while applying offer: {why}")).with_number(number),
+        Refusal::Offer(why) => {
+            fail(Code::OFFER, format!("Error occurred while applying offer: {why}")).with_number(number)
+        }
         Refusal::AmountMismatch { offered, unpaid } => {
-            fail(Code::AMOUNT_MISMATCH, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid))).with_number(number)
+            fail(Code::AMOUNT_MISMATCH, format!("Amount {offered} does not match the unpaid amount {}", fmt2(unpaid)))
+                .with_number(number)
         }
         Refusal::BasketChanged => fail(Code::BAD_PAYLOAD_OR_BASKET, BASKET_CHANGED).with_number(number),
         Refusal::Unavailable => fail(Code::UNAVAILABLE, UNAVAILABLE),

@@ -1,7 +1,6 @@
 //! `/hooks/ivr/…` (SPEC §6): phone payments on the same pre-orders, with
 //! their own credentials and camelCase answers.
 
-use actix_web::post;
 use super::body::{self, Field};
 use super::{body_bytes, ok_json};
 use crate::checkout::{check_pre_order, Mirror, PreOrderCheck, Session};
@@ -10,6 +9,7 @@ use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::order_number::OrderNumber;
 use crate::payments::{self, Offer, Refusal, Source};
+use actix_web::post;
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -136,9 +136,14 @@ fn pre_order_failure(message: &str) -> HttpResponse {
         (status = 200, description = "Always 200: result.success and the product list, or result.message", body = IvrPreOrderAnswer),
     ))]
 #[post("/hooks/ivr/pre_order/")]
-pub async fn look_up_pre_order(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+pub async fn look_up_pre_order(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
     let request = body_bytes(body).and_then(|b| body::read::<IvrPreOrderRequest>(&req, &b));
-    let parsed = request.as_ref().and_then(|r| Some((r.username.given()?, r.password.given()?, r.order_number.given()?)));
+    let parsed =
+        request.as_ref().and_then(|r| Some((r.username.given()?, r.password.given()?, r.order_number.given()?)));
     let Some((username, password, order_number)) = parsed else {
         return pre_order_failure(INPUT_INVALID);
     };
@@ -208,7 +213,11 @@ fn complete_answer(success: bool, message: &str, order_number: Option<&str>, ref
         (status = 200, description = "Always 200: orderResultResponse.result.success, or its message", body = IvrCompleteAnswer),
     ))]
 #[post("/hooks/ivr/complete/")]
-pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body: Result<web::Bytes, actix_web::Error>) -> HttpResponse {
+pub async fn complete_payment(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
     let request = body_bytes(body).and_then(|b| body::read::<IvrCompleteRequest>(&req, &b));
     let (message, answer) = complete_inner(&ctx, &req, request.as_ref()).await;
     let label = if message.is_empty() { "success" } else { message };
@@ -217,7 +226,11 @@ pub async fn complete_payment(ctx: web::Data<AppContext>, req: HttpRequest, body
 }
 
 /// Returns the failure message (empty on success) and the answer.
-async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&IvrCompleteRequest>) -> (&'static str, Value) {
+async fn complete_inner(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    request: Option<&IvrCompleteRequest>,
+) -> (&'static str, Value) {
     let Some(f) = request else {
         return (INPUT_INVALID, complete_answer(false, INPUT_INVALID, None, None));
     };
@@ -294,7 +307,9 @@ async fn complete_inner(ctx: &AppContext, req: &HttpRequest, request: Option<&Iv
 fn refused(refusal: Refusal) -> &'static str {
     match refusal {
         Refusal::LockedOut => USER_INVALID,
-        Refusal::NotInCache | Refusal::SessionGone | Refusal::PaidByAnother | Refusal::SessionAlreadyPaid => ORDER_NOT_FOUND,
+        Refusal::NotInCache | Refusal::SessionGone | Refusal::PaidByAnother | Refusal::SessionAlreadyPaid => {
+            ORDER_NOT_FOUND
+        }
         Refusal::NoPaymentOption => PAYMENT_OPTION_NULL,
         Refusal::NotCashRegister => PAYMENT_OPTION_INVALID,
         Refusal::AmountMismatch { .. } => "Amount mismatch",

@@ -5,8 +5,8 @@ pub mod body;
 pub mod cash_register;
 pub mod ivr;
 
-use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use body::Field;
 

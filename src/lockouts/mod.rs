@@ -249,7 +249,8 @@ pub async fn list(ctx: &AppContext) -> redis::RedisResult<Vec<Lockout>> {
     for lock_key in lock_keys {
         let (held, unlocks_at_ms): (Option<String>, Option<i64>) =
             redis::pipe().get(&lock_key).cmd("PEXPIRETIME").arg(&lock_key).query_async(&mut redis).await?;
-        let (Some(held), Some(unlocks_at_ms)) = (held.and_then(|h| serde_json::from_str::<Held>(&h).ok()), unlocks_at_ms)
+        let (Some(held), Some(unlocks_at_ms)) =
+            (held.and_then(|h| serde_json::from_str::<Held>(&h).ok()), unlocks_at_ms)
         else {
             continue; // unlocked meanwhile, or not ours
         };

@@ -9,21 +9,18 @@
 //! served and what is described are one list. The same document tells which
 //! methods a path serves ([`Published::allowed`]) for the 405 answer.
 
-
 use crate::admin;
 use crate::error::{ApiError, ErrorBody};
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
 use actix_web::{get, web, HttpResponse};
 use std::sync::{Arc, LazyLock};
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(openapi_json)
-        .service(docs_index)
-        .service(docs_file);
+    cfg.service(openapi_json).service(docs_index).service(docs_file);
 }
 
 #[derive(OpenApi)]
@@ -60,7 +57,9 @@ impl Modify for Security {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "admin_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("ADMIN_TOKEN")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("ADMIN_TOKEN")).build(),
+            ),
         );
         components.add_security_scheme(
             "admin_session",
@@ -88,7 +87,14 @@ pub fn base() -> utoipa::openapi::OpenApi {
 
 /// Paths that touch neither Postgres nor Redis: they never answer 503.
 const STATIC_PATHS: [&str; 8] = [
-    "/health/live", "/openapi.json", "/docs", "/docs/{file}", "/admin", "/admin/", "/admin/assets/{file}", "/ws/v1/reports/sales.xsd",
+    "/health/live",
+    "/openapi.json",
+    "/docs",
+    "/docs/{file}",
+    "/admin",
+    "/admin/",
+    "/admin/assets/{file}",
+    "/ws/v1/reports/sales.xsd",
 ];
 
 /// Documents on every operation the answers that come from the layers every
@@ -109,8 +115,11 @@ pub fn add_shared_answers(doc: &mut utoipa::openapi::OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let hook = path.starts_with("/hooks/");
         let touches_stores = !hook && !STATIC_PATHS.contains(&path.as_str());
-        for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
-            let takes_json = operation.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
+        for operation in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+        {
+            let takes_json =
+                operation.request_body.as_ref().is_some_and(|b| b.content.contains_key("application/json"));
             let responses = &mut operation.responses.responses;
             let mut add = |status: &str, description: &str| {
                 responses.entry(status.to_string()).or_insert_with(|| error(description).into());

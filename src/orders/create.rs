@@ -326,7 +326,8 @@ pub fn from_payment(p: &PaymentRow) -> Result<NewOrder, String> {
         .into_iter()
         .map(|item| {
             Ok(NewLine {
-                basket_item_id: i32::try_from(item.id).map_err(|_| format!("basket item id {} out of range", item.id))?,
+                basket_item_id: i32::try_from(item.id)
+                    .map_err(|_| format!("basket item id {} out of range", item.id))?,
                 sku: item.product.sku.into_owned(),
                 name: item.product.name.into_owned(),
                 quantity: item.quantity,

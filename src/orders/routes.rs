@@ -1,16 +1,16 @@
 //! `GET /api/v1/orders/{order_number}/`
 
-use actix_web::get;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::money::fmt2;
-use utoipa_actix_web::service_config::ServiceConfig;
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(get_order);
@@ -184,7 +184,11 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<OrderV
                 affected_basket_items: items,
             })
             .collect(),
-        shipping: ShippingView { option: o.shipping_option, amount: fmt2(o.shipping_amount), address: o.shipping_address },
+        shipping: ShippingView {
+            option: o.shipping_option,
+            amount: fmt2(o.shipping_amount),
+            address: o.shipping_address,
+        },
         billing_address: o.billing_address,
         total_quantity: o.total_quantity,
         total_product_amount: fmt2(o.total_product_amount),

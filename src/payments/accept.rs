@@ -43,7 +43,10 @@ pub enum Refusal {
     /// A promotion cannot be applied; the reason.
     Offer(String),
     /// What was offered is not what is due.
-    AmountMismatch { offered: Decimal, unpaid: Decimal },
+    AmountMismatch {
+        offered: Decimal,
+        unpaid: Decimal,
+    },
     /// The basket differs from when the number was issued.
     BasketChanged,
     /// Another transaction paid the order number.
@@ -73,7 +76,9 @@ pub async fn accept(
     let found = match check_pre_order(ctx, offer.order_number, login, &[Mirror::State, Mirror::Doc]).await {
         Err(err) => return Err(unavailable(&err)),
         Ok(PreOrderCheck::LockedOut) => return Err(Refusal::LockedOut),
-        Ok(PreOrderCheck::NotInCache) => return replayed(ctx, offer.source, number, offer.transaction_id, Refusal::NotInCache).await,
+        Ok(PreOrderCheck::NotInCache) => {
+            return replayed(ctx, offer.source, number, offer.transaction_id, Refusal::NotInCache).await
+        }
         Ok(PreOrderCheck::SessionGone) => {
             return replayed(ctx, offer.source, number, offer.transaction_id, Refusal::SessionGone).await
         }
@@ -81,7 +86,8 @@ pub async fn accept(
         Ok(PreOrderCheck::NotCashRegister) => return Err(Refusal::NotCashRegister),
         Ok(PreOrderCheck::Usable(found)) => found,
     };
-    let session: Session = serde_json::from_str(found.state.as_deref().unwrap_or_default()).map_err(|e| unavailable(&e))?;
+    let session: Session =
+        serde_json::from_str(found.state.as_deref().unwrap_or_default()).map_err(|e| unavailable(&e))?;
     let applied = promotions::apply(&session.lines, offer.promotions).map_err(Refusal::Offer)?;
     let unpaid = session.unpaid_amount() - promotions::total(&applied);
     let offered = offer.discounted_amount.filter(|_| !offer.promotions.is_empty()).unwrap_or(offer.amount);

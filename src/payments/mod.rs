@@ -66,7 +66,12 @@ pub enum Outcome {
 }
 
 /// Finds whether `order_number` is paid, and by whom.
-pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, transaction_id: &str) -> Result<Outcome, sqlx::Error> {
+pub async fn existing(
+    ctx: &AppContext,
+    order_number: &str,
+    source: Source,
+    transaction_id: &str,
+) -> Result<Outcome, sqlx::Error> {
     let row: Option<(String, String, Value)> =
         sqlx::query_as("SELECT source, transaction_id, response FROM payments WHERE order_number = $1")
             .bind(order_number)
@@ -81,7 +86,10 @@ pub async fn existing(ctx: &AppContext, order_number: &str, source: Source, tran
 
 /// True when a payment was accepted for `order_number` (by any source).
 pub async fn is_paid(db: &sqlx::PgPool, order_number: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1)").bind(order_number).fetch_one(db).await
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1)")
+        .bind(order_number)
+        .fetch_one(db)
+        .await
 }
 
 /// Records the payment and answers once it is committed. The unique

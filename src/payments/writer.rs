@@ -161,7 +161,9 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
     for i in losers {
         let p = payments[i];
         outcomes[i] = match holders.iter().find(|h| h.0 == p.order_number) {
-            Some((_, source, transaction, response)) if *source == p.source.as_str() && *transaction == p.transaction_id => {
+            Some((_, source, transaction, response))
+                if *source == p.source.as_str() && *transaction == p.transaction_id =>
+            {
                 Outcome::Replay(response.clone())
             }
             Some(_) => Outcome::PaidByAnother,

@@ -15,8 +15,13 @@ pub async fn load(db: &sqlx::PgPool, kind: &str) -> Result<(Table, Vec<Value>), 
                 .iter()
                 .map(|p| {
                     vec![
-                        p.sku.clone(), p.name.clone(), fmt2(p.price), p.currency.clone(), fmt2(p.tax_rate),
-                        p.department.clone().unwrap_or_default(), p.base_code.clone().unwrap_or_default(),
+                        p.sku.clone(),
+                        p.name.clone(),
+                        fmt2(p.price),
+                        p.currency.clone(),
+                        fmt2(p.tax_rate),
+                        p.department.clone().unwrap_or_default(),
+                        p.base_code.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -46,13 +51,21 @@ pub async fn load(db: &sqlx::PgPool, kind: &str) -> Result<(Table, Vec<Value>), 
                         Some(a) => a.to_string(),
                         None => String::new(),
                     };
-                    vec![c.id.clone(), c.name.clone(), c.email.clone().unwrap_or_default(), c.phone.clone().unwrap_or_default(), address]
+                    vec![
+                        c.id.clone(),
+                        c.name.clone(),
+                        c.email.clone().unwrap_or_default(),
+                        c.phone.clone().unwrap_or_default(),
+                        address,
+                    ]
                 })
                 .collect();
             let json = customers.iter().map(|c| json!(c)).collect();
             (Table { title: "Clients".into(), headers: vec!["id", "name", "email", "phone", "address"], rows }, json)
         }
-        other => return Err(ApiError::not_found(format!("no catalog list {other:?}; use items, departments or clients"))),
+        other => {
+            return Err(ApiError::not_found(format!("no catalog list {other:?}; use items, departments or clients")))
+        }
     })
 }
 

@@ -3,14 +3,14 @@
 //! The link goes into webhooks, so it needs no shop key; it does not expire
 //! (an invoice is a durable document of an order that never changes).
 
-use actix_web::get;
 use super::export::pdf::PdfBuilder;
-use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::error::ErrorBody;
 use crate::money::fmt2;
 use crate::orders::{self, StoredOrder};
 use crate::secrets::{constant_time_eq, hmac_sha256, server_secret};
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use std::collections::HashMap;
 
@@ -74,7 +74,10 @@ pub fn render(order: &StoredOrder) -> anyhow::Result<Vec<u8>> {
     pdf.text(&format!("Client: {} ({})", order.client_name(), order.customer_id.as_deref().unwrap_or("-")));
     pdf.text(&format!("Payment method: {}", order.payment_method()));
     pdf.gap();
-    pdf.row(&COLS.iter().copied().zip(["SKU", "Item", "Qty", "Unit price", "VAT %", "Amount"]).collect::<Vec<_>>(), true);
+    pdf.row(
+        &COLS.iter().copied().zip(["SKU", "Item", "Qty", "Unit price", "VAT %", "Amount"]).collect::<Vec<_>>(),
+        true,
+    );
     for line in &order.lines {
         let cells = [
             line.sku.clone(),
@@ -95,6 +98,9 @@ pub fn render(order: &StoredOrder) -> anyhow::Result<Vec<u8>> {
         pdf.row(&[(COLS[1], &text)], false);
     }
     pdf.row(&[(COLS[1], "VAT total"), (COLS[5], &fmt2(order.vat_total()))], true);
-    pdf.row(&[(COLS[1], &format!("Total ({}, VAT included)", order.currency)), (COLS[5], &fmt2(order.total_amount))], true);
+    pdf.row(
+        &[(COLS[1], &format!("Total ({}, VAT included)", order.currency)), (COLS[5], &fmt2(order.total_amount))],
+        true,
+    );
     pdf.finish()
 }

@@ -9,14 +9,14 @@ pub mod record;
 pub mod report;
 pub mod shops;
 
-use actix_web::get;
-use crate::error::ErrorBody;
 use crate::context::AppContext;
 use crate::error::ApiError;
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::error::ErrorBody;
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use export::Format;
 use std::collections::HashMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(record::record_sale)
@@ -104,7 +104,11 @@ pub async fn sales_report_schema() -> HttpResponse {
         (status = 403, description = "Wrong key", body = ErrorBody),
     ))]
 #[get("/ws/v1/catalog/{kind}")]
-pub async fn catalog(ctx: web::Data<AppContext>, kind: web::Path<String>, query: Query) -> Result<HttpResponse, ApiError> {
+pub async fn catalog(
+    ctx: web::Data<AppContext>,
+    kind: web::Path<String>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
     let shop = authenticated(&ctx, &query).await?;
     let format = format(&query, &[Format::Csv, Format::Html, Format::Json], Format::Json)?;
     let (table, json) = catalog_export::load(&ctx.read_db, &kind).await?;

@@ -2,22 +2,22 @@
 //! through the same order-creation code as the worker (so both webhook events
 //! go into the outbox in the order's transaction).
 
-use actix_web::post;
 use super::shops;
 use crate::catalog::{self, Customer};
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
+use crate::json_body::{from_value, StrictJson};
 use crate::money::Price;
 use crate::order_number::Bucket;
 use crate::orders::{self, NewLine, NewOrder};
-use crate::json_body::{from_value, StrictJson};
+use actix_web::post;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 const MAX_ITEMS: usize = 500;
 const MAX_QUANTITY: i64 = 100_000;
@@ -155,7 +155,8 @@ fn validate(sale: SaleWrite) -> Result<SaleRequest, ApiError> {
         (Some(_), Some(_)) => return Err(ApiError::validation("client_id and client: give one, not both")),
         (Some(id), None) => ClientRef::Existing(id.0),
         (None, Some(c)) => {
-            let name = optional_text(c.name, "client.name")?.ok_or_else(|| ApiError::validation("client.name: is required"))?;
+            let name = optional_text(c.name, "client.name")?
+                .ok_or_else(|| ApiError::validation("client.name: is required"))?;
             let email = optional_text(c.email, "client.email")?;
             if email.as_deref().is_some_and(|e| !e.contains('@')) {
                 return Err(ApiError::validation("client.email: must be an email address"));
@@ -182,7 +183,9 @@ fn validate(sale: SaleWrite) -> Result<SaleRequest, ApiError> {
                 return Err(ApiError::validation(format!("items[{i}].sku: is required")));
             }
             if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-                return Err(ApiError::validation(format!("items[{i}].quantity: must be a whole number from 1 to {MAX_QUANTITY}")));
+                return Err(ApiError::validation(format!(
+                    "items[{i}].quantity: must be a whole number from 1 to {MAX_QUANTITY}"
+                )));
             }
             Ok(ItemRequest { sku, quantity: item.quantity as i32, price: item.price.map(|p| p.0) })
         })
@@ -233,12 +236,12 @@ pub async fn record_sale(
     let shop = shops::authenticate(&ctx.db, field("shop_id"), field("key")).await?;
     let sale = validate(from_value::<SaleWrite>(body.0)?)?;
 
-    let payment = catalog::payment_option_by_ref(&ctx.db, &sale.payment_method)
-        .await?
-        .ok_or_else(|| ApiError::validation(format!("payment_method_id: unknown payment method {:?}", sale.payment_method)))?;
-    let delivery = catalog::shipping_option_by_ref(&ctx.db, &sale.delivery_method)
-        .await?
-        .ok_or_else(|| ApiError::validation(format!("delivery_method_id: unknown delivery method {:?}", sale.delivery_method)))?;
+    let payment = catalog::payment_option_by_ref(&ctx.db, &sale.payment_method).await?.ok_or_else(|| {
+        ApiError::validation(format!("payment_method_id: unknown payment method {:?}", sale.payment_method))
+    })?;
+    let delivery = catalog::shipping_option_by_ref(&ctx.db, &sale.delivery_method).await?.ok_or_else(|| {
+        ApiError::validation(format!("delivery_method_id: unknown delivery method {:?}", sale.delivery_method))
+    })?;
     let skus: Vec<String> = sale.items.iter().map(|i| i.sku.clone()).collect();
     let products = catalog::products_by_sku(&ctx.db, &skus).await?;
     let mut lines = Vec::with_capacity(sale.items.len());
@@ -259,7 +262,10 @@ pub async fn record_sale(
     }
     let currency = products.iter().find(|p| p.sku == sale.items[0].sku).map(|p| p.currency.clone()).unwrap_or_default();
     if let Some(p) = products.iter().find(|p| p.currency != currency) {
-        return Err(ApiError::validation(format!("items: all items must be in one currency ({} is {}, not {currency})", p.sku, p.currency)));
+        return Err(ApiError::validation(format!(
+            "items: all items must be in one currency ({} is {}, not {currency})",
+            p.sku, p.currency
+        )));
     }
 
     let mut tx = ctx.db.begin().await?;

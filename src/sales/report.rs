@@ -68,7 +68,12 @@ impl SalesReport {
 }
 
 /// Builds the report of `shop_id` for the UTC day `date`.
-pub async fn build(db: &sqlx::PgPool, shop_id: &str, shop_name: &str, date: NaiveDate) -> Result<SalesReport, sqlx::Error> {
+pub async fn build(
+    db: &sqlx::PgPool,
+    shop_id: &str,
+    shop_name: &str,
+    date: NaiveDate,
+) -> Result<SalesReport, sqlx::Error> {
     let from = date.and_time(chrono::NaiveTime::MIN).and_utc();
     let to = from + chrono::Duration::days(1);
     let orders = orders::read::of_shop_between(db, shop_id, from, to).await?;
@@ -132,4 +137,3 @@ pub async fn build(db: &sqlx::PgPool, shop_id: &str, shop_name: &str, date: Naiv
 pub fn rate_text(rate: Decimal) -> String {
     rate.normalize().to_string()
 }
-

@@ -25,7 +25,9 @@ pub async fn create(db: &PgPool, shop_id: &str, name: &str) -> Result<String, Ap
         .await;
     match inserted {
         Ok(_) => Ok(key),
-        Err(err) if unique_violation(&err).is_some() => Err(ApiError::conflict(format!("shop {shop_id:?} already exists"))),
+        Err(err) if unique_violation(&err).is_some() => {
+            Err(ApiError::conflict(format!("shop {shop_id:?} already exists")))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -37,10 +39,15 @@ pub async fn authenticate(db: &PgPool, shop_id: Option<&str>, key: Option<&str>)
         return Err(ApiError::unauthorized("shop_id and key are required"));
     };
     let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT shop_id, name, key_sha256 FROM shops WHERE shop_id = $1").bind(shop_id).fetch_optional(db).await?;
+        sqlx::query_as("SELECT shop_id, name, key_sha256 FROM shops WHERE shop_id = $1")
+            .bind(shop_id)
+            .fetch_optional(db)
+            .await?;
     let presented = sha256_hex(key.as_bytes());
     match row {
-        Some((shop_id, name, stored)) if constant_time_eq(stored.as_bytes(), presented.as_bytes()) => Ok(Shop { shop_id, name }),
+        Some((shop_id, name, stored)) if constant_time_eq(stored.as_bytes(), presented.as_bytes()) => {
+            Ok(Shop { shop_id, name })
+        }
         _ => Err(ApiError::forbidden("unknown shop_id or wrong key")),
     }
 }

@@ -30,7 +30,9 @@ impl CashRegisterAuth {
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|c| Some((c["username"].as_str()?.to_string(), c["password_hash"].as_str()?.to_string())))
+                    .filter_map(|c| {
+                        Some((c["username"].as_str()?.to_string(), c["password_hash"].as_str()?.to_string()))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -84,7 +86,8 @@ impl CashRegisterAuth {
         // An unknown username costs the same verification as a known one, so
         // timing tells nobody which usernames exist.
         let verified =
-            hash_bounded(move || verify_password(&password, matched.as_deref().unwrap_or_else(|| unknown_user_hash()))).await;
+            hash_bounded(move || verify_password(&password, matched.as_deref().unwrap_or_else(|| unknown_user_hash())))
+                .await;
         verified == Some(true) && known_user
     }
 }
@@ -139,9 +142,8 @@ impl DynamicSettings {
     /// Re-reads the table; parts whose version did not change are kept as they
     /// are (with their verification caches).
     pub async fn reload(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, Value, i64)> = sqlx::query_as("SELECT key, value, version FROM dynamic_settings")
-            .fetch_all(pool)
-            .await?;
+        let rows: Vec<(String, Value, i64)> =
+            sqlx::query_as("SELECT key, value, version FROM dynamic_settings").fetch_all(pool).await?;
         let verification_key = match self.verification_key.get() {
             Some(key) => *key,
             None => {
@@ -150,11 +152,8 @@ impl DynamicSettings {
             }
         };
         let old = self.snapshot();
-        let mut next = Snapshot {
-            versions: HashMap::new(),
-            cash_register: None,
-            webhook_endpoints: Arc::new(Vec::new()),
-        };
+        let mut next =
+            Snapshot { versions: HashMap::new(), cash_register: None, webhook_endpoints: Arc::new(Vec::new()) };
         for (key, value, version) in rows {
             let unchanged = old.version(&key) == Some(version);
             match key.as_str() {

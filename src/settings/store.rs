@@ -64,8 +64,10 @@ pub async fn set(pool: &PgPool, key: &str, input: &Value, updated_by: &str) -> R
         .bind(key)
         .execute(&mut *tx)
         .await?;
-    let current: Option<(Value, i64)> =
-        sqlx::query_as("SELECT value, version FROM dynamic_settings WHERE key = $1").bind(key).fetch_optional(&mut *tx).await?;
+    let current: Option<(Value, i64)> = sqlx::query_as("SELECT value, version FROM dynamic_settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
     let stored = prepare_write(key, input, current.as_ref().map(|(v, _)| v))?;
     let version = current.map_or(1, |(_, v)| v + 1);
     let row: SettingRow = sqlx::query_as(
@@ -101,6 +103,8 @@ pub async fn set(pool: &PgPool, key: &str, input: &Value, updated_by: &str) -> R
 pub async fn notify_change(redis: &mut RedisConn, keys: &Keys, key: &str) {
     let published = crate::redis_conn::publish(redis, &keys.settings_channel(), key).await;
     if let Err(err) = published {
-        log::warn!("settings change of {key} not announced on Redis ({err}); instances pick it up on their next refresh");
+        log::warn!(
+            "settings change of {key} not announced on Redis ({err}); instances pick it up on their next refresh"
+        );
     }
 }

@@ -77,11 +77,7 @@ fn required_string<'a>(obj: &'a Map<String, Value>, field: &str, what: &str) -> 
 
 /// The item of `current[list]` whose `id_field` equals `id`.
 fn current_item<'a>(current: Option<&'a Value>, list: &str, id_field: &str, id: &str) -> Option<&'a Value> {
-    current?
-        .get(list)?
-        .as_array()?
-        .iter()
-        .find(|item| item.get(id_field).and_then(Value::as_str) == Some(id))
+    current?.get(list)?.as_array()?.iter().find(|item| item.get(id_field).and_then(Value::as_str) == Some(id))
 }
 
 fn prepare_cash_register(input: &Value, current: Option<&Value>) -> Result<Value, SettingsError> {
@@ -108,7 +104,9 @@ fn prepare_cash_register(input: &Value, current: Option<&Value>) -> Result<Value
         let password = match cred.get("password") {
             None => None,
             Some(Value::String(p)) if p == MASK => None,
-            Some(Value::String(p)) if p.is_empty() => return Err(invalid(format!("{what}.password must not be empty"))),
+            Some(Value::String(p)) if p.is_empty() => {
+                return Err(invalid(format!("{what}.password must not be empty")))
+            }
             Some(Value::String(p)) if p.len() > 1024 => {
                 return Err(invalid(format!("{what}.password must be at most 1024 characters")))
             }
@@ -167,7 +165,10 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
         let endpoint = object(endpoint, &what)?;
         refuse_unknown_fields(endpoint, &["url", "secret", "secret_id"], &what)?;
         let url = required_string(endpoint, "url", &what)?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 || url.contains(char::is_whitespace) {
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.len() > 2048
+            || url.contains(char::is_whitespace)
+        {
             return Err(invalid(format!("{what}.url must be an http:// or https:// URL")));
         }
         let secret = match endpoint.get("secret") {
@@ -178,9 +179,8 @@ fn prepare_webhooks(input: &Value, current: Option<&Value>) -> Result<Value, Set
         };
         let secret = match secret {
             Some(s) => {
-                let decoded = s
-                    .strip_prefix("whsec_")
-                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
+                let decoded =
+                    s.strip_prefix("whsec_").and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok());
                 match decoded {
                     Some(bytes) if (24..=64).contains(&bytes.len()) => s.to_string(),
                     _ => {
@@ -306,16 +306,21 @@ mod tests {
             let err = prepare_write(CASH_REGISTER_AUTH_CONF, &input, None).unwrap_err().to_string();
             assert!(err.contains(field), "{err} should name {field}");
         }
-        let err = prepare_write(ORDER_WEBHOOK_CONF, &json!({"endpoints": [{"url": "ftp://x", "secret": "whsec_"}]}), None)
-            .unwrap_err()
-            .to_string();
+        let err =
+            prepare_write(ORDER_WEBHOOK_CONF, &json!({"endpoints": [{"url": "ftp://x", "secret": "whsec_"}]}), None)
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("endpoints[0].url"), "{err}");
     }
 
     #[test]
     fn a_rotating_endpoint_keeps_each_masked_secret_by_its_id() {
-        let (old, new) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=", "whsec_c2VjcmV0LWJlaW5nLXJvdGF0ZWQtb3V0LW5vdy0xMjM0NTY=");
-        let input = json!({"endpoints": [{"url": "https://a/h", "secret": old}, {"url": "https://a/h", "secret": new}]});
+        let (old, new) = (
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=",
+            "whsec_c2VjcmV0LWJlaW5nLXJvdGF0ZWQtb3V0LW5vdy0xMjM0NTY=",
+        );
+        let input =
+            json!({"endpoints": [{"url": "https://a/h", "secret": old}, {"url": "https://a/h", "secret": new}]});
         let stored = prepare_write(ORDER_WEBHOOK_CONF, &input, None).unwrap();
         let shown = masked(ORDER_WEBHOOK_CONF, &stored);
         assert!(!shown.to_string().contains("whsec_"));
@@ -340,7 +345,10 @@ mod tests {
         let v2 = json!({"credentials": [{"username": "c1", "password_hash": "h9"}, {"username": "c2", "password_hash": "h2"}],
                         "installment_enabled": true, "shipping_sku": "S1"});
         let changes = describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v1), &v2);
-        assert_eq!(changes, ["changed the password of credential c1", "added credential c2", "installment_enabled: false → true"]);
+        assert_eq!(
+            changes,
+            ["changed the password of credential c1", "added credential c2", "installment_enabled: false → true"]
+        );
         assert!(!changes.concat().contains("h9"));
         let v3 = json!({"credentials": [{"username": "c2", "password_hash": "h2"}], "installment_enabled": true, "shipping_sku": "S1"});
         assert_eq!(describe_changes(CASH_REGISTER_AUTH_CONF, Some(&v2), &v3), ["removed credential c1"]);

@@ -265,7 +265,10 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
     } else if attempt.status == Some(410) {
         ("gone", now)
     } else {
-        let wait = attempt.retry_after.unwrap_or_else(|| backoff(failures, rand::thread_rng().gen())).max(Duration::seconds(1));
+        let wait = attempt
+            .retry_after
+            .unwrap_or_else(|| backoff(failures, rand::thread_rng().gen()))
+            .max(Duration::seconds(1));
         match now + wait {
             next if next <= deadline => ("pending", next),
             // One last try at the end of the window, then give up.
@@ -287,7 +290,8 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
     .execute(&mut *tx)
     .await
     .context("failed to record the attempt")?;
-    let last_error = attempt.error.clone().or_else(|| attempt.status.filter(|_| !delivered).map(|s| format!("HTTP {s}")));
+    let last_error =
+        attempt.error.clone().or_else(|| attempt.status.filter(|_| !delivered).map(|s| format!("HTTP {s}")));
     sqlx::query(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, state = $2, next_attempt_at = $3,
              finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $4 END, last_error = $5
@@ -343,7 +347,8 @@ async fn post(delivery: &Claimed, secrets: &[String], body: String, now: DateTim
     match sent {
         Ok(mut res) => {
             attempt.status = Some(res.status().as_u16());
-            attempt.retry_after = res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| retry_after(v, now));
+            attempt.retry_after =
+                res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| retry_after(v, now));
             let mut snippet = Vec::new();
             while snippet.len() < SNIPPET_BYTES {
                 match res.chunk().await {

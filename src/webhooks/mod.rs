@@ -94,12 +94,17 @@ pub enum ReplayRefused {
 /// is retried only within the delivery's original 24 h window, so a replay of
 /// an expired delivery is one more attempt. Delivery stays at least once: a
 /// replay racing an attempt in progress may deliver twice (same `webhook-id`).
-pub async fn replay(db: &PgPool, configured_urls: &[String], id: i64) -> Result<Result<(), ReplayRefused>, sqlx::Error> {
+pub async fn replay(
+    db: &PgPool,
+    configured_urls: &[String],
+    id: i64,
+) -> Result<Result<(), ReplayRefused>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let row: Option<(String, String)> = sqlx::query_as("SELECT url, state FROM webhook_deliveries WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT url, state FROM webhook_deliveries WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let refused = match &row {
         None => Some(ReplayRefused::NotFound),
         Some((_, state)) if state == "delivered" => Some(ReplayRefused::AlreadyDelivered),
@@ -109,10 +114,12 @@ pub async fn replay(db: &PgPool, configured_urls: &[String], id: i64) -> Result<
     if let Some(refused) = refused {
         return Ok(Err(refused));
     }
-    sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), finished_at = NULL WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), finished_at = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -96,14 +96,24 @@ pub async fn take_job(ctx: &AppContext, worker_id: &str, timeout_seconds: f64) -
 /// connection has no response timeout (a cluster's pooled connections): a
 /// move whose answer is lost leaves the job in the processing list, where
 /// the loop gives it back (see `job_loop`).
-pub async fn take_jobs(ctx: &AppContext, worker_id: &str, timeout_seconds: f64, max: usize) -> anyhow::Result<Vec<String>> {
+pub async fn take_jobs(
+    ctx: &AppContext,
+    worker_id: &str,
+    timeout_seconds: f64,
+    max: usize,
+) -> anyhow::Result<Vec<String>> {
     let limit = Duration::from_secs_f64(timeout_seconds) + Duration::from_secs(10);
     tokio::time::timeout(limit, take_jobs_now(ctx, worker_id, timeout_seconds, max))
         .await
         .map_err(|_| anyhow::anyhow!("no answer from Redis within {limit:?}"))?
 }
 
-async fn take_jobs_now(ctx: &AppContext, worker_id: &str, timeout_seconds: f64, max: usize) -> anyhow::Result<Vec<String>> {
+async fn take_jobs_now(
+    ctx: &AppContext,
+    worker_id: &str,
+    timeout_seconds: f64,
+    max: usize,
+) -> anyhow::Result<Vec<String>> {
     // Both lists carry the `{jobs}` hash tag: one slot, as BLMOVE needs on a cluster.
     let (queue, processing) = (ctx.keys.jobs_complete(), ctx.keys.jobs_processing(worker_id));
     let mut conn = ctx.redis_pool.get().await.context("failed to get a Redis connection")?;

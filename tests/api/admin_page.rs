@@ -45,7 +45,10 @@ async fn admin_page_is_served_with_a_strict_content_security_policy_and_no_inlin
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind));
         let body = res.text().await.unwrap();
-        assert!(!body.contains("innerHTML") && !body.contains("insertAdjacentHTML") && !body.contains("eval("), "{file}");
+        assert!(
+            !body.contains("innerHTML") && !body.contains("insertAdjacentHTML") && !body.contains("eval("),
+            "{file}"
+        );
     }
     assert_eq!(app.get("/admin/assets/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
 }
@@ -63,7 +66,8 @@ async fn the_admin_page_is_off_while_admin_token_is_unset() {
 async fn sign_in_sets_an_http_only_same_site_strict_cookie_and_never_takes_the_token_from_the_url() {
     let app = spawn_app().await;
     let client = browser_like();
-    let res = client.post(app.url("/admin/session")).json(&json!({"token": "wrong-token-0123456789"})).send().await.unwrap();
+    let res =
+        client.post(app.url("/admin/session")).json(&json!({"token": "wrong-token-0123456789"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().get("set-cookie").is_none());
     // A token in the query string is no sign-in.
@@ -83,7 +87,8 @@ async fn sign_in_sets_an_http_only_same_site_strict_cookie_and_never_takes_the_t
     assert_eq!(body["csrf_token"].as_str().unwrap().len(), 64);
     // The session lives in Redis under the test's prefix, with an expiry.
     let mut redis = app.redis().await;
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}admin_session:*", app.env.prefix)).query_async(&mut redis).await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}admin_session:*", app.env.prefix)).query_async(&mut redis).await.unwrap();
     assert_eq!(keys.len(), 1);
     let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query_async(&mut redis).await.unwrap();
     assert!(ttl > 0 && ttl <= 8 * 3600, "{ttl}");
@@ -100,12 +105,14 @@ async fn with_a_page_session_every_state_change_needs_its_csrf_token() {
     let client = browser_like();
     let csrf = sign_in(&app, &client).await;
     let path = app.url("/admin/api/settings/CASH_REGISTER_AUTH_CONF/");
-    let value = json!({"value": {"credentials": [{"username": CASHIER.0, "password": "********"}], "shipping_sku": "SHIP-02"}});
+    let value =
+        json!({"value": {"credentials": [{"username": CASHIER.0, "password": "********"}], "shipping_sku": "SHIP-02"}});
     let res = client.put(&path).json(&value).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
     let res = client.put(&path).header("X-CSRF-Token", "0".repeat(64)).json(&value).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "wrong CSRF token");
-    let res = client.post(app.url("/admin/api/shops/")).json(&json!({"shop_id": "S1", "name": "Shop"})).send().await.unwrap();
+    let res =
+        client.post(app.url("/admin/api/shops/")).json(&json!({"shop_id": "S1", "name": "Shop"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = client.delete(app.url("/admin/session")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "signing out needs the token too");
@@ -139,10 +146,20 @@ async fn repeated_wrong_tokens_lock_sign_in_for_that_address() {
     let res = app.post_json("/admin/session", &json!({"token": ADMIN_TOKEN})).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "locked even with the right token");
     let lockouts: Value = app.admin_get("/admin/api/lockouts/").await.json().await.unwrap();
-    let entry = lockouts["lockouts"].as_array().unwrap().iter().find(|l| l["protocol"] == "admin").expect("listed").clone();
-    assert_eq!((&entry["kind"], &entry["address"], &entry["failures"]), (&json!("address"), &json!("127.0.0.1"), &json!(21)));
+    let entry =
+        lockouts["lockouts"].as_array().unwrap().iter().find(|l| l["protocol"] == "admin").expect("listed").clone();
+    assert_eq!(
+        (&entry["kind"], &entry["address"], &entry["failures"]),
+        (&json!("address"), &json!("127.0.0.1"), &json!(21))
+    );
     let subject = entry["subject"].as_str().unwrap();
-    let res = app.client.delete(app.url(&format!("/admin/api/lockouts/admin/{subject}/"))).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    let res = app
+        .client
+        .delete(app.url(&format!("/admin/api/lockouts/admin/{subject}/")))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.post_json("/admin/session", &json!({"token": ADMIN_TOKEN})).await.status(), StatusCode::OK);
 }
@@ -212,24 +229,45 @@ async fn recent_payments_and_orders_are_listed_newest_first() {
 async fn drawers_are_listed_with_the_balance_they_should_hold_and_todays_cash() {
     let app = spawn_app().await;
     let call = |method: reqwest::Method, path: &str, body: Value| {
-        app.client.request(method, app.url(path)).bearer_auth(ADMIN_TOKEN).header("Idempotency-Key", uuid::Uuid::new_v4().to_string()).json(&body).send()
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&body)
+            .send()
     };
     let ok = |res: reqwest::Response| async move {
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
         res.json::<Value>().await.unwrap_or(Value::Null)
     };
     use reqwest::Method;
-    ok(call(Method::PUT, "/v0/stores/store-1/cash-drawer-config", json!({"cash_drawer_type": "integrated", "cash_management_enabled": true})).await.unwrap()).await;
+    ok(call(
+        Method::PUT,
+        "/v0/stores/store-1/cash-drawer-config",
+        json!({"cash_drawer_type": "integrated", "cash_management_enabled": true}),
+    )
+    .await
+    .unwrap())
+    .await;
     for id in ["D1", "D2"] {
         ok(call(Method::POST, "/v0/cash-drawers", json!({"cash_drawer_id": id, "name": format!("Till {id}"), "currency": "USD", "float": 200, "store_id": "store-1", "type": "integrated"})).await.unwrap()).await;
     }
-    ok(call(Method::POST, "/v0/cash-drawers/D1/_activate", json!({"float_amount": {"value": 200, "currency": "USD"}})).await.unwrap()).await;
+    ok(call(Method::POST, "/v0/cash-drawers/D1/_activate", json!({"float_amount": {"value": 200, "currency": "USD"}}))
+        .await
+        .unwrap())
+    .await;
     let sale = ok(call(Method::POST, "/v0/cash-drawers/D1/transactions", json!({"order_id": "A-1", "amount": {"value": 45.5, "currency": "USD"}, "given": {"value": 50, "currency": "USD"}})).await.unwrap()).await;
     let id = sale["transaction_id"].as_str().unwrap().to_string();
-    ok(call(Method::PATCH, &format!("/v0/cash-drawers/D1/transactions/{id}"), json!({"status": "completed"})).await.unwrap()).await;
+    ok(call(Method::PATCH, &format!("/v0/cash-drawers/D1/transactions/{id}"), json!({"status": "completed"}))
+        .await
+        .unwrap())
+    .await;
     let refund = ok(call(Method::POST, "/v0/cash-drawers/D1/transactions", json!({"order_id": "A-2", "amount": {"value": -10, "currency": "USD"}, "given": {"value": 0, "currency": "USD"}})).await.unwrap()).await;
     let id = refund["transaction_id"].as_str().unwrap().to_string();
-    ok(call(Method::PATCH, &format!("/v0/cash-drawers/D1/transactions/{id}"), json!({"status": "completed"})).await.unwrap()).await;
+    ok(call(Method::PATCH, &format!("/v0/cash-drawers/D1/transactions/{id}"), json!({"status": "completed"}))
+        .await
+        .unwrap())
+    .await;
 
     let res = app.admin_get("/admin/api/drawers/").await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -48,7 +48,9 @@ impl Browser {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start chromedriver ({e}): install Debian's chromium-driver (scripts/test.sh does)"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start chromedriver ({e}): install Debian's chromium-driver (scripts/test.sh does)")
+            });
         let profile = std::env::temp_dir().join(format!("cashdesk-chromium-{}", uuid::Uuid::new_v4().simple()));
         let http = reqwest::Client::builder().timeout(Duration::from_secs(90)).build().unwrap();
         let base = format!("http://127.0.0.1:{port}");
@@ -65,9 +67,16 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let args = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--window-size=1280,1000",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
         ]
         .iter()
         .map(|a| a.to_string())
@@ -184,7 +193,9 @@ impl Browser {
     /// Messages the page logged to the console (CSP violations show up here).
     async fn console(&self) -> Vec<String> {
         let log = self.call(reqwest::Method::POST, "/se/log", Some(json!({"type": "browser"}))).await;
-        log.as_array().map(|l| l.iter().map(|e| e["message"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+        log.as_array()
+            .map(|l| l.iter().map(|e| e["message"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -211,7 +222,10 @@ impl Drop for Browser {
 /// "409" when they are accepted, "403" when not.
 async fn hook_login(app: &TestApp, username: &str, password: &str) -> String {
     let answer = app
-        .hook("/hooks/cash_register/pre_order/", &json!({"username": username, "password": password, "order_number": ""}))
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"username": username, "password": password, "order_number": ""}),
+        )
         .await;
     answer["error_code"].as_str().unwrap().to_string()
 }
@@ -256,7 +270,9 @@ async fn an_operator_rotates_a_cash_register_credential_in_the_browser() {
     browser.type_into("#cr-rows tr:nth-child(3) .password", "rotated-secret").await;
     browser.click("#cr-save").await;
     browser.wait_text("#cr-form .form-ok", "Saved: version").await;
-    let history = browser.wait_text("details[data-key=CASH_REGISTER_AUTH_CONF] .history-entry", "added credential cashier02").await;
+    let history = browser
+        .wait_text("details[data-key=CASH_REGISTER_AUTH_CONF] .history-entry", "added credential cashier02")
+        .await;
     assert!(history.contains("admin-page"), "{history}");
     assert_eq!(hook_login(&app, "cashier02", "rotated-secret").await, "409", "the hooks accept the new pair");
     assert_eq!(hook_login(&app, CASHIER.0, CASHIER.1).await, "409", "the old pair still works during the rotation");
@@ -299,15 +315,22 @@ async fn an_operator_rotates_a_cash_register_credential_in_the_browser() {
     assert_eq!(browser.count("#xss").await, 0);
     browser.click("#lockouts-table button.clear").await;
     browser.wait_text("#lockouts-table", "Nobody is locked out").await;
-    assert!(app.admin_get("/admin/api/lockouts/").await.json::<Value>().await.unwrap()["lockouts"].as_array().unwrap().is_empty());
+    assert!(app.admin_get("/admin/api/lockouts/").await.json::<Value>().await.unwrap()["lockouts"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("admin-page.png");
     browser.click("#tabs button[data-tab=settings]").await;
     browser.find("#cr-rows tr").await;
     browser.screenshot(&shot).await;
 
-    let csp_errors: Vec<String> =
-        browser.console().await.into_iter().filter(|m| m.contains("Content Security Policy") || m.contains("Refused")).collect();
+    let csp_errors: Vec<String> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy") || m.contains("Refused"))
+        .collect();
     assert!(csp_errors.is_empty(), "the page breaks its own policy: {csp_errors:?}");
 
     // Signing out ends the session for every request.

@@ -6,8 +6,17 @@ use serde_json::{json, Value};
 
 const PRE_ORDER: &str = "/hooks/cash_register/pre_order/";
 const COMPLETE: &str = "/hooks/cash_register/complete/";
-const COMPLETE_KEYS: [&str; 9] =
-    ["transaction_id", "order_number", "result", "error_message", "amount", "staff_id", "staff_email", "store_id", "shipping_sku"];
+const COMPLETE_KEYS: [&str; 9] = [
+    "transaction_id",
+    "order_number",
+    "result",
+    "error_message",
+    "amount",
+    "staff_id",
+    "staff_email",
+    "store_id",
+    "shipping_sku",
+];
 
 fn pre_order_body(order_number: &str) -> Value {
     json!({"order_number": order_number, "username": CASHIER.0, "password": CASHIER.1})
@@ -83,7 +92,8 @@ async fn order_numbers_are_digits_with_a_luhn_check_digit_unique_and_registered_
     // The number carries its session's bucket, which places it in the session's slot.
     assert_eq!(order_number(&first).bucket(), cashdesk::order_number::Bucket::of_session(&first_session));
     let mut redis = app.redis().await;
-    let ttl: i64 = redis::cmd("TTL").arg(app.ctx.keys.order_number(&order_number(&first))).query_async(&mut redis).await.unwrap();
+    let ttl: i64 =
+        redis::cmd("TTL").arg(app.ctx.keys.order_number(&order_number(&first))).query_async(&mut redis).await.unwrap();
     assert!((86_399..=86_400).contains(&ttl), "ttl {ttl}");
     // A Redis flush does not make numbers repeat: they come from a durable sequence.
     assert!(flush_prefix(&mut redis, &app.env.prefix).await > 0);
@@ -96,24 +106,39 @@ async fn issuing_never_overwrites_a_live_number_and_draws_another() {
     let app = spawn_app().await;
     app.seed().await;
     let session = app.new_session().await;
-    let (status, body) = app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}, "payment_option": "cash-register"})).await;
+    let (status, body) = app
+        .patch(
+            &session,
+            &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}, "payment_option": "cash-register"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The sequence will draw `next` again, as after a failover to a database
     // that had not seen the latest draws: a live mapping holds that number.
-    let (last, called): (i64, bool) = sqlx::query_as("SELECT last_value, is_called FROM order_number_seq").fetch_one(&app.ctx.db).await.unwrap();
+    let (last, called): (i64, bool) =
+        sqlx::query_as("SELECT last_value, is_called FROM order_number_seq").fetch_one(&app.ctx.db).await.unwrap();
     let next = if called { last + 1 } else { last };
     let bucket = cashdesk::order_number::Bucket::of_session(&session);
     let taken = cashdesk::order_number::OrderNumber::issue(next, bucket);
     let key = app.ctx.keys.order_number(&taken);
     let mut redis = app.redis().await;
-    let _: () = redis::cmd("HSET").arg(&key).arg("sid").arg("someone-else").arg("fp0").arg("theirs").query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("sid")
+        .arg("someone-else")
+        .arg("fp0")
+        .arg("theirs")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
     let _: () = redis::cmd("EXPIRE").arg(&key).arg(3600).query_async(&mut redis).await.unwrap();
 
     let answer = app.get_order_number(&session).await;
     let issued = answer["order_number"].as_str().unwrap_or_else(|| panic!("an order number: {answer}")).to_string();
     assert_ne!(issued, taken.as_str());
     assert_eq!(order_number(&issued).sequence(), next + 1, "the next draw");
-    let planted: std::collections::HashMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut redis).await.unwrap();
+    let planted: std::collections::HashMap<String, String> =
+        redis::cmd("HGETALL").arg(&key).query_async(&mut redis).await.unwrap();
     assert_eq!(planted.len(), 2, "the live mapping is untouched: {planted:?}");
     assert_eq!((planted["sid"].as_str(), planted["fp0"].as_str()), ("someone-else", "theirs"));
     let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut redis).await.unwrap();
@@ -130,7 +155,12 @@ async fn a_mistyped_order_number_is_not_found_by_every_hook_without_a_redis_look
     app.seed().await;
     let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     let typo = mistyped(&number);
-    let transposed = format!("{}{}{}", &number[..number.len() - 3], &number[number.len() - 2..number.len() - 1], &number[number.len() - 3..number.len() - 2]) + &number[number.len() - 1..];
+    let transposed = format!(
+        "{}{}{}",
+        &number[..number.len() - 3],
+        &number[number.len() - 2..number.len() - 1],
+        &number[number.len() - 3..number.len() - 2]
+    ) + &number[number.len() - 1..];
     // Redis is unreachable from here on: only an answer that needs no look-up can be "not found".
     proxy.cut();
     for bad in [typo.as_str(), "ORD-2026-000001", "12345", "0000a10421"] {
@@ -139,7 +169,11 @@ async fn a_mistyped_order_number_is_not_found_by_every_hook_without_a_redis_look
         let ivr = json!({"username": IVR.0, "password": IVR.1, "orderNumber": bad});
         assert_eq!(app.hook("/hooks/ivr/pre_order/", &ivr).await["result"]["message"], "Order not found", "{bad}");
         let ivr = json!({"username": IVR.0, "password": IVR.1, "orderNumber": bad, "success": true, "referenceNumber": "R-TYPO", "staffId": 1, "amount": 99.99});
-        assert_eq!(app.hook("/hooks/ivr/complete/", &ivr).await["orderResultResponse"]["result"]["message"], "Order Not Found", "{bad}");
+        assert_eq!(
+            app.hook("/hooks/ivr/complete/", &ivr).await["orderResultResponse"]["result"]["message"],
+            "Order Not Found",
+            "{bad}"
+        );
     }
     if transposed != number {
         assert_eq!(code(&app.hook(PRE_ORDER, &pre_order_body(&transposed)).await), "410", "{transposed}");
@@ -160,9 +194,19 @@ async fn pre_order_answers_the_pre_order_for_json_and_form_bodies() {
     assert_eq!(answer["order_number"], number.as_str());
     assert!(answer.get("error_code").is_none());
     assert!(answer.get("card").is_none());
-    let checkout: Value = app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", &session).send().await.unwrap().json().await.unwrap();
+    let checkout: Value = app
+        .client
+        .get(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(answer["pre_order"], checkout["pre_order"], "the same pre_order shape everywhere");
-    let res = app.post_form(PRE_ORDER, &[("order_number", &number), ("username", CASHIER.0), ("password", CASHIER.1)]).await;
+    let res =
+        app.post_form(PRE_ORDER, &[("order_number", &number), ("username", CASHIER.0), ("password", CASHIER.1)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let form_answer: Value = res.json().await.unwrap();
     assert_eq!(form_answer, answer);
@@ -183,7 +227,14 @@ async fn pre_order_checks_credentials_first_then_the_order_number() {
         assert_eq!(code(&app.hook(PRE_ORDER, &body).await), "403", "{body}");
     }
     for raw in ["", "not json", "[1,2]", "{\"username\": \"a\", \"username\": \"b\"}"] {
-        let res = app.client.post(app.url(PRE_ORDER)).header("content-type", "application/json").body(raw).send().await.unwrap();
+        let res = app
+            .client
+            .post(app.url(PRE_ORDER))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(code(&res.json::<Value>().await.unwrap()), "403", "{raw:?}");
     }
@@ -252,8 +303,10 @@ async fn the_card_is_shown_only_with_installments_enabled_and_selected() {
     let (session, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     app.patch(&session, &json!({"installment": {"card": "bonus", "installment_count": 3}})).await;
     assert!(app.hook(PRE_ORDER, &pre_order_body(&number)).await.get("card").is_none(), "installments disabled");
-    app.set_cash_register_conf(json!({"credentials": [{"username": CASHIER.0, "password": CASHIER.1}], "installment_enabled": true}))
-        .await;
+    app.set_cash_register_conf(
+        json!({"credentials": [{"username": CASHIER.0, "password": CASHIER.1}], "installment_enabled": true}),
+    )
+    .await;
     let answer = app.hook(PRE_ORDER, &pre_order_body(&number)).await;
     assert_eq!(
         answer["card"],
@@ -269,7 +322,8 @@ async fn the_card_is_shown_only_with_installments_enabled_and_selected() {
 async fn complete_records_the_payment_and_the_worker_creates_the_order() {
     let app = spawn_app().await;
     app.seed().await;
-    let (session, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}])).await;
+    let (session, number) =
+        app.pre_order(json!([{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}])).await;
     let mut body = complete_body(&number, "TXN-1", "210.48");
     body["terminal_code"] = json!("TERM-001");
     let answer = app.hook(COMPLETE, &body).await;
@@ -298,7 +352,12 @@ async fn complete_records_the_payment_and_the_worker_creates_the_order() {
     assert_eq!(order["shipping"]["option"]["slug"], "pickup");
     // the paid pre-order leaves the cache
     let mut redis = app.redis().await;
-    let exists: i64 = redis::cmd("EXISTS").arg(app.ctx.keys.checkout(&session)).arg(app.ctx.keys.order_number(&order_number(&number))).query_async(&mut redis).await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(app.ctx.keys.checkout(&session))
+        .arg(app.ctx.keys.order_number(&order_number(&number)))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
     assert_eq!(exists, 0);
 }
 
@@ -308,7 +367,16 @@ async fn complete_accepts_form_bodies_and_compares_amounts_by_value() {
     app.seed().await;
     let (_, number) = app.pre_order(json!([{"sku": "SKU-2", "quantity": 1}])).await; // 10.50
     let res = app
-        .post_form(COMPLETE, &[("transaction_id", "T-F"), ("order_number", &number), ("username", CASHIER.0), ("password", CASHIER.1), ("amount", "10.5")])
+        .post_form(
+            COMPLETE,
+            &[
+                ("transaction_id", "T-F"),
+                ("order_number", &number),
+                ("username", CASHIER.0),
+                ("password", CASHIER.1),
+                ("amount", "10.5"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let answer: Value = res.json().await.unwrap();
@@ -348,7 +416,8 @@ async fn complete_answers_402_for_an_invalid_payload_before_anything_else() {
     for body in cases {
         assert_complete_failed(&app.hook(COMPLETE, &body).await, 402, None);
     }
-    let res = app.client.post(app.url(COMPLETE)).header("content-type", "application/json").body("{").send().await.unwrap();
+    let res =
+        app.client.post(app.url(COMPLETE)).header("content-type", "application/json").body("{").send().await.unwrap();
     assert_complete_failed(&res.json().await.unwrap(), 402, None);
 }
 
@@ -369,9 +438,14 @@ async fn complete_answers_403_then_404_then_411() {
 async fn complete_answers_407_408_412_405_then_402_for_a_changed_basket() {
     let app = spawn_app().await;
     app.seed().await;
-    let (session, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 2}])).await; // 120.99
-    // the basket changes (checked last) and the payment option goes (checked first)
-    app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 3}]}})).await; // 131.49
+    let (session, number) =
+        app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 2}])).await; // 120.99
+                                                                                                        // the basket changes (checked last) and the payment option goes (checked first)
+    app.patch(
+        &session,
+        &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 3}]}}),
+    )
+    .await; // 131.49
     app.patch(&session, &json!({"payment_option": null})).await;
     assert_complete_failed(&app.hook(COMPLETE, &complete_body(&number, "T", "131.49")).await, 407, Some(&number));
     app.patch(&session, &json!({"payment_option": "credit-card"})).await;
@@ -401,7 +475,11 @@ async fn complete_answers_407_408_412_405_then_402_for_a_changed_basket() {
 async fn promotions_are_applied_before_the_amount_check_and_spread_over_the_lines() {
     let app = spawn_app().await;
     app.seed().await;
-    let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 2}, {"sku": "SKU-3", "quantity": 1}])).await;
+    let (_, number) = app
+        .pre_order(
+            json!([{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 2}, {"sku": "SKU-3", "quantity": 1}]),
+        )
+        .await;
     // 99.99 + 21.00 + 250.00 = 370.99
     let mut body = complete_body(&number, "TXN-P", "370.99");
     body["discounted_amount"] = json!("350.99");

@@ -15,8 +15,19 @@ async fn creating_a_session_answers_201_with_a_cookie_and_an_empty_pre_order() {
     assert!(cookie.starts_with(&format!("checkout_session={id}")), "{cookie}");
     let pre = &body["pre_order"];
     for key in [
-        "basket", "shipping_address", "billing_address", "payment_option", "shipping_option", "installment",
-        "shipping_amount", "total_amount", "unpaid_amount", "currency_type_label", "staff_id", "staff_email", "store_id",
+        "basket",
+        "shipping_address",
+        "billing_address",
+        "payment_option",
+        "shipping_option",
+        "installment",
+        "shipping_amount",
+        "total_amount",
+        "unpaid_amount",
+        "currency_type_label",
+        "staff_id",
+        "staff_email",
+        "store_id",
     ] {
         assert!(pre.get(key).is_some(), "pre_order lacks {key}");
     }
@@ -30,11 +41,18 @@ async fn a_session_is_named_by_header_or_cookie_and_unknown_ones_are_404() {
     let id = app.new_session().await;
     let res = app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", &id).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = app.client.get(app.url("/api/v1/checkout/")).header("Cookie", format!("checkout_session={id}")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/checkout/"))
+        .header("Cookie", format!("checkout_session={id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["session_id"], id.as_str());
     for unknown in ["0123456789abcdef0123456789abcdef", "../../etc", ""] {
-        let res = app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", unknown).send().await.unwrap();
+        let res =
+            app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", unknown).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{unknown:?}");
     }
     assert_eq!(app.get("/api/v1/checkout/").await.status(), StatusCode::NOT_FOUND);
@@ -46,8 +64,11 @@ async fn patching_the_basket_prices_lines_from_the_catalog_and_totals_exactly() 
     app.seed().await;
     let id = app.new_session().await;
     let (status, body) = app
-        .patch(&id, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 3}, {"sku": "SKU-2", "quantity": 1}]},
-                            "shipping_option": "courier", "payment_option": "cash-register"}))
+        .patch(
+            &id,
+            &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 3}, {"sku": "SKU-2", "quantity": 1}]},
+                            "shipping_option": "courier", "payment_option": "cash-register"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let pre = &body["pre_order"];
@@ -69,7 +90,10 @@ async fn patching_the_basket_prices_lines_from_the_catalog_and_totals_exactly() 
     assert_eq!(pre["unpaid_amount"], "340.46");
     assert_eq!(pre["currency_type_label"], "TRY");
     assert_eq!(pre["payment_option"]["payment_type"], "cash_register");
-    assert_eq!(pre["shipping_option"], json!({"id": pre["shipping_option"]["id"], "name": "Courier", "slug": "courier", "price": "29.99"}));
+    assert_eq!(
+        pre["shipping_option"],
+        json!({"id": pre["shipping_option"]["id"], "name": "Courier", "slug": "courier", "price": "29.99"})
+    );
 }
 
 #[tokio::test]
@@ -78,12 +102,26 @@ async fn unit_prices_are_kept_on_the_line_when_the_catalog_changes() {
     app.seed().await;
     let id = app.new_session().await;
     app.patch(&id, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}})).await;
-    app.admin_put("/admin/api/products/SKU-1/", &json!({"name": "Shirt", "price": "120.00", "currency": "TRY", "tax_rate": "20"}))
-        .await;
-    let body: Value = app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", &id).send().await.unwrap().json().await.unwrap();
+    app.admin_put(
+        "/admin/api/products/SKU-1/",
+        &json!({"name": "Shirt", "price": "120.00", "currency": "TRY", "tax_rate": "20"}),
+    )
+    .await;
+    let body: Value = app
+        .client
+        .get(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["pre_order"]["basket"]["basketitem_set"][0]["unit_price"], "99.99");
     // Replacing the basket prices it again, and the line keeps its item id.
-    let (_, body) = app.patch(&id, &json!({"basket": {"items": [{"sku": "SKU-2", "quantity": 1}, {"sku": "SKU-1", "quantity": 1}]}})).await;
+    let (_, body) = app
+        .patch(&id, &json!({"basket": {"items": [{"sku": "SKU-2", "quantity": 1}, {"sku": "SKU-1", "quantity": 1}]}}))
+        .await;
     let items = body["pre_order"]["basket"]["basketitem_set"].as_array().unwrap();
     assert_eq!(items[1]["unit_price"], "120.00");
     assert_eq!(items[1]["id"], 1);
@@ -103,7 +141,10 @@ async fn bad_patches_answer_400_and_change_nothing() {
         (json!({"basket": {"items": [{"sku": "NOPE", "quantity": 1}]}}), "unknown SKU"),
         (json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 0}]}}), "quantity"),
         (json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1.5}]}}), "quantity"),
-        (json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-USD", "quantity": 1}]}}), "one currency"),
+        (
+            json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-USD", "quantity": 1}]}}),
+            "one currency",
+        ),
         (json!({"payment_option": "bitcoin"}), "payment_option"),
         (json!({"shipping_option": "teleport"}), "shipping_option"),
         (json!({"installment": {"card": "bonus", "installment_count": 5}}), "installment_count"),
@@ -111,14 +152,26 @@ async fn bad_patches_answer_400_and_change_nothing() {
         (json!({"staff": {"staff_id": "seventeen"}}), "staff_id"),
         (json!({"colour": "red"}), "colour"),
         (json!({"shipping_address": "Main St"}), "shipping_address"),
-        (json!({"basket": {"items": [{"sku": "SKU-2", "quantity": 1}]}, "payment_option": "bitcoin"}), "payment_option"),
+        (
+            json!({"basket": {"items": [{"sku": "SKU-2", "quantity": 1}]}, "payment_option": "bitcoin"}),
+            "payment_option",
+        ),
     ] {
         let (status, answer) = app.patch(&id, &body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(answer["error_code"], "validation_error");
         assert!(answer["message"].as_str().unwrap().contains(says), "{answer} should say {says}");
     }
-    let body: Value = app.client.get(app.url("/api/v1/checkout/")).header("X-Checkout-Session", &id).send().await.unwrap().json().await.unwrap();
+    let body: Value = app
+        .client
+        .get(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let items = body["pre_order"]["basket"]["basketitem_set"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["product"]["sku"], "SKU-1", "a refused PATCH changes nothing");
@@ -131,9 +184,12 @@ async fn addresses_staff_and_installments_are_kept_on_the_pre_order() {
     let id = app.new_session().await;
     let address = json!({"line1": "Istiklal Cd. 1", "city": "Istanbul"});
     let (status, body) = app
-        .patch(&id, &json!({"shipping_address": address, "billing_address": address,
+        .patch(
+            &id,
+            &json!({"shipping_address": address, "billing_address": address,
                             "installment": {"card": "bonus", "installment_count": 3},
-                            "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}))
+                            "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let pre = &body["pre_order"];
@@ -171,10 +227,18 @@ async fn admin_catalog_upserts_answer_201_then_200_and_400_naming_the_field() {
         ("/admin/api/products/SKU-9/", json!({"name": "x", "price": "9.999", "currency": "TRY"}), "price"),
         ("/admin/api/products/SKU-9/", json!({"name": "x", "price": "-1", "currency": "TRY"}), "price"),
         ("/admin/api/products/SKU-9/", json!({"name": "x", "price": "1", "currency": "LIRA"}), "currency"),
-        ("/admin/api/products/SKU-9/", json!({"name": "x", "price": "1", "currency": "TRY", "department": "ghost"}), "department"),
+        (
+            "/admin/api/products/SKU-9/",
+            json!({"name": "x", "price": "1", "currency": "TRY", "department": "ghost"}),
+            "department",
+        ),
         ("/admin/api/payment-options/p/", json!({"name": "x", "payment_type": "cheque"}), "payment_type"),
         ("/admin/api/shipping-options/s/", json!({"name": "x"}), "price"),
-        ("/admin/api/cards/c/", json!({"name": "x", "card_payment_type": "credit", "bank": {"name": "B", "slug": "b"}, "installment_counts": []}), "installment_counts"),
+        (
+            "/admin/api/cards/c/",
+            json!({"name": "x", "card_payment_type": "credit", "bank": {"name": "B", "slug": "b"}, "installment_counts": []}),
+            "installment_counts",
+        ),
         ("/admin/api/customers/c1/", json!({"email": "a@b.c"}), "name"),
         ("/admin/api/departments/d/", json!({"name": ""}), "name"),
     ] {

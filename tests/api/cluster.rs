@@ -5,7 +5,9 @@
 //! primaries while tills pay, settings notes between instances, and the key
 //! layout: every primary holds some sessions and order numbers.
 
-use crate::faults::{complete_retrying, payments_without_order, redis_restart_drill, worker_kill_drill, DisposableRedis};
+use crate::faults::{
+    complete_retrying, payments_without_order, redis_restart_drill, worker_kill_drill, DisposableRedis,
+};
 use crate::helpers::*;
 use cashdesk::redis_conn::{RedisConn, RedisTarget, Timeouts};
 use cashdesk::startup::RunOptions;
@@ -55,7 +57,12 @@ impl RedisCluster {
             .args(["--cluster-replicas", "1", "--cluster-yes"])
             .output()
             .expect("redis-cli runs");
-        assert!(out.status.success(), "cluster create: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "cluster create: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         cluster.wait_until_healthy(30).await;
         cluster
     }
@@ -115,7 +122,11 @@ impl RedisCluster {
 
     /// A direct connection to one node (no cluster routing).
     async fn node(port: u16) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap().get_multiplexed_async_connection().await.unwrap()
+        redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
     }
 
     /// Waits until every running node says the cluster is ok, three
@@ -128,11 +139,16 @@ impl RedisCluster {
                 for port in &running {
                     let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else { return false };
                     let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return false };
-                    let Ok(info) = redis::cmd("CLUSTER").arg("INFO").query_async::<String>(&mut conn).await else { return false };
+                    let Ok(info) = redis::cmd("CLUSTER").arg("INFO").query_async::<String>(&mut conn).await else {
+                        return false;
+                    };
                     if !info.contains("cluster_state:ok") {
                         return false;
                     }
-                    let Ok(replication) = redis::cmd("INFO").arg("replication").query_async::<String>(&mut conn).await else { return false };
+                    let Ok(replication) = redis::cmd("INFO").arg("replication").query_async::<String>(&mut conn).await
+                    else {
+                        return false;
+                    };
                     if replication.contains("role:slave") && !replication.contains("master_link_status:up") {
                         return false;
                     }
@@ -157,10 +173,21 @@ impl RedisCluster {
                 let start = redis::from_redis_value(r[0].clone()).unwrap();
                 let end = redis::from_redis_value(r[1].clone()).unwrap();
                 let node: Vec<redis::Value> = redis::from_redis_value(r[2].clone()).unwrap();
-                (start, end, (redis::from_redis_value(node[0].clone()).unwrap(), redis::from_redis_value(node[1].clone()).unwrap()))
+                (
+                    start,
+                    end,
+                    (
+                        redis::from_redis_value(node[0].clone()).unwrap(),
+                        redis::from_redis_value(node[1].clone()).unwrap(),
+                    ),
+                )
             })
             .collect();
-        ranges.iter().find(|(start, end, _)| (*start..=*end).contains(&slot)).map(|(_, _, (_, port))| *port).expect("slot served")
+        ranges
+            .iter()
+            .find(|(start, end, _)| (*start..=*end).contains(&slot))
+            .map(|(_, _, (_, port))| *port)
+            .expect("slot served")
     }
 
     /// SIGKILLs the node on `port` (by its PID); it stays down. Its ports
@@ -194,7 +221,8 @@ impl RedisCluster {
         let mut total = 0;
         for node in self.nodes.iter().filter(|n| n.child.is_some()) {
             let mut conn = Self::node(node.port).await;
-            let counts: Vec<redis::Value> = redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg(channel).query_async(&mut conn).await.unwrap();
+            let counts: Vec<redis::Value> =
+                redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg(channel).query_async(&mut conn).await.unwrap();
             total += counts.get(1).map(|v| redis::from_redis_value::<i64>(v.clone()).unwrap()).unwrap_or(0);
         }
         total
@@ -262,14 +290,20 @@ async fn tills_and_phones_pay_on_a_redis_cluster_whose_every_primary_holds_sessi
     }
     let (session, number) = &numbers[0];
     let pre_order = app
-        .hook("/hooks/cash_register/pre_order/", &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}))
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}),
+        )
         .await;
     assert_eq!(pre_order["order_number"], number.as_str(), "{pre_order}");
     assert_eq!(pre_order["pre_order"]["total_amount"], "120.99");
     // The session's every write reaches its numbers' mirrors, on the cluster too.
     app.patch(session, &json!({"staff": {"staff_id": 99, "staff_email": "b@c.d", "store_id": "IST-02"}})).await;
     let pre_order = app
-        .hook("/hooks/cash_register/pre_order/", &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}))
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}),
+        )
         .await;
     assert_eq!(pre_order["pre_order"]["store_id"], "IST-02");
     let answer = app.complete(number, "TXN-TILL", "120.99").await;
@@ -278,30 +312,41 @@ async fn tills_and_phones_pay_on_a_redis_cluster_whose_every_primary_holds_sessi
 
     // Pay by phone: IVR pre_order and complete of another number.
     let (_, phoned) = &numbers[1];
-    let ivr = app.hook("/hooks/ivr/pre_order/", &json!({"username": IVR.0, "password": IVR.1, "orderNumber": phoned})).await;
+    let ivr =
+        app.hook("/hooks/ivr/pre_order/", &json!({"username": IVR.0, "password": IVR.1, "orderNumber": phoned})).await;
     assert_eq!(ivr["result"]["success"], true, "{ivr}");
     assert_eq!(ivr["orderprice"], 120.99);
     let ivr = app
-        .hook("/hooks/ivr/complete/", &json!({"username": IVR.0, "password": IVR.1, "orderNumber": phoned, "success": true,
-                                               "referenceNumber": "REF-PHONE", "staffId": 7, "amount": 120.99}))
+        .hook(
+            "/hooks/ivr/complete/",
+            &json!({"username": IVR.0, "password": IVR.1, "orderNumber": phoned, "success": true,
+                                               "referenceNumber": "REF-PHONE", "staffId": 7, "amount": 120.99}),
+        )
         .await;
     assert_eq!(ivr["orderResultResponse"]["result"]["success"], true, "{ivr}");
 
     // A mistyped number is not found; a session's second number answers
     // "session gone" once the first is paid (FORGET strips its mirror).
-    let typo = app.hook("/hooks/cash_register/pre_order/", &json!({"order_number": mistyped(number), "username": CASHIER.0, "password": CASHIER.1})).await;
+    let typo = app
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"order_number": mistyped(number), "username": CASHIER.0, "password": CASHIER.1}),
+        )
+        .await;
     assert_eq!(typo["error_code"], "410");
     let second = app.get_order_number(&numbers[2].0).await["order_number"].as_str().unwrap().to_string();
     assert_eq!(app.complete(&numbers[2].1, "TXN-FIRST", "120.99").await["result"], "0");
 
     // Every primary holds some of the sessions and order numbers.
     let redis = app.redis().await;
-    let by_node = cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*order_number:*", app.env.prefix), None).await.unwrap();
+    let by_node =
+        cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*order_number:*", app.env.prefix), None).await.unwrap();
     assert_eq!(by_node.len(), 3, "three primaries: {by_node:?}");
     for (node, keys) in &by_node {
         assert!(!keys.is_empty(), "primary {node} holds no order number: {by_node:?}");
     }
-    let sessions = cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*checkout:*", app.env.prefix), None).await.unwrap();
+    let sessions =
+        cashdesk::redis_conn::scan_by_node(&redis, &format!("{}*checkout:*", app.env.prefix), None).await.unwrap();
     assert!(sessions.iter().all(|(_, keys)| !keys.is_empty()), "{sessions:?}");
 
     assert_eq!(app.run_jobs().await, 3);
@@ -310,7 +355,12 @@ async fn tills_and_phones_pay_on_a_redis_cluster_whose_every_primary_holds_sessi
         assert_eq!(status, StatusCode::OK);
         assert_eq!(order["payment"]["transaction_id"], transaction, "{order}");
     }
-    let gone = app.hook("/hooks/cash_register/pre_order/", &json!({"order_number": second, "username": CASHIER.0, "password": CASHIER.1})).await;
+    let gone = app
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"order_number": second, "username": CASHIER.0, "password": CASHIER.1}),
+        )
+        .await;
     assert_eq!(gone["error_code"], "411", "{gone}");
     let mut accepted = HashMap::new();
     for n in [number, phoned, &numbers[2].1] {
@@ -390,7 +440,8 @@ async fn primaries_sigkilled_while_tills_pay_lose_no_accepted_payment() {
             tokio::spawn(async move {
                 let mut results = Vec::new();
                 for (i, number) in chunk.iter().enumerate() {
-                    let (answer, retries) = complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "10.50").await;
+                    let (answer, retries) =
+                        complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "10.50").await;
                     results.push((number.clone(), answer, retries, Instant::now()));
                     tokio::time::sleep(Duration::from_millis(800)).await;
                 }
@@ -403,10 +454,16 @@ async fn primaries_sigkilled_while_tills_pay_lose_no_accepted_payment() {
     let first_kill = Instant::now();
     cluster.kill(jobs_primary);
     let app_ref = &app;
-    eventually(30, "a replica took over the job lists", || async { cluster.primary_of(&app_ref.ctx.keys.jobs_complete()).await != jobs_primary }).await;
+    eventually(30, "a replica took over the job lists", || async {
+        cluster.primary_of(&app_ref.ctx.keys.jobs_complete()).await != jobs_primary
+    })
+    .await;
     let second_kill = Instant::now();
     cluster.kill(session_primary);
-    eventually(30, "a replica took over the sessions", || async { cluster.primary_of(&session_key).await != session_primary }).await;
+    eventually(30, "a replica took over the sessions", || async {
+        cluster.primary_of(&session_key).await != session_primary
+    })
+    .await;
     let failed_over = Instant::now();
 
     let mut accepted = HashMap::new();
@@ -424,11 +481,15 @@ async fn primaries_sigkilled_while_tills_pay_lose_no_accepted_payment() {
     }
     // The service recovered by itself: retries ended within 30 s of the last kill.
     let unavailable = last_retry_answer.map_or(Duration::ZERO, |t| t.saturating_duration_since(first_kill));
-    assert!(last_retry_answer.map_or(true, |t| t < second_kill + Duration::from_secs(30)), "retry answers went on for {unavailable:?}");
+    assert!(
+        last_retry_answer.map_or(true, |t| t < second_kill + Duration::from_secs(30)),
+        "retry answers went on for {unavailable:?}"
+    );
     let app = &app;
     eventually_ready(app).await;
     // Jobs lost with a primary are queued again by the sweeper.
-    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 })
+        .await;
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     record_figure(format!(
         "RELIABILITY cluster-failover: 2 primaries SIGKILLed (job lists, sessions) while 4 tills paid, failovers done {:.1} s after the first kill, \
@@ -440,7 +501,8 @@ async fn primaries_sigkilled_while_tills_pay_lose_no_accepted_payment() {
 }
 
 async fn eventually_ready(app: &TestApp) {
-    eventually(30, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK }).await;
+    eventually(30, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK })
+        .await;
 }
 
 #[tokio::test]
@@ -482,7 +544,11 @@ async fn lockouts_count_lock_list_and_clear_on_a_cluster_and_the_till_keeps_payi
     let listed: Value = app.admin_get("/admin/api/lockouts/").await.json().await.unwrap();
     let addresses: HashSet<String> =
         listed["lockouts"].as_array().unwrap().iter().map(|l| l["address"].as_str().unwrap().to_string()).collect();
-    assert_eq!(addresses, (2..=4).map(|a| format!("127.0.0.{a}")).collect(), "every primary's locks are listed: {listed}");
+    assert_eq!(
+        addresses,
+        (2..=4).map(|a| format!("127.0.0.{a}")).collect(),
+        "every primary's locks are listed: {listed}"
+    );
     let res = app
         .client
         .delete(app.url("/admin/api/lockouts/cash_register/addr:127.0.0.3/"))

@@ -34,13 +34,21 @@ impl Desk {
         let app = spawn_app().await;
         let token = issue_token(&app, "alice", "Alice Till", &[STORE]).await;
         let desk = Desk { app, token };
-        let (status, body) = desk.call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(config)).await;
+        let (status, body) =
+            desk.call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(config)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         desk.add_drawer("D1", "USD", "100").await;
         desk
     }
 
-    async fn send(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>, key: Option<&str>) -> (StatusCode, Value) {
+    async fn send(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut req = self.app.client.request(method, self.app.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -81,14 +89,18 @@ impl Desk {
     }
 
     async fn activate(&self, drawer: &str, float: &str) {
-        let (status, body) = self.post(&format!("/v0/cash-drawers/{drawer}/_activate"), json!({"float_amount": usd(float)})).await;
+        let (status, body) =
+            self.post(&format!("/v0/cash-drawers/{drawer}/_activate"), json!({"float_amount": usd(float)})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Starts a sale or return; answers its id.
     async fn start_sale(&self, drawer: &str, amount: &str, given: &str) -> String {
         let (status, body) = self
-            .post(&format!("/v0/cash-drawers/{drawer}/transactions"), json!({"order_id": "order-1", "amount": usd(amount), "given": usd(given)}))
+            .post(
+                &format!("/v0/cash-drawers/{drawer}/transactions"),
+                json!({"order_id": "order-1", "amount": usd(amount), "given": usd(given)}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["transaction_id"].as_str().unwrap().to_string()
@@ -147,7 +159,8 @@ impl Desk {
         let (status, body) = self.record_count(drawer, &count, counted).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(self.count_action(drawer, &count, "_submit").await, StatusCode::OK);
-        let (status, body) = self.post(&format!("/v0/cash-drawers/{drawer}/_deactivate"), json!({"count_id": count})).await;
+        let (status, body) =
+            self.post(&format!("/v0/cash-drawers/{drawer}/_deactivate"), json!({"count_id": count})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
@@ -214,7 +227,10 @@ async fn a_drawer_goes_through_its_whole_day_and_its_report_and_ledger_agree() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["event_id"].is_string());
     let (_, recorded) = desk.record_count("D1", &count, "94.99").await;
-    assert_eq!(recorded, json!({"discrepancy": false, "expected_amount": usd("94.99"), "discrepancy_amount": usd("0")}));
+    assert_eq!(
+        recorded,
+        json!({"discrepancy": false, "expected_amount": usd("94.99"), "discrepancy_amount": usd("0")})
+    );
     assert_eq!(desk.count_action("D1", &count, "_submit").await, StatusCode::OK);
     let (status, body) = desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": count})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -263,11 +279,19 @@ async fn store_config_round_trips_and_types_list_every_type() {
     assert_eq!(body["cash_drawer_type"], "integrated");
     assert_eq!(body["cash_management_enabled"], true);
     let (status, _) = desk
-        .call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(json!({"cash_drawer_type": "non_integrated", "cash_management_enabled": true})))
+        .call(
+            Method::PUT,
+            &format!("/v0/stores/{STORE}/cash-drawer-config"),
+            Some(json!({"cash_drawer_type": "non_integrated", "cash_management_enabled": true})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = desk
-        .call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(json!({"cash_drawer_type": "wooden", "cash_management_enabled": true})))
+        .call(
+            Method::PUT,
+            &format!("/v0/stores/{STORE}/cash-drawer-config"),
+            Some(json!({"cash_drawer_type": "wooden", "cash_management_enabled": true})),
+        )
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
 
@@ -278,14 +302,21 @@ async fn store_config_round_trips_and_types_list_every_type() {
     let (_, types) = desk.get("/v0/cash-drawer-transaction-types").await;
     assert_eq!(types["transaction_types"]["remove_petty_cash"]["status"], "configured");
     assert_eq!(types["transaction_types"]["remove_petty_cash"]["configuration"]["balance_modification"], "cash_out");
-    assert_eq!(types["transaction_types"]["remove_petty_cash"]["configuration"]["reasons"][1], json!({"code": "food", "label": "Buy snacks"}));
+    assert_eq!(
+        types["transaction_types"]["remove_petty_cash"]["configuration"]["reasons"][1],
+        json!({"code": "food", "label": "Buy snacks"})
+    );
 }
 
 #[tokio::test]
 async fn configuring_transaction_types_needs_the_admin_token() {
     let desk = Desk::new().await;
     let (status, body) = desk
-        .call(Method::PUT, "/v0/cash-drawer-transaction-types", Some(json!({"transaction_types": {"no_sale": {"status": "not_allowed"}}})))
+        .call(
+            Method::PUT,
+            "/v0/cash-drawer-transaction-types",
+            Some(json!({"transaction_types": {"no_sale": {"status": "not_allowed"}}})),
+        )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN);
 }
@@ -321,10 +352,20 @@ async fn a_missing_or_unknown_token_answers_401_and_another_stores_drawer_403() 
 async fn a_revoked_associate_token_stops_working_at_once() {
     let desk = Desk::new().await;
     assert_eq!(desk.get("/v0/cash-drawers/D1").await.0, StatusCode::OK);
-    let res = desk.app.client.delete(desk.app.url("/admin/api/associates/alice/")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    let res = desk
+        .app
+        .client
+        .delete(desk.app.url("/admin/api/associates/alice/"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(desk.get("/v0/cash-drawers/D1").await.0, StatusCode::UNAUTHORIZED);
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM associates WHERE associate_id = 'alice'").fetch_one(&desk.app.ctx.db).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM associates WHERE associate_id = 'alice'")
+        .fetch_one(&desk.app.ctx.db)
+        .await
+        .unwrap();
     assert_ne!(stored, desk.token, "only the hash is stored");
     assert_eq!(stored, cashdesk::secrets::sha256_hex(desk.token.as_bytes()));
 }
@@ -335,7 +376,9 @@ async fn adding_a_drawer_twice_answers_409_and_bad_fields_400() {
     let base = json!({"cash_drawer_id": "D1", "name": "again", "currency": "USD", "float": 10, "store_id": STORE, "type": "integrated"});
     let (status, body) = desk.post("/v0/cash-drawers", base.clone()).await;
     assert_error(status, &body, StatusCode::CONFLICT);
-    for (field, bad) in [("currency", json!("DOLLARS")), ("float", json!(1.234)), ("type", json!("shoebox")), ("name", json!(""))] {
+    for (field, bad) in
+        [("currency", json!("DOLLARS")), ("float", json!(1.234)), ("type", json!("shoebox")), ("name", json!(""))]
+    {
         let mut body = base.clone();
         body["cash_drawer_id"] = json!("D2");
         body[field] = bad;
@@ -389,7 +432,11 @@ async fn transactions_and_counts_need_an_active_drawer_and_cash_management() {
     assert_error(status, &body, StatusCode::CONFLICT);
 
     let (status, _) = desk
-        .call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(json!({"cash_drawer_type": "integrated", "cash_management_enabled": false})))
+        .call(
+            Method::PUT,
+            &format!("/v0/stores/{STORE}/cash-drawer-config"),
+            Some(json!({"cash_drawer_type": "integrated", "cash_management_enabled": false})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = desk.post("/v0/cash-drawers/D1/transactions", sale).await;
@@ -461,7 +508,12 @@ async fn finishing_a_transaction_twice_answers_409_and_drafts_and_cancels_move_n
 async fn non_sale_types_need_configuration_and_a_reason_of_their_own() {
     let desk = Desk::new().await;
     desk.activate("D1", "100").await;
-    let (status, body) = desk.non_sale("D1", json!({"transaction_type": "remove_petty_cash", "reason_code": "post_office", "amount_out": usd("50")})).await;
+    let (status, body) = desk
+        .non_sale(
+            "D1",
+            json!({"transaction_type": "remove_petty_cash", "reason_code": "post_office", "amount_out": usd("50")}),
+        )
+        .await;
     assert_error(status, &body, StatusCode::CONFLICT);
     desk.configure_types().await;
     for bad in [
@@ -477,7 +529,12 @@ async fn non_sale_types_need_configuration_and_a_reason_of_their_own() {
     let (status, body) = desk.non_sale("D1", json!({"transaction_type": "cash_pull", "amount_out": usd("50")})).await;
     assert_error(status, &body, StatusCode::CONFLICT);
 
-    let (status, body) = desk.non_sale("D1", json!({"transaction_type": "remove_petty_cash", "reason_code": "post_office", "amount_out": usd("50")})).await;
+    let (status, body) = desk
+        .non_sale(
+            "D1",
+            json!({"transaction_type": "remove_petty_cash", "reason_code": "post_office", "amount_out": usd("50")}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let out = body["transaction_id"].as_str().unwrap().to_string();
     assert_eq!(desk.finish("D1", &out, "completed").await.0, StatusCode::OK);
@@ -544,7 +601,8 @@ async fn deactivation_needs_a_submitted_end_of_day_count_taken_after_the_last_mo
     desk.sale("D1", "5", "5").await;
     let (status, body) = desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": eod})).await;
     assert_error(status, &body, StatusCode::CONFLICT);
-    let (status, body) = desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": "00000000-0000-0000-0000-000000000000"})).await;
+    let (status, body) =
+        desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": "00000000-0000-0000-0000-000000000000"})).await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
     desk.close_day("D1", "15").await;
     let (_, body) = desk.get("/v0/cash-drawers/D1").await;
@@ -561,7 +619,10 @@ async fn blind_counts_answer_only_whether_there_is_a_discrepancy_but_reports_kee
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"discrepancy": true}));
     let kept: (rust_decimal::Decimal, rust_decimal::Decimal) =
-        sqlx::query_as("SELECT expected_amount, discrepancy_amount FROM cash_counts").fetch_one(&desk.app.ctx.db).await.unwrap();
+        sqlx::query_as("SELECT expected_amount, discrepancy_amount FROM cash_counts")
+            .fetch_one(&desk.app.ctx.db)
+            .await
+            .unwrap();
     assert_eq!(kept.0.to_string(), "120.00");
     assert_eq!(kept.1.to_string(), "-0.50");
     desk.count_action("D1", &count, "_submit").await;
@@ -584,9 +645,19 @@ async fn daily_reports_match_a_hand_computed_ledger() {
     let drafts = desk.start_sale("D1", "999", "999").await; // never completed
     let canceled = desk.start_sale("D1", "888", "888").await;
     desk.finish("D1", &canceled, "canceled").await;
-    let (_, t) = desk.non_sale("D1", json!({"transaction_type": "add_petty_cash", "reason_code": "change_top_up", "amount_in": usd("100")})).await;
+    let (_, t) = desk
+        .non_sale(
+            "D1",
+            json!({"transaction_type": "add_petty_cash", "reason_code": "change_top_up", "amount_in": usd("100")}),
+        )
+        .await;
     desk.finish("D1", t["transaction_id"].as_str().unwrap(), "completed").await;
-    let (_, t) = desk.non_sale("D1", json!({"transaction_type": "remove_petty_cash", "reason_code": "food", "amount_out": usd("0.01")})).await;
+    let (_, t) = desk
+        .non_sale(
+            "D1",
+            json!({"transaction_type": "remove_petty_cash", "reason_code": "food", "amount_out": usd("0.01")}),
+        )
+        .await;
     desk.finish("D1", t["transaction_id"].as_str().unwrap(), "completed").await;
     // expected = 300 + (200 + 100) - (100 + 0.01) = 499.99; counted 500.50 → variance 0.51
     desk.close_day("D1", "500.50").await;
@@ -669,8 +740,21 @@ async fn the_store_report_lists_ledger_movements_in_the_window_with_filter_and_p
     assert_eq!(first["transactionType"], "float_adjustment");
     assert_eq!(first["amountBalance"], json!(100));
     let sale = &body["transactionReport"][1];
-    for field in ["cashDrawerStatus", "cashDrawerName", "cashDrawerId", "currency", "createdAt", "transactionType", "associateId",
-        "associateName", "orderId", "externalOrderId", "reasonCode", "amountBalance", "storeId"] {
+    for field in [
+        "cashDrawerStatus",
+        "cashDrawerName",
+        "cashDrawerId",
+        "currency",
+        "createdAt",
+        "transactionType",
+        "associateId",
+        "associateName",
+        "orderId",
+        "externalOrderId",
+        "reasonCode",
+        "amountBalance",
+        "storeId",
+    ] {
         assert!(!sale[field].is_null(), "{field} missing in {sale}");
     }
     assert_eq!(sale["cashDrawerId"], "D1");
@@ -691,7 +775,8 @@ async fn the_store_report_lists_ledger_movements_in_the_window_with_filter_and_p
         let (status, body) = desk.get(&window(bad)).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST);
     }
-    let (status, body) = desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}&start-time=yesterday&end-time=today")).await;
+    let (status, body) =
+        desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}&start-time=yesterday&end-time=today")).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST);
 }
 
@@ -700,8 +785,11 @@ async fn a_retried_sale_with_the_same_idempotency_key_is_recorded_once() {
     let desk = Desk::new().await;
     desk.activate("D1", "100").await;
     let body = json!({"order_id": "o-7", "amount": usd("45"), "given": usd("50")});
-    let (s1, first) = desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions", Some(body.clone()), Some("pos-7")).await;
-    let (s2, second) = desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions", Some(body), Some("pos-7")).await;
+    let (s1, first) = desk
+        .send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions", Some(body.clone()), Some("pos-7"))
+        .await;
+    let (s2, second) =
+        desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions", Some(body), Some("pos-7")).await;
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
     assert_eq!(first, second);
     assert_eq!(desk.app.count("SELECT count(*) FROM cash_transactions").await, 1);
@@ -721,8 +809,13 @@ async fn the_same_idempotency_key_with_another_body_answers_409() {
     let desk = Desk::new().await;
     desk.activate("D1", "100").await;
     let send = |amount: &'static str| {
-        desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions",
-            Some(json!({"order_id": "o", "amount": usd(amount), "given": usd("50")})), Some("k-1"))
+        desk.send(
+            Some(&desk.token),
+            Method::POST,
+            "/v0/cash-drawers/D1/transactions",
+            Some(json!({"order_id": "o", "amount": usd(amount), "given": usd("50")})),
+            Some("k-1"),
+        )
     };
     assert_eq!(send("45").await.0, StatusCode::OK);
     let (status, body) = send("46").await;
@@ -730,8 +823,15 @@ async fn the_same_idempotency_key_with_another_body_answers_409() {
     assert_eq!(desk.app.count("SELECT count(*) FROM cash_transactions").await, 1);
     // keys belong to their associate: another one may use the same key
     let bob = issue_token(&desk.app, "bob", "Bob", &[STORE]).await;
-    let (status, _) = desk.send(Some(&bob), Method::POST, "/v0/cash-drawers/D1/transactions",
-        Some(json!({"order_id": "o", "amount": usd("46"), "given": usd("50")})), Some("k-1")).await;
+    let (status, _) = desk
+        .send(
+            Some(&bob),
+            Method::POST,
+            "/v0/cash-drawers/D1/transactions",
+            Some(json!({"order_id": "o", "amount": usd("46"), "given": usd("50")})),
+            Some("k-1"),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -786,15 +886,24 @@ async fn the_ledger_refuses_updates_and_verify_reports_a_row_edited_behind_the_s
     assert!(refused.is_err(), "the append-only trigger refuses updates");
     assert!(sqlx::query("DELETE FROM cash_drawer_ledger WHERE seq = 3").execute(db).await.is_err());
 
-    sqlx::query("ALTER TABLE cash_drawer_ledger DISABLE TRIGGER cash_drawer_ledger_no_update_delete").execute(db).await.unwrap();
-    sqlx::query("UPDATE cash_drawer_ledger SET amount = 1000 WHERE drawer_id = 'D1' AND seq = 2").execute(db).await.unwrap();
+    sqlx::query("ALTER TABLE cash_drawer_ledger DISABLE TRIGGER cash_drawer_ledger_no_update_delete")
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE cash_drawer_ledger SET amount = 1000 WHERE drawer_id = 'D1' AND seq = 2")
+        .execute(db)
+        .await
+        .unwrap();
     let body = desk.verify("D1").await;
     assert_eq!(body["valid"], false);
     assert_eq!(body["first_invalid_entry"], 2);
     assert!(body["reason"].is_string());
 
     // put it back, then remove the last row: the drawer's head notices
-    sqlx::query("UPDATE cash_drawer_ledger SET amount = 10 WHERE drawer_id = 'D1' AND seq = 2").execute(db).await.unwrap();
+    sqlx::query("UPDATE cash_drawer_ledger SET amount = 10 WHERE drawer_id = 'D1' AND seq = 2")
+        .execute(db)
+        .await
+        .unwrap();
     assert_eq!(desk.verify("D1").await["valid"], true);
     sqlx::query("DELETE FROM cash_drawer_ledger WHERE drawer_id = 'D1' AND seq = 3").execute(db).await.unwrap();
     let body = desk.verify("D1").await;
@@ -820,12 +929,28 @@ async fn activities_must_correlate_to_a_transaction_or_count_of_the_drawer() {
 #[tokio::test]
 async fn malformed_or_oversized_bodies_answer_in_the_error_shape() {
     let desk = Desk::new().await;
-    let res = desk.app.client.post(desk.app.url("/v0/cash-drawers")).bearer_auth(&desk.token)
-        .header("content-type", "application/json").body("{\"cash_drawer_id\": ").send().await.unwrap();
+    let res = desk
+        .app
+        .client
+        .post(desk.app.url("/v0/cash-drawers"))
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/json")
+        .body("{\"cash_drawer_id\": ")
+        .send()
+        .await
+        .unwrap();
     let status = res.status();
     assert_error(status, &res.json::<Value>().await.unwrap(), StatusCode::BAD_REQUEST);
     let huge = json!({"cash_drawer_id": "x".repeat(70 * 1024)});
-    let res = desk.app.client.post(desk.app.url("/v0/cash-drawers")).bearer_auth(&desk.token).json(&huge).send().await.unwrap();
+    let res = desk
+        .app
+        .client
+        .post(desk.app.url("/v0/cash-drawers"))
+        .bearer_auth(&desk.token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
     let status = res.status();
     assert_error(status, &res.json::<Value>().await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -849,7 +974,9 @@ async fn a_retried_activation_opens_the_drawer_and_sends_its_webhook_once() {
     let desk = Desk::new().await;
     let body = json!({"float_amount": usd("100")});
     for _ in 0..2 {
-        let (status, answer) = desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/_activate", Some(body.clone()), Some("open-1")).await;
+        let (status, answer) = desk
+            .send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/_activate", Some(body.clone()), Some("open-1"))
+            .await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
     assert_eq!(desk.app.count("SELECT count(*) FROM webhook_outbox").await, 1);
@@ -862,12 +989,20 @@ async fn an_idempotency_key_is_forgotten_after_24_hours() {
     let desk = Desk::new().await;
     desk.activate("D1", "100").await;
     let sale = |amount: &'static str| {
-        desk.send(Some(&desk.token), Method::POST, "/v0/cash-drawers/D1/transactions",
-            Some(json!({"order_id": "o", "amount": usd(amount), "given": usd("50")})), Some("old-key"))
+        desk.send(
+            Some(&desk.token),
+            Method::POST,
+            "/v0/cash-drawers/D1/transactions",
+            Some(json!({"order_id": "o", "amount": usd(amount), "given": usd("50")})),
+            Some("old-key"),
+        )
     };
     assert_eq!(sale("45").await.0, StatusCode::OK);
     assert_eq!(sale("46").await.0, StatusCode::CONFLICT);
-    sqlx::query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'").execute(&desk.app.ctx.db).await.unwrap();
+    sqlx::query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        .execute(&desk.app.ctx.db)
+        .await
+        .unwrap();
     assert_eq!(sale("46").await.0, StatusCode::OK);
     assert_eq!(desk.app.count("SELECT count(*) FROM cash_transactions").await, 2);
 }
@@ -881,7 +1016,8 @@ async fn transaction_type_configuration_refuses_unknown_types_and_reasons_withou
         json!({"transaction_types": {"no_sale": {"status": "configured", "configuration": {"balance_modification": "sideways", "reasons": []}}}}),
         json!({"transaction_types": {"no_sale": {"status": "configured", "configuration": {"balance_modification": "cash_in", "reasons": [{"label": "x"}]}}}}),
     ] {
-        let (status, body) = desk.send(Some(ADMIN_TOKEN), Method::PUT, "/v0/cash-drawer-transaction-types", Some(bad), None).await;
+        let (status, body) =
+            desk.send(Some(ADMIN_TOKEN), Method::PUT, "/v0/cash-drawer-transaction-types", Some(bad), None).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST);
     }
 }
@@ -954,8 +1090,16 @@ async fn every_drawer_answer_is_the_one_the_published_document_describes() {
     let mut record = |method: Method, template: &'static str, (status, body): (StatusCode, Value)| {
         answers.push((method, template, status, body));
     };
-    record(Method::GET, "/v0/stores/{store_id}/cash-drawer-config", desk.get(&format!("/v0/stores/{STORE}/cash-drawer-config")).await);
-    record(Method::GET, "/v0/stores/{store_id}/cash-drawer-config", desk.get("/v0/stores/nowhere/cash-drawer-config").await);
+    record(
+        Method::GET,
+        "/v0/stores/{store_id}/cash-drawer-config",
+        desk.get(&format!("/v0/stores/{STORE}/cash-drawer-config")).await,
+    );
+    record(
+        Method::GET,
+        "/v0/stores/{store_id}/cash-drawer-config",
+        desk.get("/v0/stores/nowhere/cash-drawer-config").await,
+    );
     record(Method::GET, "/v0/cash-drawer-transaction-types", desk.get("/v0/cash-drawer-transaction-types").await);
     let drawer = json!({"cash_drawer_id": "D2", "name": "Back", "currency": "USD", "float": "0.50", "store_id": STORE, "type": "non_integrated"});
     record(Method::POST, "/v0/cash-drawers", desk.post("/v0/cash-drawers", drawer.clone()).await);
@@ -963,23 +1107,62 @@ async fn every_drawer_answer_is_the_one_the_published_document_describes() {
     record(Method::GET, "/v0/cash-drawers", desk.get(&format!("/v0/cash-drawers?store_id={STORE}")).await);
     record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.get("/v0/cash-drawers/D1").await);
     record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.get("/v0/cash-drawers/NOPE").await);
-    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}", desk.patch("/v0/cash-drawers/D1", json!({"float": 20.5})).await);
-    record(Method::POST, "/v0/cash-drawers/{drawer_id}/_activate", desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await);
-    record(Method::POST, "/v0/cash-drawers/{drawer_id}/_activate", desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await);
-    let sale = desk.post("/v0/cash-drawers/D1/transactions", json!({"order_id": "o", "amount": usd("4.5"), "given": usd("5")})).await;
+    record(
+        Method::PATCH,
+        "/v0/cash-drawers/{drawer_id}",
+        desk.patch("/v0/cash-drawers/D1", json!({"float": 20.5})).await,
+    );
+    record(
+        Method::POST,
+        "/v0/cash-drawers/{drawer_id}/_activate",
+        desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await,
+    );
+    record(
+        Method::POST,
+        "/v0/cash-drawers/{drawer_id}/_activate",
+        desk.post("/v0/cash-drawers/D1/_activate", json!({"float_amount": usd("20")})).await,
+    );
+    let sale = desk
+        .post("/v0/cash-drawers/D1/transactions", json!({"order_id": "o", "amount": usd("4.5"), "given": usd("5")}))
+        .await;
     let sale_id = sale.1["transaction_id"].as_str().unwrap().to_string();
     record(Method::POST, "/v0/cash-drawers/{drawer_id}/transactions", sale);
-    record(Method::POST, "/v0/cash-drawers/{drawer_id}/transactions", desk.post("/v0/cash-drawers/D1/transactions", json!({"amount": 4})).await);
-    record(Method::GET, "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", desk.get(&format!("/v0/cash-drawers/D1/transactions/{sale_id}")).await);
-    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}", desk.finish("D1", &sale_id, "completed").await);
-    let non_sale = desk.non_sale("D1", json!({"transaction_type": "add_petty_cash", "reason_code": "change_top_up", "amount_in": usd("1")})).await;
+    record(
+        Method::POST,
+        "/v0/cash-drawers/{drawer_id}/transactions",
+        desk.post("/v0/cash-drawers/D1/transactions", json!({"amount": 4})).await,
+    );
+    record(
+        Method::GET,
+        "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}",
+        desk.get(&format!("/v0/cash-drawers/D1/transactions/{sale_id}")).await,
+    );
+    record(
+        Method::PATCH,
+        "/v0/cash-drawers/{drawer_id}/transactions/{transaction_id}",
+        desk.finish("D1", &sale_id, "completed").await,
+    );
+    let non_sale = desk
+        .non_sale(
+            "D1",
+            json!({"transaction_type": "add_petty_cash", "reason_code": "change_top_up", "amount_in": usd("1")}),
+        )
+        .await;
     record(Method::POST, "/v0/cash-drawers/{drawer_id}/non-sale-transactions", non_sale);
     let count = desk.post("/v0/cash-drawers/D1/counts", json!({"reason": "end_of_day_balance"})).await;
     let count_id = count.1["count_id"].as_str().unwrap().to_string();
     record(Method::POST, "/v0/cash-drawers/{drawer_id}/counts", count);
     let event = json!({"timestamp": "2019-10-11T10:11:17Z", "event": "open", "correlation": "count", "correlation_id": count_id});
-    record(Method::POST, "/v0/cash-drawers/{drawer_id}/activities", desk.post("/v0/cash-drawers/D1/activities", event).await);
-    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/counts/{count_id}", desk.record_count("D1", &count_id, "24.5").await);
+    record(
+        Method::POST,
+        "/v0/cash-drawers/{drawer_id}/activities",
+        desk.post("/v0/cash-drawers/D1/activities", event).await,
+    );
+    record(
+        Method::PATCH,
+        "/v0/cash-drawers/{drawer_id}/counts/{count_id}",
+        desk.record_count("D1", &count_id, "24.5").await,
+    );
     let submit = desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count_id}/_submit"), None).await;
     record(Method::POST, "/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}", submit);
     let deactivated = desk.post("/v0/cash-drawers/D1/_deactivate", json!({"count_id": count_id})).await;
@@ -987,20 +1170,52 @@ async fn every_drawer_answer_is_the_one_the_published_document_describes() {
     record(Method::GET, "/v0/cash-drawers/{drawer_id}/reports", desk.get("/v0/cash-drawers/D1/reports").await);
     desk.activate("D1", "10").await;
     record(Method::GET, "/v0/cash-drawers/{drawer_id}/reports", desk.get("/v0/cash-drawers/D1/reports").await);
-    record(Method::GET, "/v0/cash-drawers/{drawer_id}/ledger/verify", desk.get("/v0/cash-drawers/D1/ledger/verify").await);
+    record(
+        Method::GET,
+        "/v0/cash-drawers/{drawer_id}/ledger/verify",
+        desk.get("/v0/cash-drawers/D1/ledger/verify").await,
+    );
     let window = "start-time=2020-01-01T00:00:00Z&end-time=2100-01-01T00:00:00Z";
-    record(Method::GET, "/v0/cash-transactions/report", desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}&{window}")).await);
-    record(Method::GET, "/v0/cash-transactions/report", desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}")).await);
+    record(
+        Method::GET,
+        "/v0/cash-transactions/report",
+        desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}&{window}")).await,
+    );
+    record(
+        Method::GET,
+        "/v0/cash-transactions/report",
+        desk.get(&format!("/v0/cash-transactions/report?store-id={STORE}")).await,
+    );
     let blind = json!({"cash_drawer_type": "non_integrated", "cash_management_enabled": true, "expose_count_expected_amount": false});
-    record(Method::PUT, "/v0/stores/{store_id}/cash-drawer-config", desk.call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(blind)).await);
+    record(
+        Method::PUT,
+        "/v0/stores/{store_id}/cash-drawer-config",
+        desk.call(Method::PUT, &format!("/v0/stores/{STORE}/cash-drawer-config"), Some(blind)).await,
+    );
     let blind_count = desk.start_count("D1", "intra_day_balance").await;
-    record(Method::PATCH, "/v0/cash-drawers/{drawer_id}/counts/{count_id}", desk.record_count("D1", &blind_count, "10").await);
+    record(
+        Method::PATCH,
+        "/v0/cash-drawers/{drawer_id}/counts/{count_id}",
+        desk.record_count("D1", &blind_count, "10").await,
+    );
     let other = issue_token(&desk.app, "bob", "Bob", &[OTHER_STORE]).await;
-    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.send(Some(&other), Method::GET, "/v0/cash-drawers/D1", None, None).await);
-    record(Method::GET, "/v0/cash-drawers/{drawer_id}", desk.send(None, Method::GET, "/v0/cash-drawers/D1", None, None).await);
+    record(
+        Method::GET,
+        "/v0/cash-drawers/{drawer_id}",
+        desk.send(Some(&other), Method::GET, "/v0/cash-drawers/D1", None, None).await,
+    );
+    record(
+        Method::GET,
+        "/v0/cash-drawers/{drawer_id}",
+        desk.send(None, Method::GET, "/v0/cash-drawers/D1", None, None).await,
+    );
 
     let statuses: std::collections::BTreeSet<u16> = answers.iter().map(|(_, _, status, _)| status.as_u16()).collect();
-    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), vec![200, 201, 400, 401, 403, 404, 409], "the walk covers every kind of answer");
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        vec![200, 201, 400, 401, 403, 404, 409],
+        "the walk covers every kind of answer"
+    );
     for (method, template, status, body) in &answers {
         let operation = &doc["paths"][*template][method.as_str().to_lowercase()];
         let answer = &operation["responses"][status.as_str()];

@@ -34,7 +34,11 @@ struct LocalPostgres {
 
 impl LocalPostgres {
     fn tool(name: &str) -> std::process::Command {
-        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql").expect("Postgres server binaries").flatten().map(|e| e.path()).collect();
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Postgres server binaries")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         versions.sort();
         let bin = versions.last().expect("a Postgres version").join("bin").join(name);
         // Postgres refuses to run as root.
@@ -49,7 +53,12 @@ impl LocalPostgres {
 
     fn run(tool: &str, args: &[&str]) {
         let out = Self::tool(tool).args(args).output().expect("Postgres tool runs");
-        assert!(out.status.success(), "{tool} {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// A running cluster with an empty database `db_name`.
@@ -140,7 +149,11 @@ async fn a_multi_host_database_url_skips_dead_and_read_only_hosts_and_writes_to_
     assert_eq!(ready_status(&app).await.0, StatusCode::OK);
     // The payment is on the shared server, read without the app's pool.
     let direct = sqlx::PgPool::connect(&env.database_url()).await.unwrap();
-    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM payments WHERE order_number = $1").bind(&number).fetch_one(&direct).await.unwrap();
+    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM payments WHERE order_number = $1")
+        .bind(&number)
+        .fetch_one(&direct)
+        .await
+        .unwrap();
     assert_eq!(paid, 1);
     direct.close().await;
 }
@@ -150,7 +163,10 @@ async fn start_up_without_a_writable_host_waits_30_s_then_names_every_host_in_on
     let env = TestEnv::new().await;
     // The test's own database made read-only on the shared server: a standby, as far as cashdesk can tell.
     let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.unwrap();
-    sqlx::query(&format!("ALTER DATABASE {} SET default_transaction_read_only = on", env.db_name)).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {} SET default_transaction_read_only = on", env.db_name))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (dead, read_only) = (dead_host(), shared_host());
     let url = format!("postgres://postgres@{dead},{read_only}/{}?target_session_attrs=read-write", env.db_name);
     let (code, stderr, took) = run_binary(&["migrate"], &[("DATABASE_URL", &url), ("REDIS_URL", &redis_url())]);
@@ -174,7 +190,8 @@ async fn the_pool_moves_to_the_next_host_when_its_host_is_cut_off_while_running(
 
     first.cut();
     let app = &app;
-    eventually(15, "readiness through the second host", || async move { ready_status(app).await.0 == StatusCode::OK }).await;
+    eventually(15, "readiness through the second host", || async move { ready_status(app).await.0 == StatusCode::OK })
+        .await;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let (_, after) = app.pre_order(json!([{"sku": "SKU-2", "quantity": 1}])).await;
     let (answer, _) = complete_retrying(&client, &app.address, &after, "TXN-2", "10.50").await;
@@ -210,10 +227,12 @@ async fn readiness_is_503_within_5_s_while_writes_hang_or_are_refused_and_200_on
     let pg_ref = &pg;
     let probes = || async move {
         let mut conn = sqlx::PgConnection::connect(&pg_ref.url("postgres")).await.unwrap();
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cashdesk-ready-%'")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cashdesk-ready-%'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
     };
     assert_eq!(probes().await, 1);
     let hanging = Instant::now();
@@ -233,7 +252,8 @@ async fn readiness_is_503_within_5_s_while_writes_hang_or_are_refused_and_200_on
     assert_eq!(body["checks"]["postgres"], "unavailable");
     assert!(asked.elapsed() < Duration::from_secs(5));
     pg.reset("default_transaction_read_only").await;
-    eventually(5, "ready once writes commit again", || async move { ready_status(app).await.0 == StatusCode::OK }).await;
+    eventually(5, "ready once writes commit again", || async move { ready_status(app).await.0 == StatusCode::OK })
+        .await;
 }
 
 // -------------------------------------------------------------- read replica
@@ -248,7 +268,8 @@ impl Drop for ExtraDatabase {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
                 }
             });
         })
@@ -269,7 +290,8 @@ async fn open_drawer(app: &TestApp) -> String {
     assert_eq!(res.status(), StatusCode::CREATED);
     let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     let config = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true});
-    drawer_call(app, &token, Method::PUT, "/v0/stores/store-1/cash-drawer-config", Some(config), StatusCode::CREATED).await;
+    drawer_call(app, &token, Method::PUT, "/v0/stores/store-1/cash-drawer-config", Some(config), StatusCode::CREATED)
+        .await;
     let drawer = json!({"cash_drawer_id": "D1", "name": "Front", "currency": "USD", "float": 100, "store_id": "store-1", "type": "integrated"});
     drawer_call(app, &token, Method::POST, "/v0/cash-drawers", Some(drawer), StatusCode::CREATED).await;
     let float = json!({"float_amount": {"value": 100, "currency": "USD"}});
@@ -277,7 +299,14 @@ async fn open_drawer(app: &TestApp) -> String {
     token
 }
 
-async fn drawer_call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>, expected: StatusCode) -> Value {
+async fn drawer_call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    expected: StatusCode,
+) -> Value {
     let mut req = app.client.request(method, app.url(path)).bearer_auth(token);
     if let Some(body) = body {
         req = req.json(&body);
@@ -292,7 +321,8 @@ async fn drawer_call(app: &TestApp, token: &str, method: Method, path: &str, bod
 async fn drawer_sale(app: &TestApp, token: &str, value: u32) {
     let money = json!({"value": value, "currency": "USD"});
     let body = json!({"order_id": format!("sale-{value}"), "amount": money, "given": money});
-    let started = drawer_call(app, token, Method::POST, "/v0/cash-drawers/D1/transactions", Some(body), StatusCode::OK).await;
+    let started =
+        drawer_call(app, token, Method::POST, "/v0/cash-drawers/D1/transactions", Some(body), StatusCode::OK).await;
     let path = format!("/v0/cash-drawers/D1/transactions/{}", started["transaction_id"].as_str().unwrap());
     drawer_call(app, token, Method::PATCH, &path, Some(json!({"status": "completed"})), StatusCode::OK).await;
 }
@@ -324,11 +354,13 @@ async fn heavy_reads_come_from_the_read_replica_and_immediate_ones_from_the_prim
     before.ctx.db.close().await;
     let replica = ExtraDatabase(format!("{}_replica", env.db_name));
     let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
-        .bind(&env.db_name)
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&env.db_name)
+    .execute(&mut admin)
+    .await
+    .unwrap();
     sqlx::query(&format!("CREATE DATABASE {} TEMPLATE {}", replica.0, env.db_name)).execute(&mut admin).await.unwrap();
     let replica_url = format!("{}/{}", pg_server_url(), replica.0);
 
@@ -336,7 +368,12 @@ async fn heavy_reads_come_from_the_read_replica_and_immediate_ones_from_the_prim
     // sale dated yesterday (it is today's on the primary).
     let url = replica_url.clone();
     let on_replica = spawn_app_in(env.clone(), move |s| s.database_url = url, RunOptions { worker: false }).await;
-    let res = on_replica.admin_put("/admin/api/products/SKU-REPLICA/", &json!({"name": "Only on the replica", "price": "1.00", "currency": "TRY", "tax_rate": "0"})).await;
+    let res = on_replica
+        .admin_put(
+            "/admin/api/products/SKU-REPLICA/",
+            &json!({"name": "Only on the replica", "price": "1.00", "currency": "TRY", "tax_rate": "0"}),
+        )
+        .await;
     assert!(res.status().is_success());
     drawer_sale(&on_replica, &token, 7).await;
     sqlx::query("UPDATE orders SET created_at = created_at - interval '1 day' WHERE order_number = $1")
@@ -358,13 +395,15 @@ async fn heavy_reads_come_from_the_read_replica_and_immediate_ones_from_the_prim
     let today = chrono::Utc::now().date_naive();
     let yesterday = today.pred_opt().unwrap();
     assert!(text(&app, &format!("/ws/v1/reports/sales?{shop}&date={yesterday}&format=csv")).await.contains(&recorded));
-    let verify = drawer_call(&app, &token, Method::GET, "/v0/cash-drawers/D1/ledger/verify", None, StatusCode::OK).await;
+    let verify =
+        drawer_call(&app, &token, Method::GET, "/v0/cash-drawers/D1/ledger/verify", None, StatusCode::OK).await;
     assert_eq!(verify, json!({"valid": true, "entries": 3}), "float and two sales: the replica's chain");
     let reports = drawer_call(&app, &token, Method::GET, "/v0/cash-drawers/D1/reports", None, StatusCode::OK).await;
     let net_sales = Decimal::from_str(&reports["reports"][0]["net_sales"]["value"].to_string()).unwrap();
     assert_eq!(net_sales, Decimal::from(12), "5 + 7, the replica's sales: {reports}");
     let orders: Value = app.admin_get("/admin/api/orders/").await.json().await.unwrap();
-    let listed: Vec<&str> = orders["orders"].as_array().unwrap().iter().map(|o| o["order_number"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        orders["orders"].as_array().unwrap().iter().map(|o| o["order_number"].as_str().unwrap()).collect();
     assert_eq!(listed, [recorded.as_str()], "the replica's orders: {orders}");
     let payments: Value = app.admin_get("/admin/api/payments/").await.json().await.unwrap();
     assert_eq!(payments["payments"], json!([]));
@@ -374,7 +413,15 @@ async fn heavy_reads_come_from_the_read_replica_and_immediate_ones_from_the_prim
     assert!(today_report.contains(&recorded) && today_report.contains(&paid), "{today_report}");
     assert_eq!(app.order(&paid).await.0, StatusCode::OK);
     let range = format!("start-time={}T00:00:00Z&end-time={}T23:59:59Z", today, today);
-    let store = drawer_call(&app, &token, Method::GET, &format!("/v0/cash-transactions/report?store-id=store-1&{range}"), None, StatusCode::OK).await;
+    let store = drawer_call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/v0/cash-transactions/report?store-id=store-1&{range}"),
+        None,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(store["total"], 2, "float and one sale: the primary's ledger: {store}");
     let res = app.client.delete(app.url("/admin/api/associates/alice/")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert!(res.status().is_success());
@@ -415,7 +462,10 @@ async fn rewind_sequence(app: &TestApp, by: i64) {
 /// What the till hears for `number`: `"ok"` with a pre-order, else the error code.
 async fn pre_order_answer(app: &TestApp, number: &str) -> String {
     let answer = app
-        .hook("/hooks/cash_register/pre_order/", &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}))
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"order_number": number, "username": CASHIER.0, "password": CASHIER.1}),
+        )
         .await;
     if answer["pre_order"].is_object() {
         return "ok".to_string();
@@ -504,7 +554,8 @@ const PG_HA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-ha.sh");
 impl Topology {
     async fn start() -> Topology {
         let dir = TempDir::new("pg-ha");
-        let out = tokio::process::Command::new("bash").arg(PG_HA).arg("start").arg(&dir.0).output().await.expect("bash runs");
+        let out =
+            tokio::process::Command::new("bash").arg(PG_HA).arg("start").arg(&dir.0).output().await.expect("bash runs");
         let mut topology = Topology { dir, env: HashMap::new() };
         assert!(
             out.status.success(),
@@ -512,7 +563,8 @@ impl Topology {
             String::from_utf8_lossy(&out.stderr)
         );
         let env = std::fs::read_to_string(topology.dir.join("env")).unwrap();
-        topology.env = env.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        topology.env =
+            env.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
         topology
     }
 
@@ -526,7 +578,11 @@ impl Topology {
 
     /// Both nodes, node1 (the first primary) first, the way libpq writes them.
     fn multi_host_url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{},127.0.0.1:{}/cashdesk", self.port("PG_HA_NODE1_PORT"), self.port("PG_HA_NODE2_PORT"))
+        format!(
+            "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/cashdesk",
+            self.port("PG_HA_NODE1_PORT"),
+            self.port("PG_HA_NODE2_PORT")
+        )
     }
 
     fn node_url(&self, node: &str) -> String {
@@ -563,13 +619,20 @@ impl Drop for Topology {
 /// Completes `number` as a till does: resends the same transaction on the
 /// retry answer (or a dropped connection) until a final answer. Answers the
 /// final answer and the instants of the retry answers.
-async fn complete_retrying(client: &reqwest::Client, base: &str, number: &str, txn: &str, amount: &str) -> (Value, Vec<Instant>) {
+async fn complete_retrying(
+    client: &reqwest::Client,
+    base: &str,
+    number: &str,
+    txn: &str,
+    amount: &str,
+) -> (Value, Vec<Instant>) {
     let body = json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0, "password": CASHIER.1, "amount": amount});
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut retries = Vec::new();
     loop {
         assert!(Instant::now() < deadline, "complete of {number} never got through");
-        let answer: Value = match client.post(format!("{base}/hooks/cash_register/complete/")).json(&body).send().await {
+        let answer: Value = match client.post(format!("{base}/hooks/cash_register/complete/")).json(&body).send().await
+        {
             Ok(res) => {
                 assert_eq!(res.status(), StatusCode::OK, "hooks always answer 200");
                 res.json().await.expect("a JSON answer")
@@ -595,11 +658,22 @@ async fn issue_order_number(client: &reqwest::Client, base: &str) -> Option<Stri
     let res = client.post(format!("{base}/api/v1/checkout/")).send().await.ok()?;
     let session = res.json::<Value>().await.ok()?["session_id"].as_str()?.to_string();
     let body = json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}]}, "payment_option": "cash-register", "shipping_option": "pickup"});
-    let res = client.patch(format!("{base}/api/v1/checkout/")).header("X-Checkout-Session", &session).json(&body).send().await.ok()?;
+    let res = client
+        .patch(format!("{base}/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
     if res.status() != StatusCode::OK {
         return None;
     }
-    let res = client.get(format!("{base}/hooks/cash_register/get_order_number/")).header("X-Checkout-Session", &session).send().await.ok()?;
+    let res = client
+        .get(format!("{base}/hooks/cash_register/get_order_number/"))
+        .header("X-Checkout-Session", &session)
+        .send()
+        .await
+        .ok()?;
     let answer: Value = res.json().await.ok()?;
     if answer["error_code"] == "500" {
         return None;
@@ -664,16 +738,25 @@ async fn drill(name: &str, topology: &Topology, database_url: String) {
     let stop = Arc::new(AtomicBool::new(false));
     let watch_stop = Arc::new(AtomicBool::new(false));
     let watch = tokio::spawn(readiness_watch(client.clone(), app.address.clone(), watch_stop.clone()));
-    let tills: Vec<_> = (0..4).map(|t| tokio::spawn(till(client.clone(), app.address.clone(), t, stop.clone()))).collect();
+    let tills: Vec<_> =
+        (0..4).map(|t| tokio::spawn(till(client.clone(), app.address.clone(), t, stop.clone()))).collect();
 
     tokio::time::sleep(Duration::from_secs(3)).await;
     topology.kill(&leader).await;
     let killed = Instant::now();
     let topology_ref = topology;
-    eventually(60, "the standby is promoted", || async move { topology_ref.leader().await.as_deref() == Some(standby) }).await;
+    eventually(
+        60,
+        "the standby is promoted",
+        || async move { topology_ref.leader().await.as_deref() == Some(standby) },
+    )
+    .await;
     let promoted = killed.elapsed();
     let app_ref = &app;
-    eventually(60, "readiness is back after the failover", || async move { ready_status(app_ref).await.0 == StatusCode::OK }).await;
+    eventually(60, "readiness is back after the failover", || async move {
+        ready_status(app_ref).await.0 == StatusCode::OK
+    })
+    .await;
     // Payments go on for a while on the new primary.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::Relaxed);
@@ -688,10 +771,17 @@ async fn drill(name: &str, topology: &Topology, database_url: String) {
     let issued: Vec<&String> = logs.iter().flat_map(|l| &l.issued).collect();
     let retries = logs.iter().flat_map(|l| &l.retries).filter(|t| **t >= killed).count();
     // Unavailable: the longest stretch after the kill in which no till heard "0".
-    let mut acks: Vec<Instant> = logs.iter().flat_map(|l| l.acknowledged.iter().map(|(_, t)| *t)).filter(|t| *t >= killed).collect();
+    let mut acks: Vec<Instant> =
+        logs.iter().flat_map(|l| l.acknowledged.iter().map(|(_, t)| *t)).filter(|t| *t >= killed).collect();
     acks.sort();
-    let unavailable = std::iter::once(killed).chain(acks.iter().copied()).zip(acks.iter()).map(|(a, b)| b.duration_since(a)).max().unwrap_or_default();
-    let not_ready: Vec<Instant> = readiness.iter().filter(|(t, s)| *t >= killed && *s != 200).map(|(t, _)| *t).collect();
+    let unavailable = std::iter::once(killed)
+        .chain(acks.iter().copied())
+        .zip(acks.iter())
+        .map(|(a, b)| b.duration_since(a))
+        .max()
+        .unwrap_or_default();
+    let not_ready: Vec<Instant> =
+        readiness.iter().filter(|(t, s)| *t >= killed && *s != 200).map(|(t, _)| *t).collect();
     let not_ready_for = match (not_ready.first(), not_ready.last()) {
         (Some(first), Some(last)) => last.duration_since(*first),
         _ => Duration::ZERO,
@@ -703,12 +793,19 @@ async fn drill(name: &str, topology: &Topology, database_url: String) {
     eventually(90, "every acknowledged payment has its order", || {
         let db = new_primary.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pending_orders").fetch_one(&db).await.is_ok_and(|n| n == 0)
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pending_orders")
+                .fetch_one(&db)
+                .await
+                .is_ok_and(|n| n == 0)
         }
     })
     .await;
-    let stored: HashSet<String> =
-        sqlx::query_scalar("SELECT order_number FROM payments").fetch_all(&new_primary).await.unwrap().into_iter().collect();
+    let stored: HashSet<String> = sqlx::query_scalar("SELECT order_number FROM payments")
+        .fetch_all(&new_primary)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     let lost = acknowledged.iter().filter(|n| !stored.contains(n.as_str())).count();
     record_figure(format!(
         "RELIABILITY {name}: leader SIGKILLed, standby promoted after {:.1} s; {} payments acknowledged, {lost} lost, \
@@ -724,7 +821,8 @@ async fn drill(name: &str, topology: &Topology, database_url: String) {
     assert!(!not_ready.is_empty(), "readiness never went down during the failover");
     assert_eq!(readiness.last().map(|r| r.1), Some(200), "readiness came back");
     assert!(acknowledged.len() >= 8, "too few payments to mean anything: {}", acknowledged.len());
-    let accepted: HashMap<String, Decimal> = acknowledged.iter().map(|n| (n.to_string(), Decimal::from_str("99.99").unwrap())).collect();
+    let accepted: HashMap<String, Decimal> =
+        acknowledged.iter().map(|n| (n.to_string(), Decimal::from_str("99.99").unwrap())).collect();
     reconcile(&new_primary, &accepted).await;
     new_primary.close().await;
 }

@@ -112,12 +112,19 @@ pub(crate) async fn worker_kill_drill(app: &TestApp, trials: usize, label: &str)
     // A new worker finishes everything: the reaper returns what the dead held,
     // the sweeper queues whatever was lost, and duplicates change nothing.
     let mut survivor = Cashdesk::worker(&app.env, &dir, "survivor");
-    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
-    eventually(30, "no job left queued or held", || async move { queued_jobs(app).await == 0 && jobs_held(app).await == 0 }).await;
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 })
+        .await;
+    eventually(
+        30,
+        "no job left queued or held",
+        || async move { queued_jobs(app).await == 0 && jobs_held(app).await == 0 },
+    )
+    .await;
     survivor.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     assert_eq!(reconciled.orders as usize, trials * per_trial);
-    record_figure(format!("RELIABILITY {label}: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
+    record_figure(format!(
+        "RELIABILITY {label}: {trials} SIGKILLs, {killed_holding_a_job} while holding a job, \
          {ordered_by_killed_workers} orders made by the killed workers, {} payments reconciled",
         reconciled.payments
     ));
@@ -160,7 +167,10 @@ async fn a_redis_flush_between_acceptance_and_order_creation_loses_no_order() {
         assert_eq!(app.run_jobs().await, swept);
     }
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
-    record_figure(format!("RELIABILITY redis-flush: {flushes} flushes survived, {} payments reconciled", reconciled.payments));
+    record_figure(format!(
+        "RELIABILITY redis-flush: {flushes} flushes survived, {} payments reconciled",
+        reconciled.payments
+    ));
 }
 
 /// A Redis server of one test on its own port, to crash and restart.
@@ -260,12 +270,17 @@ pub(crate) async fn redis_restart_drill(app: &TestApp, private: &mut impl Dispos
     private.crash();
     // While Redis is down a till gets the documented error, never a "0".
     let answer = app.complete(&numbers[4], "TXN-4", "199.98").await;
-    assert_eq!((answer["result"].clone(), answer["error_message"].clone()), (json!(500), json!(UNAVAILABLE)), "{answer}");
+    assert_eq!(
+        (answer["result"].clone(), answer["error_message"].clone()),
+        (json!(500), json!(UNAVAILABLE)),
+        "{answer}"
+    );
     assert_eq!(app.get("/health/ready").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     private.restart().await;
 
     let app = &app;
-    eventually(20, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK }).await;
+    eventually(20, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK })
+        .await;
     // The pre-order cache died with Redis: the unpaid number is unknown now
     // (the till never heard "0", so nothing was promised) …
     assert_eq!(app.complete(&numbers[4], "TXN-4", "199.98").await["result"], 404);
@@ -278,7 +293,8 @@ pub(crate) async fn redis_restart_drill(app: &TestApp, private: &mut impl Dispos
     // A worker started now finds the lost jobs by itself (sweeper), with no test help.
     let dir = TempDir::new("redis-restart");
     let mut worker = Cashdesk::start(env, &["worker"], &[], dir.join("worker.log"));
-    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 })
+        .await;
     worker.terminate();
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     record_figure(format!("RELIABILITY {label}: 1 restart survived, {} payments reconciled", reconciled.payments));
@@ -306,13 +322,19 @@ impl Till {
         let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
         let till = Till { base: base.to_string(), client, token, drawer: drawer.to_string() };
         let config = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true});
-        let (status, body) = till.send(reqwest::Method::PUT, &format!("/v0/stores/{store}/cash-drawer-config"), config, None).await;
+        let (status, body) =
+            till.send(reqwest::Method::PUT, &format!("/v0/stores/{store}/cash-drawer-config"), config, None).await;
         assert!(status.is_success(), "{body}");
         let drawer_body = json!({"cash_drawer_id": drawer, "name": "Front", "currency": "USD", "float": 100, "store_id": store, "type": "integrated"});
         let (status, body) = till.send(reqwest::Method::POST, "/v0/cash-drawers", drawer_body, None).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let (status, body) = till
-            .send(reqwest::Method::POST, &format!("/v0/cash-drawers/{drawer}/_activate"), json!({"float_amount": {"value": 100, "currency": "USD"}}), None)
+            .send(
+                reqwest::Method::POST,
+                &format!("/v0/cash-drawers/{drawer}/_activate"),
+                json!({"float_amount": {"value": 100, "currency": "USD"}}),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         till
@@ -330,7 +352,13 @@ impl Till {
 
     /// Sends until the answer is not a 5xx, as a POS retries with the same key;
     /// answers the final answer and how many 5xx it took.
-    async fn retried(&self, method: reqwest::Method, path: &str, body: Value, key: &str) -> ((StatusCode, Value), usize) {
+    async fn retried(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+        key: &str,
+    ) -> ((StatusCode, Value), usize) {
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut failures = 0;
         loop {
@@ -350,22 +378,33 @@ impl Till {
     async fn sale(&self, n: usize, value: &str) -> usize {
         let money = |v: &str| json!({"value": serde_json::from_str::<Value>(v).unwrap(), "currency": "USD"});
         let start = json!({"order_id": format!("sale-{n}"), "amount": money(value), "given": money(value)});
-        let ((status, body), f1) =
-            self.retried(reqwest::Method::POST, &format!("/v0/cash-drawers/{}/transactions", self.drawer), start, &format!("start-{n}")).await;
+        let ((status, body), f1) = self
+            .retried(
+                reqwest::Method::POST,
+                &format!("/v0/cash-drawers/{}/transactions", self.drawer),
+                start,
+                &format!("start-{n}"),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let id = body["transaction_id"].as_str().unwrap().to_string();
         let path = format!("/v0/cash-drawers/{}/transactions/{id}", self.drawer);
-        let ((status, body), f2) = self.retried(reqwest::Method::PATCH, &path, json!({"status": "completed"}), &format!("done-{n}")).await;
+        let ((status, body), f2) =
+            self.retried(reqwest::Method::PATCH, &path, json!({"status": "completed"}), &format!("done-{n}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         f1 + f2
     }
 
     /// The ledger checks out against its hash chain, and the day's sales are exactly `sales`.
     async fn reconcile(&self, entries: usize, sales: Decimal) {
-        let (status, verify) = self.send(reqwest::Method::GET, &format!("/v0/cash-drawers/{}/ledger/verify", self.drawer), Value::Null, None).await;
+        let (status, verify) = self
+            .send(reqwest::Method::GET, &format!("/v0/cash-drawers/{}/ledger/verify", self.drawer), Value::Null, None)
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(verify, json!({"valid": true, "entries": entries}));
-        let (_, reports) = self.send(reqwest::Method::GET, &format!("/v0/cash-drawers/{}/reports", self.drawer), Value::Null, None).await;
+        let (_, reports) = self
+            .send(reqwest::Method::GET, &format!("/v0/cash-drawers/{}/reports", self.drawer), Value::Null, None)
+            .await;
         let net_sales = reports["reports"][0]["net_sales"]["value"].to_string();
         assert_eq!(amount(&net_sales), sales, "{reports}");
     }
@@ -374,12 +413,23 @@ impl Till {
 /// Completes `number` as a till does: retries the same transaction on the
 /// documented 500 until it gets a final answer. Answers the final answer and
 /// how many 500s it took.
-pub(crate) async fn complete_retrying(client: &reqwest::Client, base: &str, number: &str, txn: &str, amount: &str) -> (Value, usize) {
+pub(crate) async fn complete_retrying(
+    client: &reqwest::Client,
+    base: &str,
+    number: &str,
+    txn: &str,
+    amount: &str,
+) -> (Value, usize) {
     let body = json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0, "password": CASHIER.1, "amount": amount});
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut unavailable = 0;
     loop {
-        let res = client.post(format!("{base}/hooks/cash_register/complete/")).json(&body).send().await.expect("the hook answers");
+        let res = client
+            .post(format!("{base}/hooks/cash_register/complete/"))
+            .json(&body)
+            .send()
+            .await
+            .expect("the hook answers");
         assert_eq!(res.status(), StatusCode::OK, "hooks always answer 200");
         let answer: Value = res.json().await.unwrap();
         if answer["result"] != json!(500) {
@@ -413,7 +463,8 @@ async fn completes_during_a_10_second_postgres_outage_get_500_and_every_accepted
         tokio::spawn(async move {
             let mut results = Vec::new();
             for (i, number) in chunk.iter().enumerate() {
-                let (answer, unavailable) = complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "10.50").await;
+                let (answer, unavailable) =
+                    complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "10.50").await;
                 results.push((number.clone(), answer, unavailable));
                 tokio::time::sleep(ms(600)).await;
             }
@@ -437,7 +488,8 @@ async fn completes_during_a_10_second_postgres_outage_get_500_and_every_accepted
     tokio::time::sleep(Duration::from_secs(5)).await;
     proxy.restore().await;
     let app = &app;
-    eventually(20, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK }).await;
+    eventually(20, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK })
+        .await;
 
     let mut accepted = HashMap::new();
     let mut unavailable_answers = 0;
@@ -452,10 +504,12 @@ async fn completes_during_a_10_second_postgres_outage_get_500_and_every_accepted
     assert!(unavailable_answers > 0, "the outage was felt by the tills");
     assert!(drawer_failures > 0, "the outage was felt by the drawer");
 
-    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 })
+        .await;
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     till.reconcile(13, amount("27.00")).await;
-    record_figure(format!("RELIABILITY postgres-outage: 10 s outage survived, {unavailable_answers} complete answers 500, \
+    record_figure(format!(
+        "RELIABILITY postgres-outage: 10 s outage survived, {unavailable_answers} complete answers 500, \
          {drawer_failures} drawer answers 503, {} payments and 12 drawer sales reconciled",
         reconciled.payments
     ));
@@ -504,7 +558,10 @@ impl Nginx {
         let deadline = Instant::now() + Duration::from_secs(10);
         while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             if let Ok(Some(status)) = lb.child.try_wait() {
-                panic!("nginx exited ({status}): {}", std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default());
+                panic!(
+                    "nginx exited ({status}): {}",
+                    std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default()
+                );
             }
             assert!(Instant::now() < deadline, "nginx did not listen");
             tokio::time::sleep(ms(50)).await;
@@ -544,7 +601,9 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
     let dir = TempDir::new("balanced");
     let lb = Nginx::start(&dir, &[a.port(), b.port()]).await;
     let _workers = [Cashdesk::worker(&env, &dir, "worker-1"), Cashdesk::worker(&env, &dir, "worker-2")];
-    let phone_wins = |winners: &HashMap<String, HashSet<String>>| winners.values().filter(|w| w.iter().any(|t| t.ends_with("-IVR"))).count();
+    let phone_wins = |winners: &HashMap<String, HashSet<String>>| {
+        winners.values().filter(|w| w.iter().any(|t| t.ends_with("-IVR"))).count()
+    };
     let base = lb.url();
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
 
@@ -555,26 +614,45 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         let session = res.json::<Value>().await.unwrap()["session_id"].as_str().unwrap().to_string();
         let body = json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "SKU-2", "quantity": 3}]},
                           "payment_option": "cash-register", "shipping_option": "pickup"});
-        let res = http.patch(format!("{base}/api/v1/checkout/")).header("X-Checkout-Session", &session).json(&body).send().await.unwrap();
+        let res = http
+            .patch(format!("{base}/api/v1/checkout/"))
+            .header("X-Checkout-Session", &session)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        let res = http.get(format!("{base}/hooks/cash_register/get_order_number/")).header("X-Checkout-Session", &session).send().await.unwrap();
+        let res = http
+            .get(format!("{base}/hooks/cash_register/get_order_number/"))
+            .header("X-Checkout-Session", &session)
+            .send()
+            .await
+            .unwrap();
         numbers.push(res.json::<Value>().await.unwrap()["order_number"].as_str().unwrap().to_string());
     }
 
     // Every number paid eight times at once: four till transactions (one sent
     // thrice) and one phone payment (sent twice), racing through both instances.
     let attempts = numbers.iter().flat_map(|number| {
-        ["A", "A", "A", "B", "C", "D", "IVR", "IVR"].into_iter().map(move |t| (number.clone(), format!("{number}-{t}"), t == "IVR"))
+        ["A", "A", "A", "B", "C", "D", "IVR", "IVR"]
+            .into_iter()
+            .map(move |t| (number.clone(), format!("{number}-{t}"), t == "IVR"))
     });
     let answers = join_all(attempts.map(|(number, txn, phone)| {
         let (http, base) = (http.clone(), base.clone());
         async move {
             let (path, body) = if phone {
-                ("/hooks/ivr/complete/", json!({"username": IVR.0, "password": IVR.1, "orderNumber": number, "success": true,
-                                                "referenceNumber": txn, "staffId": 17, "amount": 131.49}))
+                (
+                    "/hooks/ivr/complete/",
+                    json!({"username": IVR.0, "password": IVR.1, "orderNumber": number, "success": true,
+                                                "referenceNumber": txn, "staffId": 17, "amount": 131.49}),
+                )
             } else {
-                ("/hooks/cash_register/complete/", json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0,
-                                                          "password": CASHIER.1, "amount": "131.49"}))
+                (
+                    "/hooks/cash_register/complete/",
+                    json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0,
+                                                          "password": CASHIER.1, "amount": "131.49"}),
+                )
             };
             let res = http.post(format!("{base}{path}")).json(&body).send().await.expect("answered");
             assert_eq!(res.status(), StatusCode::OK);
@@ -582,7 +660,10 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
             // One shape for both protocols: won, or refused as already paid.
             let won = if phone {
                 let result = &answer["orderResultResponse"]["result"];
-                assert!(result["success"] == true || result["message"] == "Order Not Found", "{number} {txn}: {answer}");
+                assert!(
+                    result["success"] == true || result["message"] == "Order Not Found",
+                    "{number} {txn}: {answer}"
+                );
                 result["success"] == true
             } else {
                 assert!(answer["result"] == "0" || answer["result"] == 404, "{number} {txn}: {answer}");
@@ -605,7 +686,10 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
         accepted.insert(number.clone(), amount("131.49"));
     }
     let complete = "/hooks/cash_register/complete/";
-    assert!(requests_served(&a, complete).await > 0 && requests_served(&b, complete).await > 0, "the balancer used both instances");
+    assert!(
+        requests_served(&a, complete).await > 0 && requests_served(&b, complete).await > 0,
+        "the balancer used both instances"
+    );
 
     // The drawer, through the balancer: one sale retried concurrently with one
     // key, then finished concurrently under different keys.
@@ -623,13 +707,17 @@ async fn two_instances_and_two_workers_behind_nginx_make_exactly_one_order_per_n
     assert_eq!(ids.len(), 1, "one sale, whatever the retries: {starts:?}");
     let finish = format!("{path}/{}", ids.iter().next().unwrap());
     let keys: Vec<String> = (0..8).map(|k| format!("finish-{k}")).collect();
-    let finishes = join_all(keys.iter().map(|k| till.send(reqwest::Method::PATCH, &finish, json!({"status": "completed"}), Some(k)))).await;
+    let finishes = join_all(
+        keys.iter().map(|k| till.send(reqwest::Method::PATCH, &finish, json!({"status": "completed"}), Some(k))),
+    )
+    .await;
     let done = finishes.iter().filter(|(s, _)| *s == StatusCode::OK).count();
     assert_eq!(done, 1, "{finishes:?}");
     assert!(finishes.iter().all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{finishes:?}");
 
     let a_ref = &a;
-    eventually(30, "the two workers made every order", || async move { payments_without_order(a_ref).await == 0 }).await;
+    eventually(30, "the two workers made every order", || async move { payments_without_order(a_ref).await == 0 })
+        .await;
     let reconciled = reconcile(&a.ctx.db, &accepted).await;
     for number in &numbers {
         let winner = winners[number].iter().next().unwrap().clone();
@@ -663,7 +751,8 @@ async fn behind_nginx_each_till_is_judged_by_its_own_address() {
     // The attacker guesses the shared username's password through the
     // balancer, and names the till's address to frame it.
     for _ in 0..30 {
-        let res = attacker.post(&pre_order).header("X-Forwarded-For", "127.0.0.3").json(&body("guess")).send().await.unwrap();
+        let res =
+            attacker.post(&pre_order).header("X-Forwarded-For", "127.0.0.3").json(&body("guess")).send().await.unwrap();
         assert_eq!(res.json::<Value>().await.unwrap()["error_code"], "403");
     }
     for _ in 0..10 {
@@ -673,10 +762,14 @@ async fn behind_nginx_each_till_is_judged_by_its_own_address() {
     let answer: Value = attacker.post(&pre_order).json(&body(CASHIER.1)).send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["error_code"], "403", "the attacker is locked out, even with the right password");
     let listed: Value = b.admin_get("/admin/api/lockouts/").await.json().await.unwrap();
-    let addresses: HashSet<&str> = listed["lockouts"].as_array().unwrap().iter().map(|l| l["address"].as_str().unwrap()).collect();
+    let addresses: HashSet<&str> =
+        listed["lockouts"].as_array().unwrap().iter().map(|l| l["address"].as_str().unwrap()).collect();
     assert_eq!(addresses, HashSet::from(["127.0.0.2"]), "{listed}");
     let path = "/hooks/cash_register/pre_order/";
-    assert!(requests_served(&a, path).await > 0 && requests_served(&b, path).await > 0, "the balancer used both instances");
+    assert!(
+        requests_served(&a, path).await > 0 && requests_served(&b, path).await > 0,
+        "the balancer used both instances"
+    );
 }
 
 /// A Postgres cluster of one test on its own port, to crash and restart
@@ -689,7 +782,11 @@ struct PrivatePostgres {
 
 impl PrivatePostgres {
     fn bin(name: &str) -> std::path::PathBuf {
-        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql").expect("Postgres server binaries").flatten().map(|e| e.path()).collect();
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("Postgres server binaries")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         versions.sort();
         versions.last().expect("a Postgres version").join("bin").join(name)
     }
@@ -708,7 +805,12 @@ impl PrivatePostgres {
 
     fn run(&self, tool: &str, args: &[&str]) {
         let out = Self::command(tool).args(args).output().expect("Postgres tool runs");
-        assert!(out.status.success(), "{tool} {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     async fn start() -> PrivatePostgres {
@@ -717,7 +819,8 @@ impl PrivatePostgres {
         let _ = std::process::Command::new("chmod").arg("777").arg(&pg.dir.0).status();
         pg.run("initdb", &["-D", &pg.data(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
         pg.up();
-        let mut conn = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port)).await.unwrap();
+        let mut conn =
+            sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port)).await.unwrap();
         sqlx::query("CREATE DATABASE cashdesk").execute(&mut conn).await.unwrap();
         pg
     }
@@ -769,7 +872,10 @@ async fn completes_across_a_postgres_crash_and_restart_lose_no_accepted_payment(
             tokio::spawn(async move {
                 let mut results = Vec::new();
                 for (i, number) in chunk.iter().enumerate() {
-                    results.push((number.clone(), complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "250.00").await));
+                    results.push((
+                        number.clone(),
+                        complete_retrying(&client, &base, number, &format!("TXN-{t}-{i}"), "250.00").await,
+                    ));
                     tokio::time::sleep(ms(700)).await;
                 }
                 results
@@ -790,7 +896,8 @@ async fn completes_across_a_postgres_crash_and_restart_lose_no_accepted_payment(
     tokio::time::sleep(Duration::from_secs(10)).await;
     pg.up();
     let app = &app;
-    eventually(30, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK }).await;
+    eventually(30, "readiness is back", || async move { app.get("/health/ready").await.status() == StatusCode::OK })
+        .await;
 
     let mut accepted = HashMap::new();
     let mut unavailable_answers = 0;
@@ -803,10 +910,12 @@ async fn completes_across_a_postgres_crash_and_restart_lose_no_accepted_payment(
     }
     let (till, drawer_failures) = drawer.await.unwrap();
     assert!(unavailable_answers > 0, "the crash was felt by the tills");
-    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 }).await;
+    eventually(60, "every accepted payment has its order", || async move { payments_without_order(app).await == 0 })
+        .await;
     let reconciled = reconcile(&app.ctx.db, &accepted).await;
     till.reconcile(9, amount("38.00")).await;
-    record_figure(format!("RELIABILITY postgres-restart: 1 crash and restart survived, {unavailable_answers} complete answers 500, \
+    record_figure(format!(
+        "RELIABILITY postgres-restart: 1 crash and restart survived, {unavailable_answers} complete answers 500, \
          {drawer_failures} drawer answers 503, {} payments and 8 drawer sales reconciled",
         reconciled.payments
     ));

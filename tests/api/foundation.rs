@@ -129,7 +129,8 @@ async fn a_body_without_a_length_is_read_up_to_the_limit_and_no_further() {
     let session = app.new_session().await;
     let mut body = serde_json::to_vec(&json!({"shipping_address": {"line": "x".repeat(1000)}})).unwrap();
     body.resize(40 * 1024, b' ');
-    let stream = futures_util::stream::iter(body.chunks(4096).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+    let stream =
+        futures_util::stream::iter(body.chunks(4096).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
     let res = app
         .client
         .patch(app.url("/api/v1/checkout/"))
@@ -140,7 +141,10 @@ async fn a_body_without_a_length_is_read_up_to_the_limit_and_no_further() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap()["pre_order"]["shipping_address"]["line"].as_str().unwrap().len(), 1000);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["pre_order"]["shipping_address"]["line"].as_str().unwrap().len(),
+        1000
+    );
 }
 
 #[tokio::test]
@@ -148,7 +152,10 @@ async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     app.get("/health/live").await;
     let text = app.get("/metrics").await.text().await.unwrap();
-    assert!(text.contains(r#"cashdesk_http_requests_total{method="GET",route="/health/live",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"cashdesk_http_requests_total{method="GET",route="/health/live",status="200"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("cashdesk_completion_queue_depth"));
 }
 
@@ -165,7 +172,8 @@ fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 
 #[test]
 fn bad_configuration_is_reported_at_once_without_a_panic() {
-    let (code, stderr) = run_binary(&["migrate"], &[("DATABASE_URL", "mysql://nope"), ("BIND", "nowhere"), ("REDIS_URL", "http://x")]);
+    let (code, stderr) =
+        run_binary(&["migrate"], &[("DATABASE_URL", "mysql://nope"), ("BIND", "nowhere"), ("REDIS_URL", "http://x")]);
     assert_ne!(code, 0);
     for name in ["DATABASE_URL", "BIND", "REDIS_URL"] {
         assert!(stderr.contains(name), "{stderr}");
@@ -220,7 +228,8 @@ async fn sigterm_stops_serve_gracefully_with_a_zero_exit() {
     }
     let pid = child.id().unwrap().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await.expect("stops in time").unwrap();
+    let status =
+        tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await.expect("stops in time").unwrap();
     assert!(status.success(), "{status:?}");
     assert!(client.get(&ready_url).send().await.is_err(), "no longer accepting");
 }
@@ -242,13 +251,19 @@ async fn text_with_a_nul_character_answers_400_not_500() {
     // Hooks read such a body as unreadable, with their own codes.
     let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     let answer = app
-        .hook("/hooks/cash_register/complete/", &json!({"transaction_id": "T\u{0}1", "order_number": number,
-            "username": CASHIER.0, "password": CASHIER.1, "amount": "99.99"}))
+        .hook(
+            "/hooks/cash_register/complete/",
+            &json!({"transaction_id": "T\u{0}1", "order_number": number,
+            "username": CASHIER.0, "password": CASHIER.1, "amount": "99.99"}),
+        )
         .await;
     assert_eq!(answer["result"], 402, "{answer}");
     let answer = app
-        .hook("/hooks/ivr/complete/", &json!({"username": IVR.0, "password": IVR.1, "orderNumber": number,
-            "success": true, "referenceNumber": "R\u{0}", "staffId": 1, "amount": 99.99}))
+        .hook(
+            "/hooks/ivr/complete/",
+            &json!({"username": IVR.0, "password": IVR.1, "orderNumber": number,
+            "success": true, "referenceNumber": "R\u{0}", "staffId": 1, "amount": 99.99}),
+        )
         .await;
     assert_eq!(answer["orderResultResponse"]["result"]["message"], "Input invalid", "{answer}");
     assert_eq!(app.count("SELECT count(*) FROM payments").await, 0);

@@ -18,7 +18,8 @@ pub const UNISSUED: &str = "9999990006";
 
 /// `text` as an order number (it must be well-formed).
 pub fn order_number(text: &str) -> cashdesk::order_number::OrderNumber {
-    cashdesk::order_number::OrderNumber::parse(text).unwrap_or_else(|| panic!("{text:?} is not a well-formed order number"))
+    cashdesk::order_number::OrderNumber::parse(text)
+        .unwrap_or_else(|| panic!("{text:?} is not a well-formed order number"))
 }
 
 /// `number` with its last digit changed: a typing mistake the check digit catches.
@@ -54,7 +55,8 @@ impl TestEnv {
     pub async fn on(redis: RedisTarget) -> TestEnv {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let db_name = format!("cashdesk_test_{}", &id[..16]);
-        let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.expect("Postgres for tests");
+        let mut conn =
+            sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await.expect("Postgres for tests");
         sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut conn).await.expect("create test database");
         TestEnv { db_name, prefix: format!("test:{}:", &id[..16]), redis }
     }
@@ -106,11 +108,18 @@ impl Drop for TestEnv {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", pg_server_url())).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
                 // Only this test's keys, on every primary of a cluster.
-                let timeouts = Timeouts { connect: std::time::Duration::from_secs(2), response: Some(std::time::Duration::from_secs(5)) };
-                if let Ok(Ok(mut conn)) = tokio::time::timeout(std::time::Duration::from_secs(5), RedisConn::open(&target, timeouts)).await {
+                let timeouts = Timeouts {
+                    connect: std::time::Duration::from_secs(2),
+                    response: Some(std::time::Duration::from_secs(5)),
+                };
+                if let Ok(Ok(mut conn)) =
+                    tokio::time::timeout(std::time::Duration::from_secs(5), RedisConn::open(&target, timeouts)).await
+                {
                     flush_prefix(&mut conn, &prefix).await;
                 }
             });
@@ -200,15 +209,33 @@ impl TestApp {
     pub async fn seed(&self) {
         for (path, body) in [
             ("/admin/api/departments/men/", json!({"name": "Men"})),
-            ("/admin/api/products/SKU-1/", json!({"name": "Shirt", "price": "99.99", "currency": "TRY", "tax_rate": "20.00", "department": "men", "base_code": "SHIRT"})),
-            ("/admin/api/products/SKU-2/", json!({"name": "Socks", "price": "10.50", "currency": "TRY", "tax_rate": "10.00"})),
-            ("/admin/api/products/SKU-3/", json!({"name": "Jacket", "price": "250.00", "currency": "TRY", "tax_rate": "20.00"})),
-            ("/admin/api/products/SKU-USD/", json!({"name": "Import", "price": "5.00", "currency": "USD", "tax_rate": "0"})),
-            ("/admin/api/payment-options/cash-register/", json!({"name": "Pay at store", "payment_type": "cash_register"})),
+            (
+                "/admin/api/products/SKU-1/",
+                json!({"name": "Shirt", "price": "99.99", "currency": "TRY", "tax_rate": "20.00", "department": "men", "base_code": "SHIRT"}),
+            ),
+            (
+                "/admin/api/products/SKU-2/",
+                json!({"name": "Socks", "price": "10.50", "currency": "TRY", "tax_rate": "10.00"}),
+            ),
+            (
+                "/admin/api/products/SKU-3/",
+                json!({"name": "Jacket", "price": "250.00", "currency": "TRY", "tax_rate": "20.00"}),
+            ),
+            (
+                "/admin/api/products/SKU-USD/",
+                json!({"name": "Import", "price": "5.00", "currency": "USD", "tax_rate": "0"}),
+            ),
+            (
+                "/admin/api/payment-options/cash-register/",
+                json!({"name": "Pay at store", "payment_type": "cash_register"}),
+            ),
             ("/admin/api/payment-options/credit-card/", json!({"name": "Credit card", "payment_type": "credit_card"})),
             ("/admin/api/shipping-options/pickup/", json!({"name": "Store pickup", "price": "0.00"})),
             ("/admin/api/shipping-options/courier/", json!({"name": "Courier", "price": "29.99"})),
-            ("/admin/api/cards/bonus/", json!({"name": "Bonus Card", "card_payment_type": "credit", "bank": {"name": "Garanti", "slug": "garanti"}, "installment_counts": [1, 3, 6]})),
+            (
+                "/admin/api/cards/bonus/",
+                json!({"name": "Bonus Card", "card_payment_type": "credit", "bank": {"name": "Garanti", "slug": "garanti"}, "installment_counts": [1, 3, 6]}),
+            ),
         ] {
             let res = self.admin_put(path, &body).await;
             assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
@@ -257,8 +284,11 @@ impl TestApp {
     pub async fn pre_order(&self, items: Value) -> (String, String) {
         let session = self.new_session().await;
         let (status, body) = self
-            .patch(&session, &json!({"basket": {"items": items}, "payment_option": "cash-register", "shipping_option": "pickup",
-                "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}))
+            .patch(
+                &session,
+                &json!({"basket": {"items": items}, "payment_option": "cash-register", "shipping_option": "pickup",
+                "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let answer = self.get_order_number(&session).await;
@@ -316,9 +346,7 @@ impl TestApp {
     /// The value of a counter on `/metrics` (0 when it has no sample yet).
     pub async fn metric(&self, sample: &str) -> f64 {
         let text = self.get("/metrics").await.text().await.unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(0.0)
+        text.lines().find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0.0)
     }
 }
 
@@ -535,7 +563,10 @@ pub struct Reconciled {
 
 /// Reconciles `accepted` (order number → the amount a till was told was paid)
 /// against Postgres. Panics on anything lost or doubled.
-pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<String, rust_decimal::Decimal>) -> Reconciled {
+pub async fn reconcile(
+    db: &sqlx::PgPool,
+    accepted: &std::collections::HashMap<String, rust_decimal::Decimal>,
+) -> Reconciled {
     let payments: Vec<(String, rust_decimal::Decimal, bool)> = sqlx::query_as(
         "SELECT order_number, paid_amount, EXISTS (SELECT 1 FROM pending_orders WHERE payment_id = payments.id)
          FROM payments",
@@ -550,10 +581,15 @@ pub async fn reconcile(db: &sqlx::PgPool, accepted: &std::collections::HashMap<S
         assert!(order_totals.insert(number.clone(), *total).is_none(), "order {number} doubled");
     }
     for (number, amount) in accepted {
-        let payment = payments.iter().find(|p| &p.0 == number).unwrap_or_else(|| panic!("accepted payment {number} lost"));
+        let payment =
+            payments.iter().find(|p| &p.0 == number).unwrap_or_else(|| panic!("accepted payment {number} lost"));
         assert_eq!(payment.1, *amount, "payment {number} recorded with another amount");
         assert!(!payment.2, "payment {number} still waits for its order");
-        assert_eq!(order_totals.get(number), Some(amount), "order of accepted payment {number} missing or of another amount");
+        assert_eq!(
+            order_totals.get(number),
+            Some(amount),
+            "order of accepted payment {number} missing or of another amount"
+        );
     }
     assert_eq!(payments.len(), accepted.len(), "a payment exists that no till was told about");
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM pending_orders").fetch_one(db).await.unwrap();

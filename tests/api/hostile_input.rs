@@ -167,10 +167,30 @@ const CONTENT_TYPES: &[Option<&str>] = &[
 fn number() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "0", "-0", "1e400", "-1e400", "1e-400", "1E2", "1.5e2", "123456789012345678901234567890123456789",
-            "0.000000000000000000000000000001", "99.999", "-10.50", "10.50", "199.98", "9223372036854775808",
-            "-9223372036854775809", "18446744073709551616", "0.1", "-0.001", "1e28", "79228162514264337593543950336",
-            "7.9228162514264337593543950335e28", "4.5e-2", "100.00000000000000000001", "1000000000000.01",
+            "0",
+            "-0",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "1E2",
+            "1.5e2",
+            "123456789012345678901234567890123456789",
+            "0.000000000000000000000000000001",
+            "99.999",
+            "-10.50",
+            "10.50",
+            "199.98",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551616",
+            "0.1",
+            "-0.001",
+            "1e28",
+            "79228162514264337593543950336",
+            "7.9228162514264337593543950335e28",
+            "4.5e-2",
+            "100.00000000000000000001",
+            "1000000000000.01",
         ])
         .prop_map(str::to_string),
         any::<i64>().prop_map(|n| n.to_string()),
@@ -182,10 +202,42 @@ fn number() -> impl Strategy<Value = String> {
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "", " ", "ORD-٣٤٥", "ORD-😀-1", "ÇĞİÖŞÜçğıöşü", "\u{202e}lanif", "\u{0}", "a\u{0}b", "-5.00", "1e3", "NaN",
-            "Infinity", "0.001", " 10.50 ", "10,50", "１０.５０", "cashier01", "till-secret", "USD", "usd", "XXX",
-            "completed", "canceled", "draft", "sale", "true", "199.98", "-199.98", "store-1", "SKU-1", "' OR 1=1 --",
-            "../../etc/passwd", "<script>", "%00", "\u{fffd}", "\u{feff}x",
+            "",
+            " ",
+            "ORD-٣٤٥",
+            "ORD-😀-1",
+            "ÇĞİÖŞÜçğıöşü",
+            "\u{202e}lanif",
+            "\u{0}",
+            "a\u{0}b",
+            "-5.00",
+            "1e3",
+            "NaN",
+            "Infinity",
+            "0.001",
+            " 10.50 ",
+            "10,50",
+            "１０.５０",
+            "cashier01",
+            "till-secret",
+            "USD",
+            "usd",
+            "XXX",
+            "completed",
+            "canceled",
+            "draft",
+            "sale",
+            "true",
+            "199.98",
+            "-199.98",
+            "store-1",
+            "SKU-1",
+            "' OR 1=1 --",
+            "../../etc/passwd",
+            "<script>",
+            "%00",
+            "\u{fffd}",
+            "\u{feff}x",
         ])
         .prop_map(str::to_string),
         any::<String>(),
@@ -221,7 +273,8 @@ fn mutation(known: Vec<String>) -> impl Strategy<Value = Mutation> {
 }
 
 fn body(known: Vec<String>) -> impl Strategy<Value = (Body, Index)> {
-    let form = (prop::collection::vec((key(known.clone()), text()), 0..8), any::<bool>()).prop_map(|(p, broken)| Body::Form(p, broken));
+    let form = (prop::collection::vec((key(known.clone()), text()), 0..8), any::<bool>())
+        .prop_map(|(p, broken)| Body::Form(p, broken));
     let b = prop_oneof![
         2 => json(known.clone()).prop_map(Body::Json),
         5 => prop::collection::vec((any::<Index>(), mutation(known.clone())), 1..3).prop_map(Body::Mutated),
@@ -266,12 +319,26 @@ struct Target {
 const CASH_REGISTER_PRE_ORDER_CODES: &[&str] = &["402", "403", "407", "408", "409", "410", "411"];
 const CASH_REGISTER_COMPLETE_CODES: &[i64] = &[402, 403, 404, 405, 407, 408, 411, 412];
 const IVR_PRE_ORDER_MESSAGES: &[&str] = &[
-    "", "Input invalid", "User invalid", "Order number invalid", "Order not found", "Order Not Found", "PaymentOption is null",
-    "PaymentOption is not valid...", "Basket Changed",
+    "",
+    "Input invalid",
+    "User invalid",
+    "Order number invalid",
+    "Order not found",
+    "Order Not Found",
+    "PaymentOption is null",
+    "PaymentOption is not valid...",
+    "Basket Changed",
 ];
 const IVR_COMPLETE_MESSAGES: &[&str] = &[
-    "", "Input invalid", "User invalid", "Success must be true", "Order Not Found", "PaymentOption is null",
-    "PaymentOption is not valid...", "Amount mismatch", "Basket Changed",
+    "",
+    "Input invalid",
+    "User invalid",
+    "Success must be true",
+    "Order Not Found",
+    "PaymentOption is null",
+    "PaymentOption is not valid...",
+    "Amount mismatch",
+    "Basket Changed",
 ];
 
 /// Checks one answer against its protocol's documented shapes.
@@ -300,13 +367,27 @@ fn check_answer(protocol: Protocol, status: StatusCode, request_id: Option<&str>
     };
     match protocol {
         Protocol::CashRegisterPreOrder => hook(json.as_ref().is_some_and(|v| match v.get("error_code") {
-            Some(code) => code.as_str().is_some_and(|c| CASH_REGISTER_PRE_ORDER_CODES.contains(&c)) && v["error_message"].is_string(),
+            Some(code) => {
+                code.as_str().is_some_and(|c| CASH_REGISTER_PRE_ORDER_CODES.contains(&c))
+                    && v["error_message"].is_string()
+            }
             None => v["order_number"].is_string() && v["pre_order"].is_object(),
         })),
         Protocol::CashRegisterComplete => hook(json.as_ref().is_some_and(|v| {
-            let keys = ["transaction_id", "order_number", "result", "error_message", "amount", "staff_id", "staff_email", "store_id", "shipping_sku"];
+            let keys = [
+                "transaction_id",
+                "order_number",
+                "result",
+                "error_message",
+                "amount",
+                "staff_id",
+                "staff_email",
+                "store_id",
+                "shipping_sku",
+            ];
             keys.iter().all(|k| v.get(k).is_some())
-                && (v["result"] == "0" || v["result"].as_i64().is_some_and(|c| CASH_REGISTER_COMPLETE_CODES.contains(&c)))
+                && (v["result"] == "0"
+                    || v["result"].as_i64().is_some_and(|c| CASH_REGISTER_COMPLETE_CODES.contains(&c)))
         })),
         Protocol::IvrPreOrder => hook(json.as_ref().is_some_and(|v| {
             v["result"]["success"].is_boolean()
@@ -316,10 +397,13 @@ fn check_answer(protocol: Protocol, status: StatusCode, request_id: Option<&str>
         })),
         Protocol::IvrComplete => hook(json.as_ref().is_some_and(|v| {
             let result = &v["orderResultResponse"]["result"];
-            result["success"].is_boolean() && result["message"].as_str().is_some_and(|m| IVR_COMPLETE_MESSAGES.contains(&m))
+            result["success"].is_boolean()
+                && result["message"].as_str().is_some_and(|m| IVR_COMPLETE_MESSAGES.contains(&m))
         })),
         Protocol::Rest if status.is_client_error() => match json {
-            Some(v) if v["error_code"].is_string() && v["message"].is_string() && v["request_id"] == request_id => Ok(()),
+            Some(v) if v["error_code"].is_string() && v["message"].is_string() && v["request_id"] == request_id => {
+                Ok(())
+            }
             _ => Err(format!("{status} without the error body: {}", String::from_utf8_lossy(body))),
         },
         Protocol::Rest => Ok(()),
@@ -368,13 +452,21 @@ fn went_deep(protocol: Protocol, status: StatusCode, body: &[u8]) -> bool {
         }
         Protocol::Rest => {
             let message = text(&v["message"]);
-            ![401, 403, 413, 415].contains(&status.as_u16()) && !message.starts_with("malformed JSON") && !message.starts_with("unreadable")
+            ![401, 403, 413, 415].contains(&status.as_u16())
+                && !message.starts_with("malformed JSON")
+                && !message.starts_with("unreadable")
         }
     }
 }
 
 /// Sends one request and checks its answer; answers whether it went deep.
-async fn probe(client: &reqwest::Client, base: &str, target: &Target, bytes: Vec<u8>, content_type: Option<&str>) -> Result<bool, String> {
+async fn probe(
+    client: &reqwest::Client,
+    base: &str,
+    target: &Target,
+    bytes: Vec<u8>,
+    content_type: Option<&str>,
+) -> Result<bool, String> {
     let mut req = client.request(target.method.clone(), format!("{base}{}", target.path)).body(bytes);
     for (k, v) in &target.headers {
         req = req.header(k, v);
@@ -427,11 +519,21 @@ async fn targets(app: &TestApp) -> Vec<Target> {
             res.json::<Value>().await.unwrap()
         }
     };
-    drawer_call(Method::PUT, "/v0/stores/store-1/cash-drawer-config", json!({"cash_drawer_type": "integrated", "cash_management_enabled": true})).await;
+    drawer_call(
+        Method::PUT,
+        "/v0/stores/store-1/cash-drawer-config",
+        json!({"cash_drawer_type": "integrated", "cash_management_enabled": true}),
+    )
+    .await;
     let usd = |v: f64| json!({"value": v, "currency": "USD"});
     drawer_call(Method::POST, "/v0/cash-drawers", json!({"cash_drawer_id": "D1", "name": "Front", "currency": "USD", "float": 100, "store_id": "store-1", "type": "integrated"})).await;
     drawer_call(Method::POST, "/v0/cash-drawers/D1/_activate", json!({"float_amount": usd(100.0)})).await;
-    let sale = drawer_call(Method::POST, "/v0/cash-drawers/D1/transactions", json!({"order_id": "o-1", "amount": usd(45.5), "given": usd(50.0)})).await;
+    let sale = drawer_call(
+        Method::POST,
+        "/v0/cash-drawers/D1/transactions",
+        json!({"order_id": "o-1", "amount": usd(45.5), "given": usd(50.0)}),
+    )
+    .await;
     let sale_id = sale["transaction_id"].as_str().unwrap().to_string();
     let count = drawer_call(Method::POST, "/v0/cash-drawers/D1/counts", json!({"reason": "intra_day_balance"})).await;
     let count_id = count["count_id"].as_str().unwrap().to_string();
@@ -449,62 +551,189 @@ async fn targets(app: &TestApp) -> Vec<Target> {
     let (user, password) = CASHIER;
     let (ivr_user, ivr_password) = IVR;
     vec![
-        t(Method::POST, "/hooks/cash_register/pre_order/", &none, Protocol::CashRegisterPreOrder,
-          json!({"order_number": number, "username": user, "password": password})),
-        t(Method::POST, "/hooks/cash_register/complete/", &none, Protocol::CashRegisterComplete,
-          json!({"transaction_id": "TXN-F", "order_number": number, "username": user, "password": password, "amount": "199.98",
+        t(
+            Method::POST,
+            "/hooks/cash_register/pre_order/",
+            &none,
+            Protocol::CashRegisterPreOrder,
+            json!({"order_number": number, "username": user, "password": password}),
+        ),
+        t(
+            Method::POST,
+            "/hooks/cash_register/complete/",
+            &none,
+            Protocol::CashRegisterComplete,
+            json!({"transaction_id": "TXN-F", "order_number": number, "username": user, "password": password, "amount": "199.98",
                  "discounted_amount": "189.98", "terminal_code": "T-1",
-                 "promotions": [{"benefit_amount": "10.00", "description": "d", "affected_basket_items": [1]}]})),
-        t(Method::POST, "/hooks/ivr/pre_order/", &none, Protocol::IvrPreOrder,
-          json!({"username": ivr_user, "password": ivr_password, "orderNumber": number})),
-        t(Method::POST, "/hooks/ivr/complete/", &none, Protocol::IvrComplete,
-          json!({"username": ivr_user, "password": ivr_password, "orderNumber": number, "success": true,
-                 "referenceNumber": "REF-F", "staffId": 17, "amount": 199.98})),
+                 "promotions": [{"benefit_amount": "10.00", "description": "d", "affected_basket_items": [1]}]}),
+        ),
+        t(
+            Method::POST,
+            "/hooks/ivr/pre_order/",
+            &none,
+            Protocol::IvrPreOrder,
+            json!({"username": ivr_user, "password": ivr_password, "orderNumber": number}),
+        ),
+        t(
+            Method::POST,
+            "/hooks/ivr/complete/",
+            &none,
+            Protocol::IvrComplete,
+            json!({"username": ivr_user, "password": ivr_password, "orderNumber": number, "success": true,
+                 "referenceNumber": "REF-F", "staffId": 17, "amount": 199.98}),
+        ),
         t(Method::POST, "/api/v1/checkout/", &none, Protocol::Rest, json!({})),
-        t(Method::PATCH, "/api/v1/checkout/", &vec![("X-Checkout-Session".to_string(), session.clone())], Protocol::Rest,
-          json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 2}]}, "payment_option": "cash-register",
+        t(
+            Method::PATCH,
+            "/api/v1/checkout/",
+            &vec![("X-Checkout-Session".to_string(), session.clone())],
+            Protocol::Rest,
+            json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 2}]}, "payment_option": "cash-register",
                  "shipping_option": "pickup", "shipping_address": {"line": "x"}, "billing_address": null,
                  "installment": {"card": "bonus", "installment_count": 3},
-                 "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}})),
-        t(Method::POST, "/admin/api/associates/", &admin, Protocol::Rest, json!({"associate_id": "fz", "name": "F", "store_ids": ["store-9"]})),
+                 "staff": {"staff_id": 17, "staff_email": "a@b.c", "store_id": "IST-01"}}),
+        ),
+        t(
+            Method::POST,
+            "/admin/api/associates/",
+            &admin,
+            Protocol::Rest,
+            json!({"associate_id": "fz", "name": "F", "store_ids": ["store-9"]}),
+        ),
         t(Method::POST, "/admin/api/shops/", &admin, Protocol::Rest, json!({"shop_id": "fz-shop", "name": "F"})),
         t(Method::PUT, "/admin/api/departments/fz/", &admin, Protocol::Rest, json!({"name": "Fuzz"})),
-        t(Method::PUT, "/admin/api/products/FZ-1/", &admin, Protocol::Rest,
-          json!({"name": "F", "price": "9.99", "currency": "TRY", "tax_rate": "20.00", "department": "men", "base_code": "F", "attributes": {"a": 1}})),
-        t(Method::PUT, "/admin/api/customers/c-1/", &admin, Protocol::Rest,
-          json!({"name": "Ada", "email": "a@b.c", "phone": "+90", "address": {"city": "x"}})),
-        t(Method::PUT, "/admin/api/payment-options/fz/", &admin, Protocol::Rest, json!({"name": "F", "payment_type": "cash_register"})),
-        t(Method::PUT, "/admin/api/shipping-options/fz/", &admin, Protocol::Rest, json!({"name": "F", "price": "1.00"})),
-        t(Method::PUT, "/admin/api/cards/fz/", &admin, Protocol::Rest,
-          json!({"name": "F", "card_payment_type": "credit", "bank": {"name": "B", "slug": "b"}, "installment_counts": [1, 3]})),
-        t(Method::PUT, "/v0/stores/store-1/cash-drawer-config", &associate, Protocol::Rest,
-          json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true})),
-        t(Method::PUT, "/v0/cash-drawer-transaction-types", &admin, Protocol::Rest,
-          json!({"transaction_types": {"add_petty_cash": {"status": "configured", "configuration": {"balance_modification": "cash_in",
-                 "reasons": [{"code": "top_up", "label": "Top-up"}]}}}})),
-        t(Method::POST, "/v0/cash-drawers", &associate, Protocol::Rest,
-          json!({"cash_drawer_id": "FZ", "name": "F", "currency": "USD", "float": 100, "store_id": "store-1", "type": "integrated"})),
+        t(
+            Method::PUT,
+            "/admin/api/products/FZ-1/",
+            &admin,
+            Protocol::Rest,
+            json!({"name": "F", "price": "9.99", "currency": "TRY", "tax_rate": "20.00", "department": "men", "base_code": "F", "attributes": {"a": 1}}),
+        ),
+        t(
+            Method::PUT,
+            "/admin/api/customers/c-1/",
+            &admin,
+            Protocol::Rest,
+            json!({"name": "Ada", "email": "a@b.c", "phone": "+90", "address": {"city": "x"}}),
+        ),
+        t(
+            Method::PUT,
+            "/admin/api/payment-options/fz/",
+            &admin,
+            Protocol::Rest,
+            json!({"name": "F", "payment_type": "cash_register"}),
+        ),
+        t(
+            Method::PUT,
+            "/admin/api/shipping-options/fz/",
+            &admin,
+            Protocol::Rest,
+            json!({"name": "F", "price": "1.00"}),
+        ),
+        t(
+            Method::PUT,
+            "/admin/api/cards/fz/",
+            &admin,
+            Protocol::Rest,
+            json!({"name": "F", "card_payment_type": "credit", "bank": {"name": "B", "slug": "b"}, "installment_counts": [1, 3]}),
+        ),
+        t(
+            Method::PUT,
+            "/v0/stores/store-1/cash-drawer-config",
+            &associate,
+            Protocol::Rest,
+            json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true}),
+        ),
+        t(
+            Method::PUT,
+            "/v0/cash-drawer-transaction-types",
+            &admin,
+            Protocol::Rest,
+            json!({"transaction_types": {"add_petty_cash": {"status": "configured", "configuration": {"balance_modification": "cash_in",
+                 "reasons": [{"code": "top_up", "label": "Top-up"}]}}}}),
+        ),
+        t(
+            Method::POST,
+            "/v0/cash-drawers",
+            &associate,
+            Protocol::Rest,
+            json!({"cash_drawer_id": "FZ", "name": "F", "currency": "USD", "float": 100, "store_id": "store-1", "type": "integrated"}),
+        ),
         t(Method::PATCH, "/v0/cash-drawers/D1", &associate, Protocol::Rest, json!({"name": "Front", "float": 100})),
-        t(Method::POST, "/v0/cash-drawers/D1/transactions", &associate, Protocol::Rest,
-          json!({"order_id": "o-2", "amount": usd(45.5), "given": usd(50.0)})),
-        t(Method::POST, "/v0/cash-drawers/D1/non-sale-transactions", &associate, Protocol::Rest,
-          json!({"transaction_type": "add_petty_cash", "reason_code": "top_up", "amount_in": usd(5.0)})),
-        t(Method::POST, "/v0/cash-drawers/D1/counts", &associate, Protocol::Rest, json!({"reason": "intra_day_balance"})),
-        t(Method::POST, "/v0/cash-drawers/D1/activities", &associate, Protocol::Rest,
-          json!({"timestamp": "2019-10-11T10:11:17Z", "event": "open", "correlation": "count", "correlation_id": count_id})),
-        t(Method::POST, "/v0/cash-drawers/D1/_activate", &associate, Protocol::Rest, json!({"float_amount": usd(100.0)})),
+        t(
+            Method::POST,
+            "/v0/cash-drawers/D1/transactions",
+            &associate,
+            Protocol::Rest,
+            json!({"order_id": "o-2", "amount": usd(45.5), "given": usd(50.0)}),
+        ),
+        t(
+            Method::POST,
+            "/v0/cash-drawers/D1/non-sale-transactions",
+            &associate,
+            Protocol::Rest,
+            json!({"transaction_type": "add_petty_cash", "reason_code": "top_up", "amount_in": usd(5.0)}),
+        ),
+        t(
+            Method::POST,
+            "/v0/cash-drawers/D1/counts",
+            &associate,
+            Protocol::Rest,
+            json!({"reason": "intra_day_balance"}),
+        ),
+        t(
+            Method::POST,
+            "/v0/cash-drawers/D1/activities",
+            &associate,
+            Protocol::Rest,
+            json!({"timestamp": "2019-10-11T10:11:17Z", "event": "open", "correlation": "count", "correlation_id": count_id}),
+        ),
+        t(
+            Method::POST,
+            "/v0/cash-drawers/D1/_activate",
+            &associate,
+            Protocol::Rest,
+            json!({"float_amount": usd(100.0)}),
+        ),
         t(Method::POST, "/v0/cash-drawers/D1/_deactivate", &associate, Protocol::Rest, json!({"count_id": count_id})),
-        t(Method::PATCH, &format!("/v0/cash-drawers/D1/transactions/{sale_id}"), &associate, Protocol::Rest, json!({"status": "completed"})),
-        t(Method::PATCH, &format!("/v0/cash-drawers/D1/counts/{count_id}"), &associate, Protocol::Rest, json!({"counted_amount": usd(145.5)})),
-        t(Method::POST, "/ws/v1/sales", &none, Protocol::Rest,
-          json!({"shop_id": "IST-01", "key": shop_key, "payment_method_id": "cash-register", "delivery_method_id": "pickup",
+        t(
+            Method::PATCH,
+            &format!("/v0/cash-drawers/D1/transactions/{sale_id}"),
+            &associate,
+            Protocol::Rest,
+            json!({"status": "completed"}),
+        ),
+        t(
+            Method::PATCH,
+            &format!("/v0/cash-drawers/D1/counts/{count_id}"),
+            &associate,
+            Protocol::Rest,
+            json!({"counted_amount": usd(145.5)}),
+        ),
+        t(
+            Method::POST,
+            "/ws/v1/sales",
+            &none,
+            Protocol::Rest,
+            json!({"shop_id": "IST-01", "key": shop_key, "payment_method_id": "cash-register", "delivery_method_id": "pickup",
                  "user_id": 17, "client": {"name": "Ada", "email": "a@b.c", "phone": "+90", "address": {"city": "x"}},
-                 "items": [{"sku": "SKU-1", "quantity": 1, "price": "99.99"}], "date": 1760000000, "is_refund": false, "cash_box_id": "D1"})),
-        t(Method::PUT, "/admin/api/settings/ORDER_WEBHOOK_CONF/", &admin, Protocol::Rest,
-          json!({"value": {"endpoints": [{"url": "http://127.0.0.1:9/hook", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}})),
+                 "items": [{"sku": "SKU-1", "quantity": 1, "price": "99.99"}], "date": 1760000000, "is_refund": false, "cash_box_id": "D1"}),
+        ),
+        t(
+            Method::PUT,
+            "/admin/api/settings/ORDER_WEBHOOK_CONF/",
+            &admin,
+            Protocol::Rest,
+            json!({"value": {"endpoints": [{"url": "http://127.0.0.1:9/hook", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}}),
+        ),
         // Last: a hostile change here may retire the cashier's password.
-        t(Method::PUT, "/admin/api/settings/CASH_REGISTER_AUTH_CONF/", &admin, Protocol::Rest,
-          json!({"value": {"credentials": [{"username": user, "password": password}], "installment_enabled": true, "shipping_sku": "S"}})),
+        t(
+            Method::PUT,
+            "/admin/api/settings/CASH_REGISTER_AUTH_CONF/",
+            &admin,
+            Protocol::Rest,
+            json!({"value": {"credentials": [{"username": user, "password": password}], "installment_enabled": true, "shipping_sku": "S"}}),
+        ),
     ]
 }
 
@@ -526,7 +755,8 @@ fn hostile_bodies_on_every_hook_and_api_never_get_a_5xx_or_an_undocumented_answe
         let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
         let outcome = runner.run(&body(known), |(body, content_type)| {
             let (bytes, ct) = encode(&body, &target.valid, content_type);
-            let went_deep = rt.block_on(probe(&client, &app.address, target, bytes, ct)).map_err(TestCaseError::fail)?;
+            let went_deep =
+                rt.block_on(probe(&client, &app.address, target, bytes, ct)).map_err(TestCaseError::fail)?;
             deep.set(deep.get() + u64::from(went_deep));
             Ok(())
         });
@@ -557,7 +787,10 @@ async fn deep_nesting_oversized_and_non_utf8_bodies_are_refused_cheaply() {
         ("20,000 nested arrays (40 KB)", deep(20_000)),
         ("5,000 nested objects", deep_object),
         ("a 100 KB body", vec![b'{'; 100 * 1024]),
-        ("invalid UTF-8 in a string", b"{\"username\": \"\xff\xfe\", \"password\": \"\xc3\x28\", \"order_number\": \"\xed\xa0\x80\"}".to_vec()),
+        (
+            "invalid UTF-8 in a string",
+            b"{\"username\": \"\xff\xfe\", \"password\": \"\xc3\x28\", \"order_number\": \"\xed\xa0\x80\"}".to_vec(),
+        ),
         ("a lone surrogate escape", br#"{"username": "\ud800", "orderNumber": "\udfff", "amount": "1"}"#.to_vec()),
         ("NUL bytes", b"{\"username\"\x00: 1}".to_vec()),
         ("an empty body", Vec::new()),
@@ -569,7 +802,13 @@ async fn deep_nesting_oversized_and_non_utf8_bodies_are_refused_cheaply() {
             let started = Instant::now();
             let outcome = probe(&client, &app.address, target, bytes.clone(), Some("application/json")).await;
             assert!(outcome.is_ok(), "{} {} with {what}: {}", target.method, target.path, outcome.unwrap_err());
-            assert!(started.elapsed() < Duration::from_secs(5), "{} {} took {:?} over {what}", target.method, target.path, started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{} {} took {:?} over {what}",
+                target.method,
+                target.path,
+                started.elapsed()
+            );
         }
     }
 }
@@ -578,7 +817,16 @@ async fn deep_nesting_oversized_and_non_utf8_bodies_are_refused_cheaply() {
 async fn unicode_nul_and_broken_escapes_in_paths_and_queries_get_documented_errors() {
     let app = spawn_app().await;
     let _ = targets(&app).await;
-    let weird = ["ORD-%D9%A3%D9%A4", "ORD-%F0%9F%98%80", "%00", "ORD%00-1", "%FF%FE", "%C3%28", "..%2F..%2Fetc", &"9".repeat(5000)];
+    let weird = [
+        "ORD-%D9%A3%D9%A4",
+        "ORD-%F0%9F%98%80",
+        "%00",
+        "ORD%00-1",
+        "%FF%FE",
+        "%C3%28",
+        "..%2F..%2Fetc",
+        &"9".repeat(5000),
+    ];
     for w in weird {
         for (method, path) in [
             (Method::GET, format!("/api/v1/orders/{w}/")),
@@ -630,16 +878,42 @@ async fn nul_characters_and_repeated_keys_are_refused_at_the_edge() {
     let complete = |txn: &str| json!({"transaction_id": txn, "order_number": number, "username": CASHIER.0, "password": CASHIER.1, "amount": "99.99"});
     assert_eq!(app.hook("/hooks/cash_register/complete/", &complete("TXN\u{0}1")).await["result"], 402);
     let ivr = json!({"username": IVR.0, "password": IVR.1, "orderNumber": number, "success": true, "referenceNumber": "R\u{0}", "staffId": 1, "amount": 99.99});
-    assert_eq!(app.hook("/hooks/ivr/complete/", &ivr).await["orderResultResponse"]["result"]["message"], "Input invalid");
-    let form = app.post_form("/hooks/cash_register/complete/", &[("transaction_id", "T\u{0}"), ("order_number", &number), ("username", CASHIER.0), ("password", CASHIER.1), ("amount", "99.99")]).await;
+    assert_eq!(
+        app.hook("/hooks/ivr/complete/", &ivr).await["orderResultResponse"]["result"]["message"],
+        "Input invalid"
+    );
+    let form = app
+        .post_form(
+            "/hooks/cash_register/complete/",
+            &[
+                ("transaction_id", "T\u{0}"),
+                ("order_number", &number),
+                ("username", CASHIER.0),
+                ("password", CASHIER.1),
+                ("amount", "99.99"),
+            ],
+        )
+        .await;
     assert_eq!(form.json::<Value>().await.unwrap()["result"], 402);
 
-    let res = app.admin_put("/admin/api/products/SKU-9/", &json!({"name": "x\u{0}", "price": "1.00", "currency": "TRY", "tax_rate": "0"})).await;
+    let res = app
+        .admin_put(
+            "/admin/api/products/SKU-9/",
+            &json!({"name": "x\u{0}", "price": "1.00", "currency": "TRY", "tax_rate": "0"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // A repeated key deep inside a body is as ambiguous as one at the top.
     let twice = r#"{"basket": {"items": [{"sku": "SKU-1", "quantity": 1, "quantity": 9999}]}}"#;
-    let res = app.client.patch(app.url("/api/v1/checkout/")).header("X-Checkout-Session", &session)
-        .header("Content-Type", "application/json").body(twice).send().await.unwrap();
+    let res = app
+        .client
+        .patch(app.url("/api/v1/checkout/"))
+        .header("X-Checkout-Session", &session)
+        .header("Content-Type", "application/json")
+        .body(twice)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("twice"));
 

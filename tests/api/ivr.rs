@@ -17,7 +17,10 @@ fn complete_body(order_number: &str, reference: &str, amount: Value) -> Value {
 }
 
 fn assert_pre_order_failed(answer: &Value, message: &str) {
-    assert_eq!(answer, &json!({"result": {"success": false, "message": message}, "productlist": [], "orderprice": 0.0}));
+    assert_eq!(
+        answer,
+        &json!({"result": {"success": false, "message": message}, "productlist": [], "orderprice": 0.0})
+    );
 }
 
 fn complete_message(answer: &Value) -> (bool, String) {
@@ -62,7 +65,14 @@ async fn ivr_pre_order_failures_come_in_the_specified_order() {
     ] {
         assert_pre_order_failed(&app.hook(PRE_ORDER, &body).await, "Input invalid");
     }
-    let res = app.client.post(app.url(PRE_ORDER)).header("content-type", "application/json").body("nope").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(PRE_ORDER))
+        .header("content-type", "application/json")
+        .body("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_pre_order_failed(&res.json().await.unwrap(), "Input invalid");
     // User invalid: wrong IVR credentials, and cash register credentials are not IVR ones
@@ -126,24 +136,41 @@ async fn ivr_complete_failures_come_in_the_specified_order() {
         }
         body
     };
-    for body in [with(json!({"amount": null})), with(json!({"success": "yes"})), with(json!({"referenceNumber": 7})), with(json!({"amount": "ten"}))] {
+    for body in [
+        with(json!({"amount": null})),
+        with(json!({"success": "yes"})),
+        with(json!({"referenceNumber": 7})),
+        with(json!({"amount": "ten"})),
+    ] {
         assert_eq!(complete_message(&app.hook(COMPLETE, &body).await), (false, "Input invalid".to_string()), "{body}");
     }
-    assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({"password": "nope", "success": false}))).await), (false, "User invalid".to_string()));
-    assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({"success": false}))).await), (false, "Success must be true".to_string()));
+    assert_eq!(
+        complete_message(&app.hook(COMPLETE, &with(json!({"password": "nope", "success": false}))).await),
+        (false, "User invalid".to_string())
+    );
+    assert_eq!(
+        complete_message(&app.hook(COMPLETE, &with(json!({"success": false}))).await),
+        (false, "Success must be true".to_string())
+    );
     assert_eq!(
         complete_message(&app.hook(COMPLETE, &with(json!({"orderNumber": UNISSUED}))).await),
         (false, "Order Not Found".to_string())
     );
     app.patch(&session, &json!({"basket": {"items": [{"sku": "SKU-1", "quantity": 2}]}})).await; // 199.98, changed
     app.patch(&session, &json!({"payment_option": null})).await;
-    assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({}))).await), (false, "PaymentOption is null".to_string()));
+    assert_eq!(
+        complete_message(&app.hook(COMPLETE, &with(json!({}))).await),
+        (false, "PaymentOption is null".to_string())
+    );
     app.patch(&session, &json!({"payment_option": "credit-card"})).await;
     let (_, message) = complete_message(&app.hook(COMPLETE, &with(json!({}))).await);
     assert!(message.starts_with("PaymentOption is not valid..."));
     app.patch(&session, &json!({"payment_option": "cash-register"})).await;
     assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({}))).await), (false, "Amount mismatch".to_string()));
-    assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({"amount": 199.98}))).await), (false, "Basket Changed".to_string()));
+    assert_eq!(
+        complete_message(&app.hook(COMPLETE, &with(json!({"amount": 199.98}))).await),
+        (false, "Basket Changed".to_string())
+    );
     // the session is paid under another number: this one is gone
     app.pay_session_elsewhere(&session).await;
     assert_eq!(complete_message(&app.hook(COMPLETE, &with(json!({}))).await), (false, "Order Not Found".to_string()));
@@ -157,7 +184,11 @@ async fn concurrent_ivr_completes_create_exactly_one_order() {
     let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     let bodies: Vec<_> = (0..10).map(|i| complete_body(&number, &format!("REF-{i}"), json!(99.99))).collect();
     let answers = futures_util::future::join_all(bodies.iter().map(|b| app.hook(COMPLETE, b))).await;
-    assert_eq!(answers.iter().filter(|a| a["orderResultResponse"]["result"]["success"] == true).count(), 1, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|a| a["orderResultResponse"]["result"]["success"] == true).count(),
+        1,
+        "{answers:?}"
+    );
     app.run_jobs().await;
     assert_eq!(app.count("SELECT count(*) FROM orders").await, 1);
 }

@@ -31,7 +31,9 @@ async fn lockouts(app: &TestApp) -> Vec<Value> {
 
 fn find<'a>(listed: &'a [Value], protocol: &str, address: &str, username: Option<&str>) -> Option<&'a Value> {
     listed.iter().find(|l| {
-        l["protocol"] == protocol && l["address"] == address && l["username"] == username.map_or(Value::Null, Value::from)
+        l["protocol"] == protocol
+            && l["address"] == address
+            && l["username"] == username.map_or(Value::Null, Value::from)
     })
 }
 
@@ -70,8 +72,12 @@ async fn wrong_passwords_for_the_shared_username_from_anywhere_never_lock_out_a_
     }
     assert_eq!(c.metric("cashdesk_password_verifications_total").await, 0.0, "verified on A: no hashing on C");
     let paid = c
-        .hook_from(&till, COMPLETE, &json!({"transaction_id": "TXN-1", "order_number": number, "username": CASHIER.0,
-            "password": CASHIER.1, "amount": "99.99"}))
+        .hook_from(
+            &till,
+            COMPLETE,
+            &json!({"transaction_id": "TXN-1", "order_number": number, "username": CASHIER.0,
+            "password": CASHIER.1, "amount": "99.99"}),
+        )
         .await;
     assert_eq!(paid["result"], "0", "{paid}");
 
@@ -149,7 +155,10 @@ async fn a_pair_with_ten_failures_is_locked_out_but_not_its_address_nor_other_pa
     assert_eq!(app.hook_from(&shared_till, PRE_ORDER, &good).await["error_code"], "403", "the pair is locked out");
     let other_user = pre_order_body(&number, "cashier02", "second-secret");
     assert!(is_pre_order(&app.hook_from(&shared_till, PRE_ORDER, &other_user).await), "another username, same address");
-    assert!(is_pre_order(&app.hook_from(&client_from("127.0.0.3"), PRE_ORDER, &good).await), "same username, another address");
+    assert!(
+        is_pre_order(&app.hook_from(&client_from("127.0.0.3"), PRE_ORDER, &good).await),
+        "same username, another address"
+    );
 
     let listed = lockouts(&app).await;
     assert_eq!(listed.len(), 1, "{listed:?}");
@@ -214,11 +223,10 @@ async fn behind_trusted_proxies_each_client_is_judged_by_the_address_the_proxies
     let (_, number) = app.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
     let proxy = client_from("127.0.0.1");
     let send = |forwarded: String, password: &'static str| {
-        let req = proxy.post(app.url(PRE_ORDER)).header("X-Forwarded-For", forwarded).json(&pre_order_body(
-            &number,
-            CASHIER.0,
-            password,
-        ));
+        let req = proxy
+            .post(app.url(PRE_ORDER))
+            .header("X-Forwarded-For", forwarded)
+            .json(&pre_order_body(&number, CASHIER.0, password));
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     // The client made up the first entry; our two proxies wrote the others.
@@ -274,7 +282,8 @@ async fn a_pair_verified_on_one_instance_costs_no_hashing_on_another_until_the_s
     assert!(is_pre_order(&b.hook(PRE_ORDER, &good).await));
     assert_eq!(b.metric("cashdesk_password_verifications_total").await, 0.0, "shared through Redis");
     // Nothing in Redis holds the password or a plain digest of it.
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{}*", a.env.prefix)).query_async(&mut a.redis().await).await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{}*", a.env.prefix)).query_async(&mut a.redis().await).await.unwrap();
     let plain = cashdesk::secrets::sha256_hex(CASHIER.1.as_bytes());
     assert!(keys.iter().all(|k| !k.contains(CASHIER.1) && !k.contains(&plain)), "{keys:?}");
 
@@ -283,7 +292,8 @@ async fn a_pair_verified_on_one_instance_costs_no_hashing_on_another_until_the_s
         {"username": "cashier02", "password": "second-secret"}]}))
         .await;
     eventually(5, "b follows the change", || async {
-        b.ctx.settings.snapshot().version("CASH_REGISTER_AUTH_CONF") == a.ctx.settings.snapshot().version("CASH_REGISTER_AUTH_CONF")
+        b.ctx.settings.snapshot().version("CASH_REGISTER_AUTH_CONF")
+            == a.ctx.settings.snapshot().version("CASH_REGISTER_AUTH_CONF")
     })
     .await;
     assert!(is_pre_order(&b.hook(PRE_ORDER, &good).await));

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod admin_page;
+mod browser;
 mod cash_register;
 mod checkout;
 mod cluster;
@@ -13,12 +15,10 @@ mod foundation;
 mod hostile_input;
 mod ivr;
 mod lockouts;
-mod openapi;
-mod admin_page;
-mod browser;
 mod logs;
+mod openapi;
+mod sales;
 mod security;
 mod settings;
-mod worker;
-mod sales;
 mod webhooks;
+mod worker;

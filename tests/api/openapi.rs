@@ -36,8 +36,15 @@ async fn operation_ids_are_unique_and_readable_and_the_seed_hooks_keep_theirs() 
     let doc = document(&app).await;
     let mut ids = BTreeSet::new();
     for (method, path) in operations(&doc) {
-        let id = doc["paths"][&path][method.to_lowercase()]["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no id"));
-        assert!(id.len() > 3 && id.chars().all(|c| c.is_ascii_alphanumeric()) && id.starts_with(|c: char| c.is_ascii_lowercase()), "{id}");
+        let id = doc["paths"][&path][method.to_lowercase()]["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no id"));
+        assert!(
+            id.len() > 3
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
+                && id.starts_with(|c: char| c.is_ascii_lowercase()),
+            "{id}"
+        );
         assert!(ids.insert(id.to_string()), "{id} is used twice");
     }
     // Far more than the admin routes: the document really is the whole app.
@@ -64,7 +71,8 @@ async fn a_method_a_path_does_not_serve_answers_405_with_allow_and_the_error_bod
     ] {
         let res = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-        let mut allowed: Vec<String> = res.headers()["allow"].to_str().unwrap().split(", ").map(str::to_string).collect();
+        let mut allowed: Vec<String> =
+            res.headers()["allow"].to_str().unwrap().split(", ").map(str::to_string).collect();
         let mut expected: Vec<String> = allow.split(", ").map(str::to_string).collect();
         allowed.sort();
         expected.sort();
@@ -132,7 +140,16 @@ async fn the_document_is_openapi_3_1_with_schemas_examples_and_the_hooks_codes()
     let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
-    for name in ["ErrorBody", "CompleteRequest", "CheckoutAnswer", "ProductWrite", "CardWrite", "DrawerCreate", "Monetary", "SettingWrite"] {
+    for name in [
+        "ErrorBody",
+        "CompleteRequest",
+        "CheckoutAnswer",
+        "ProductWrite",
+        "CardWrite",
+        "DrawerCreate",
+        "Monetary",
+        "SettingWrite",
+    ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
         assert!(schemas[name]["properties"].is_object(), "{name} has no properties");
         assert!(schemas[name]["example"].is_object(), "{name} has no example");
@@ -142,7 +159,9 @@ async fn the_document_is_openapi_3_1_with_schemas_examples_and_the_hooks_codes()
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
-            if ["put", "patch"].contains(&method) && !path.contains("/counts/") || path == "/admin/session" && method == "post" {
+            if ["put", "patch"].contains(&method) && !path.contains("/counts/")
+                || path == "/admin/session" && method == "post"
+            {
                 assert!(op.get("requestBody").is_some(), "{method} {path} documents no request body");
             }
         }
@@ -172,7 +191,10 @@ async fn the_document_is_openapi_3_1_with_schemas_examples_and_the_hooks_codes()
     }
     // The catalog admin bodies of SPEC §7 are described.
     let product = &doc["paths"]["/admin/api/products/{sku}/"]["put"];
-    assert!(product["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap().ends_with("ProductWrite"));
+    assert!(product["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap()
+        .ends_with("ProductWrite"));
     assert!(product["responses"]["201"].is_object() && product["responses"]["400"].is_object());
 }
 

@@ -23,7 +23,8 @@ pub async fn create_shop(app: &TestApp, shop_id: &str) -> String {
 pub async fn app_with_shop() -> (TestApp, String) {
     let app = spawn_app().await;
     app.seed().await;
-    let res = app.admin_put("/admin/api/customers/C-42/", &json!({"name": "Ada Lovelace", "email": "ada@example.com"})).await;
+    let res =
+        app.admin_put("/admin/api/customers/C-42/", &json!({"name": "Ada Lovelace", "email": "ada@example.com"})).await;
     assert!(res.status().is_success());
     let key = create_shop(&app, "IST-01").await;
     (app, key)
@@ -89,7 +90,8 @@ async fn recording_a_sale_for_an_existing_client_creates_a_completed_order_with_
     assert_eq!(order["total_amount"], "209.48");
     assert_eq!(order["lines"][1]["unit_price"], "9.50");
     assert_eq!(order["is_refund"], false);
-    let events: Vec<String> = sqlx::query_scalar("SELECT event_type FROM webhook_outbox ORDER BY id").fetch_all(&app.ctx.db).await.unwrap();
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT event_type FROM webhook_outbox ORDER BY id").fetch_all(&app.ctx.db).await.unwrap();
     assert_eq!(events, ["validated", "terminated"]);
 }
 
@@ -102,7 +104,11 @@ async fn recording_a_sale_for_a_new_client_creates_the_client() {
     let (_, order) = app.order(body["order_id"].as_str().unwrap()).await;
     let client_id = order["customer_id"].as_str().unwrap();
     assert_eq!(order["customer"]["name"], "Grace Hopper");
-    let name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1").bind(client_id).fetch_one(&app.ctx.db).await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+        .bind(client_id)
+        .fetch_one(&app.ctx.db)
+        .await
+        .unwrap();
     assert_eq!(name, "Grace Hopper");
 }
 
@@ -137,7 +143,9 @@ async fn a_missing_key_answers_401_and_a_wrong_key_403_with_the_error_body() {
 #[tokio::test]
 async fn an_unknown_sku_answers_400_naming_the_item_and_records_nothing() {
     let (app, key) = app_with_shop().await;
-    let (status, body) = record(&app, &sale(&key, json!({"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]}))).await;
+    let (status, body) =
+        record(&app, &sale(&key, json!({"items": [{"sku": "SKU-1", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]})))
+            .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error_code"], "validation_error");
     assert!(body["message"].as_str().unwrap().contains("items[1].sku"), "{body}");
@@ -199,13 +207,19 @@ async fn the_csv_report_parses_with_one_row_per_order_a_totals_row_and_vat_per_r
     let of = |kind: &str| rows.iter().filter(|r| r["type"] == kind).collect::<Vec<_>>();
     let orders = of("order");
     assert_eq!(orders.len(), 2);
-    assert_eq!((orders[0]["total"].as_str(), orders[0]["vat"].as_str(), orders[0]["net"].as_str()), ("209.48", "34.19", "175.29"));
+    assert_eq!(
+        (orders[0]["total"].as_str(), orders[0]["vat"].as_str(), orders[0]["net"].as_str()),
+        ("209.48", "34.19", "175.29")
+    );
     assert_eq!(orders[0]["payment_method"], "Credit card");
     assert_eq!(orders[0]["client"], "Ada Lovelace");
     assert_eq!((orders[1]["is_refund"].as_str(), orders[1]["total"].as_str()), ("true", "-250.00"));
     let totals = of("total");
     assert_eq!(totals.len(), 1);
-    assert_eq!((totals[0]["orders"].as_str(), totals[0]["total"].as_str(), totals[0]["vat"].as_str()), ("2", "-40.52", "-7.48"));
+    assert_eq!(
+        (totals[0]["orders"].as_str(), totals[0]["total"].as_str(), totals[0]["vat"].as_str()),
+        ("2", "-40.52", "-7.48")
+    );
     let vat: Vec<(&str, &str, &str)> =
         of("vat_rate").iter().map(|r| (r["vat_rate"].as_str(), r["vat"].as_str(), r["total"].as_str())).collect();
     assert_eq!(vat, [("10", "0.86", "9.50"), ("20", "-8.34", "-50.02")]);
@@ -250,7 +264,13 @@ async fn the_xml_report_parses_and_validates_against_the_published_schema() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("report.xml"), &bytes).unwrap();
     std::fs::write(dir.join("report.xsd"), &schema).unwrap();
-    match std::process::Command::new("xmllint").arg("--noout").arg("--schema").arg(dir.join("report.xsd")).arg(dir.join("report.xml")).output() {
+    match std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(dir.join("report.xsd"))
+        .arg(dir.join("report.xml"))
+        .output()
+    {
         Ok(out) => assert!(out.status.success(), "schema validation failed: {}", String::from_utf8_lossy(&out.stderr)),
         Err(_) => eprintln!("xmllint not installed (apt-get install libxml2-utils): schema validation skipped"),
     }
@@ -285,7 +305,8 @@ async fn the_pdf_report_opens_and_its_text_has_the_orders_and_totals() {
     let doc = lopdf::Document::load_mem(&bytes).unwrap();
     assert_eq!(doc.get_pages().len(), 1);
     let text = doc.extract_text(&[1]).unwrap();
-    for expected in ["Sales of Shop IST-01", "209.48", "-250.00", "TOTAL (2 orders)", "-40.52", "VAT per rate", "-8.34"] {
+    for expected in ["Sales of Shop IST-01", "209.48", "-250.00", "TOTAL (2 orders)", "-40.52", "VAT per rate", "-8.34"]
+    {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
 }
@@ -323,7 +344,10 @@ async fn the_catalog_downloads_as_csv_html_and_json() {
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let bytes = res.bytes().await.unwrap();
     let mut reader = csv::Reader::from_reader(bytes.as_ref());
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["sku", "name", "price", "currency", "tax_rate", "department", "base_code"]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["sku", "name", "price", "currency", "tax_rate", "department", "base_code"]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0].iter().take(3).collect::<Vec<_>>(), ["SKU-1", "Shirt", "99.99"]);
@@ -339,8 +363,14 @@ async fn the_catalog_downloads_as_csv_html_and_json() {
     let html = res.text().await.unwrap();
     assert!(html.contains("<td>men</td><td>Men</td>"), "{html}");
 
-    assert_eq!(app.get(&format!("/ws/v1/catalog/spaceships?shop_id=IST-01&key={key}")).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/ws/v1/catalog/items?shop_id=IST-01&key={key}&format=pdf")).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get(&format!("/ws/v1/catalog/spaceships?shop_id=IST-01&key={key}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/ws/v1/catalog/items?shop_id=IST-01&key={key}&format=pdf")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(app.get("/ws/v1/catalog/items?shop_id=IST-01&key=nope").await.status(), StatusCode::FORBIDDEN);
 }
 
@@ -357,7 +387,9 @@ async fn an_invoice_link_works_only_with_its_own_signature() {
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let doc = lopdf::Document::load_mem(&res.bytes().await.unwrap()).unwrap();
     let text = doc.extract_text(&[1]).unwrap();
-    for expected in [answer["order_id"].as_str().unwrap(), "Ada Lovelace", "SKU-1", "209.48", "VAT 20%: 33.33", "VAT 10%: 0.86"] {
+    for expected in
+        [answer["order_id"].as_str().unwrap(), "Ada Lovelace", "SKU-1", "209.48", "VAT 20%: 33.33", "VAT 10%: 0.86"]
+    {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
 
@@ -365,7 +397,9 @@ async fn an_invoice_link_works_only_with_its_own_signature() {
     let flipped = format!("{}{}", &sig[..sig.len() - 1], if sig.ends_with('0') { '1' } else { '0' });
     let other = cashdesk::sales::invoice::signed_url(&app.ctx, id + 1).await.unwrap();
     let other_sig = other.split_once("?sig=").unwrap().1;
-    for tampered in [base.to_string(), format!("{base}?sig="), format!("{base}?sig={flipped}"), format!("{base}?sig={other_sig}")] {
+    for tampered in
+        [base.to_string(), format!("{base}?sig="), format!("{base}?sig={flipped}"), format!("{base}?sig={other_sig}")]
+    {
         let res = app.client.get(&tampered).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{tampered}");
         assert_eq!(res.json::<Value>().await.unwrap()["error_code"], "forbidden");

@@ -12,7 +12,10 @@ const KEY_PATH: &str = "/admin/api/settings/CASH_REGISTER_AUTH_CONF/";
 /// "409" when they are accepted, "403" when not.
 async fn login_code(app: &TestApp, username: &str, password: &str) -> String {
     let answer = app
-        .hook("/hooks/cash_register/pre_order/", &json!({"username": username, "password": password, "order_number": ""}))
+        .hook(
+            "/hooks/cash_register/pre_order/",
+            &json!({"username": username, "password": password, "order_number": ""}),
+        )
         .await;
     answer["error_code"].as_str().unwrap().to_string()
 }
@@ -37,7 +40,8 @@ async fn the_admin_api_needs_the_admin_token() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error_code"], "unauthorized");
-    let res = app.client.get(app.url("/admin/api/settings/")).bearer_auth("wrong-token-0123456789").send().await.unwrap();
+    let res =
+        app.client.get(app.url("/admin/api/settings/")).bearer_auth("wrong-token-0123456789").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.admin_get("/admin/api/settings/").await.status(), StatusCode::OK);
 }
@@ -77,8 +81,10 @@ async fn invalid_cash_register_conf_answers_400_naming_the_field() {
 #[tokio::test]
 async fn passwords_are_hashed_on_write_and_masked_on_read() {
     let app = spawn_app().await;
-    app.set_cash_register_conf(json!({"credentials": [{"username": "c1", "password": "plain-secret"}], "shipping_sku": "S"}))
-        .await;
+    app.set_cash_register_conf(
+        json!({"credentials": [{"username": "c1", "password": "plain-secret"}], "shipping_sku": "S"}),
+    )
+    .await;
     let shown: Value = app.admin_get(KEY_PATH).await.json().await.unwrap();
     assert_eq!(shown["value"]["credentials"], json!([{"username": "c1", "password": "********"}]));
     assert!(!shown.to_string().contains("plain-secret"));
@@ -98,8 +104,10 @@ async fn passwords_are_hashed_on_write_and_masked_on_read() {
 async fn every_change_is_kept_in_the_history_newest_first() {
     let app = spawn_app().await;
     app.set_cash_register_conf(json!({"credentials": [{"username": "c1", "password": "one"}]})).await;
-    app.set_cash_register_conf(json!({"credentials": [{"username": "c2", "password": "two"}], "installment_enabled": true}))
-        .await;
+    app.set_cash_register_conf(
+        json!({"credentials": [{"username": "c2", "password": "two"}], "installment_enabled": true}),
+    )
+    .await;
     let body: Value = app.admin_get("/admin/api/settings/CASH_REGISTER_AUTH_CONF/history/").await.json().await.unwrap();
     let history = body["history"].as_array().unwrap();
     assert_eq!(history.len(), 2);
@@ -141,7 +149,12 @@ async fn the_settings_cli_changes_a_running_server_without_restart() {
     let app = spawn_app().await;
     let env = &app.env;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cashdesk"))
-        .args(["settings", "set", "CASH_REGISTER_AUTH_CONF", r#"{"credentials": [{"username": "cli", "password": "cli-pass"}]}"#])
+        .args([
+            "settings",
+            "set",
+            "CASH_REGISTER_AUTH_CONF",
+            r#"{"credentials": [{"username": "cli", "password": "cli-pass"}]}"#,
+        ])
         .env("DATABASE_URL", env.database_url())
         .env("REDIS_URL", redis_url())
         .env("REDIS_KEY_PREFIX", &env.prefix)
@@ -172,14 +185,20 @@ async fn webhook_secrets_are_masked_on_read() {
     let app = spawn_app().await;
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let res = app
-        .admin_put("/admin/api/settings/ORDER_WEBHOOK_CONF/", &json!({"value": {"endpoints": [{"url": "http://127.0.0.1:9/h", "secret": secret}]}}))
+        .admin_put(
+            "/admin/api/settings/ORDER_WEBHOOK_CONF/",
+            &json!({"value": {"endpoints": [{"url": "http://127.0.0.1:9/h", "secret": secret}]}}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let shown: Value = app.admin_get("/admin/api/settings/ORDER_WEBHOOK_CONF/").await.json().await.unwrap();
     assert_eq!(shown["value"]["endpoints"][0]["secret"], "********");
     assert!(!shown.to_string().contains(secret));
     let res = app
-        .admin_put("/admin/api/settings/ORDER_WEBHOOK_CONF/", &json!({"value": {"endpoints": [{"url": "ftp://x", "secret": secret}]}}))
+        .admin_put(
+            "/admin/api/settings/ORDER_WEBHOOK_CONF/",
+            &json!({"value": {"endpoints": [{"url": "ftp://x", "secret": secret}]}}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }

@@ -79,7 +79,11 @@ impl Receiver {
             if self.all().len() >= n {
                 break;
             }
-            assert!(tokio::time::timeout_at(deadline, notified).await.is_ok(), "only {} of {n} requests arrived", self.all().len());
+            assert!(
+                tokio::time::timeout_at(deadline, notified).await.is_ok(),
+                "only {} of {n} requests arrived",
+                self.all().len()
+            );
         }
     }
 }
@@ -88,7 +92,8 @@ type State = web::Data<(Arc<Mutex<Vec<Received>>>, Arc<tokio::sync::Notify>, Beh
 
 async fn receive(req: HttpRequest, body: web::Bytes, state: State) -> HttpResponse {
     let (received, arrivals, behaviour) = state.get_ref();
-    let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let headers =
+        req.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let got = Received { headers, body: String::from_utf8_lossy(&body).into_owned() };
     let (seen, first_ever) = {
         let mut all = received.lock().unwrap();
@@ -112,7 +117,8 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: State) -> HttpRespon
 /// Points `ORDER_WEBHOOK_CONF` at `endpoints` (url, secret).
 async fn configure(app: &TestApp, endpoints: &[(&str, &str)]) {
     let endpoints: Vec<Value> = endpoints.iter().map(|(url, secret)| json!({"url": url, "secret": secret})).collect();
-    let res = app.admin_put("/admin/api/settings/ORDER_WEBHOOK_CONF/", &json!({"value": {"endpoints": endpoints}})).await;
+    let res =
+        app.admin_put("/admin/api/settings/ORDER_WEBHOOK_CONF/", &json!({"value": {"endpoints": endpoints}})).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
 }
 
@@ -153,8 +159,24 @@ async fn both_events_of_a_recorded_sale_arrive_signed_with_the_spec_fields() {
         assert!((Utc::now().timestamp() - ts).abs() < 60);
     }
     let b = &bodies[0];
-    for field in ["type", "orderID", "orderInternalID", "creationDate", "validationDate", "valueDate", "price", "clientID",
-        "customer", "cashBoxID", "deliveryMethod", "PDFinvoice", "items", "VATs", "VAT", "isRefund"] {
+    for field in [
+        "type",
+        "orderID",
+        "orderInternalID",
+        "creationDate",
+        "validationDate",
+        "valueDate",
+        "price",
+        "clientID",
+        "customer",
+        "cashBoxID",
+        "deliveryMethod",
+        "PDFinvoice",
+        "items",
+        "VATs",
+        "VAT",
+        "isRefund",
+    ] {
         assert!(b.get(field).is_some(), "{field} missing from {b}");
     }
     assert_eq!(b["orderID"], answer["order_id"]);
@@ -194,8 +216,14 @@ async fn a_receiver_that_fails_twice_gets_each_event_exactly_once_more_per_failu
     assert_eq!(deliver_due(&app.ctx, t0).await.unwrap(), DeliveryRun { attempted: 2, delivered: 0 });
     // backing off: nothing is due a moment later
     assert_eq!(deliver_due(&app.ctx, t0 + Duration::seconds(5)).await.unwrap().attempted, 0);
-    assert_eq!(deliver_due(&app.ctx, t0 + Duration::hours(1)).await.unwrap(), DeliveryRun { attempted: 2, delivered: 0 });
-    assert_eq!(deliver_due(&app.ctx, t0 + Duration::hours(2)).await.unwrap(), DeliveryRun { attempted: 2, delivered: 2 });
+    assert_eq!(
+        deliver_due(&app.ctx, t0 + Duration::hours(1)).await.unwrap(),
+        DeliveryRun { attempted: 2, delivered: 0 }
+    );
+    assert_eq!(
+        deliver_due(&app.ctx, t0 + Duration::hours(2)).await.unwrap(),
+        DeliveryRun { attempted: 2, delivered: 2 }
+    );
     assert_eq!(deliver_due(&app.ctx, t0 + Duration::hours(5)).await.unwrap().attempted, 0);
 
     let got = receiver.all();
@@ -211,7 +239,8 @@ async fn a_receiver_that_fails_twice_gets_each_event_exactly_once_more_per_failu
     }
     for d in deliveries(&app).await {
         assert_eq!(d["state"], "delivered");
-        let statuses: Vec<i64> = d["attempt_log"].as_array().unwrap().iter().map(|a| a["status_code"].as_i64().unwrap()).collect();
+        let statuses: Vec<i64> =
+            d["attempt_log"].as_array().unwrap().iter().map(|a| a["status_code"].as_i64().unwrap()).collect();
         assert_eq!(statuses, [500, 500, 200]);
         assert!(d["attempt_log"][0]["latency_ms"].is_number());
     }
@@ -220,7 +249,9 @@ async fn a_receiver_that_fails_twice_gets_each_event_exactly_once_more_per_failu
 #[tokio::test]
 async fn retry_after_is_honoured_and_410_stops_delivery() {
     let (app, key) = app_with_shop().await;
-    let patient = Receiver::start(Behaviour { failures: 1, status: 503, retry_after: Some("3600"), ..Behaviour::default() }).await;
+    let patient =
+        Receiver::start(Behaviour { failures: 1, status: 503, retry_after: Some("3600"), ..Behaviour::default() })
+            .await;
     let gone = Receiver::start(Behaviour { failures: 100, status: 410, ..Behaviour::default() }).await;
     configure(&app, &[(&patient.url, SECRET), (&gone.url, SECRET)]).await;
     record(&app, &sale(&key, json!({}))).await;
@@ -229,7 +260,10 @@ async fn retry_after_is_honoured_and_410_stops_delivery() {
     assert_eq!(deliver_due(&app.ctx, t0).await.unwrap(), DeliveryRun { attempted: 4, delivered: 0 });
     // the ordinary backoff would retry within a minute; Retry-After says an hour
     assert_eq!(deliver_due(&app.ctx, t0 + Duration::minutes(30)).await.unwrap().attempted, 0);
-    assert_eq!(deliver_due(&app.ctx, t0 + Duration::minutes(61)).await.unwrap(), DeliveryRun { attempted: 2, delivered: 2 });
+    assert_eq!(
+        deliver_due(&app.ctx, t0 + Duration::minutes(61)).await.unwrap(),
+        DeliveryRun { attempted: 2, delivered: 2 }
+    );
     assert_eq!(patient.all().len(), 4);
     assert_eq!(gone.all().len(), 2, "a 410 is never retried");
     let states: Vec<(String, String)> = deliveries(&app)
@@ -253,7 +287,9 @@ async fn deliveries_give_up_after_24_hours() {
     let log = deliveries(&app).await;
     for d in &log {
         assert_eq!(d["state"], "expired");
-        let last: chrono::DateTime<Utc> = serde_json::from_value(d["attempt_log"].as_array().unwrap().last().unwrap()["attempted_at"].clone()).unwrap();
+        let last: chrono::DateTime<Utc> =
+            serde_json::from_value(d["attempt_log"].as_array().unwrap().last().unwrap()["attempted_at"].clone())
+                .unwrap();
         assert!(last <= t0 + Duration::hours(24) + Duration::seconds(1), "{last}");
     }
     let attempts = receiver.all().len();
@@ -267,7 +303,11 @@ async fn a_rotated_secret_signs_alongside_the_new_one_and_drawer_events_go_as_wr
     let receiver = Receiver::start(Behaviour::default()).await;
     configure(&app, &[(&receiver.url, SECRET), (&receiver.url, OLD_SECRET)]).await;
     let body = json!({"type": "cashBox_open", "cashBoxID": "BOX-1", "opened": "2024-03-01T08:00:00Z", "closed": null, "Total": 150.00});
-    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ('cashBox_open', $1)").bind(&body).execute(&app.ctx.db).await.unwrap();
+    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ('cashBox_open', $1)")
+        .bind(&body)
+        .execute(&app.ctx.db)
+        .await
+        .unwrap();
 
     assert_eq!(deliver_due(&app.ctx, Utc::now()).await.unwrap(), DeliveryRun { attempted: 1, delivered: 1 });
     let got = receiver.all();
@@ -297,7 +337,8 @@ async fn an_event_in_flight_when_its_dispatcher_dies_is_delivered_again() {
     let got = receiver.all();
     let first = got[0].id().to_string();
     assert_eq!(got.iter().filter(|r| r.id() == first).count(), 2, "the held event came again with the same id");
-    let types: std::collections::HashSet<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_string()).collect();
+    let types: std::collections::HashSet<String> =
+        got.iter().map(|r| r.json()["type"].as_str().unwrap().to_string()).collect();
     assert_eq!(types.len(), 2);
     assert!(got.iter().all(|r| r.json()["orderID"] == answer["order_id"]));
 }
@@ -335,7 +376,10 @@ async fn an_unreachable_endpoint_is_tried_once_per_pass_without_holding_up_the_o
     // the reachable endpoint gets both events; the closed one is tried once, its next event released
     assert_eq!(deliver_due(&app.ctx, t0).await.unwrap(), DeliveryRun { attempted: 3, delivered: 2 });
     assert_eq!(receiver.all().len(), 2);
-    assert_eq!(deliver_due(&app.ctx, t0 + Duration::seconds(2)).await.unwrap(), DeliveryRun { attempted: 1, delivered: 0 });
+    assert_eq!(
+        deliver_due(&app.ctx, t0 + Duration::seconds(2)).await.unwrap(),
+        DeliveryRun { attempted: 1, delivered: 0 }
+    );
     let failed: Vec<Value> = deliveries(&app).await.into_iter().filter(|d| d["url"] == closed.as_str()).collect();
     assert_eq!(failed.len(), 2);
     for d in failed {
@@ -360,7 +404,10 @@ async fn an_operator_replays_a_failed_delivery_and_a_delivered_one_is_refused() 
     let id = all[0]["id"].as_i64().unwrap();
 
     let replay = |id: i64| {
-        app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{id}/replay/"))).bearer_auth(ADMIN_TOKEN).send()
+        app.client
+            .post(app.url(&format!("/admin/api/webhooks/deliveries/{id}/replay/")))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
     };
     let res = replay(id).await.unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
@@ -376,6 +423,7 @@ async fn an_operator_replays_a_failed_delivery_and_a_delivered_one_is_refused() 
     let other = all[1]["id"].as_i64().unwrap();
     configure(&app, &[]).await;
     assert_eq!(replay(other).await.unwrap().status(), StatusCode::CONFLICT, "no secret to sign with any more");
-    let res = app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{other}/replay/"))).send().await.unwrap();
+    let res =
+        app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{other}/replay/"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

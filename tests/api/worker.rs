@@ -24,7 +24,8 @@ async fn a_job_delivered_twice_creates_one_order() {
     app.seed().await;
     let numbers = paid_orders(&app, 1).await;
     let mut redis = app.redis().await;
-    let _: () = redis::cmd("LPUSH").arg(app.ctx.keys.jobs_complete()).arg(&numbers[0]).query_async(&mut redis).await.unwrap();
+    let _: () =
+        redis::cmd("LPUSH").arg(app.ctx.keys.jobs_complete()).arg(&numbers[0]).query_async(&mut redis).await.unwrap();
     assert_eq!(app.run_jobs().await, 2);
     assert_eq!(app.count("SELECT count(*) FROM orders").await, 1);
     assert_eq!(app.count("SELECT count(*) FROM order_lines").await, 1);
@@ -60,7 +61,14 @@ async fn the_reaper_leaves_the_jobs_of_live_workers_alone() {
     let live = "live-worker";
     let mut redis = app.redis().await;
     let _: () = redis::cmd("SADD").arg(app.ctx.keys.workers()).arg(live).query_async(&mut redis).await.unwrap();
-    let _: () = redis::cmd("SET").arg(app.ctx.keys.worker_lease(live)).arg(1).arg("EX").arg(30).query_async(&mut redis).await.unwrap();
+    let _: () = redis::cmd("SET")
+        .arg(app.ctx.keys.worker_lease(live))
+        .arg(1)
+        .arg("EX")
+        .arg(30)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
     worker::take_job(&app.ctx, live, 0.1).await.unwrap().expect("a job");
     assert_eq!(worker::reap(&app.ctx).await.unwrap(), 0);
 }
@@ -94,7 +102,8 @@ async fn the_sweeper_adds_no_duplicates_to_a_backlog_being_worked() {
     let mut redis = app.redis().await;
     let _: () = redis::cmd("DEL").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap();
     let backlog: Vec<String> = (0..=worker::SWEEP_BATCH).map(|i| format!("BACKLOG-{i}")).collect();
-    let _: () = redis::cmd("RPUSH").arg(app.ctx.keys.jobs_complete()).arg(&backlog).query_async(&mut redis).await.unwrap();
+    let _: () =
+        redis::cmd("RPUSH").arg(app.ctx.keys.jobs_complete()).arg(&backlog).query_async(&mut redis).await.unwrap();
     assert_eq!(worker::sweep(&app.ctx, Duration::ZERO).await.unwrap(), 0, "a backlog is being worked: left alone");
     // Once it is down to a sweep's worth, the sweeper queues what waits.
     let _: () = redis::cmd("LPOP").arg(app.ctx.keys.jobs_complete()).query_async(&mut redis).await.unwrap();
@@ -181,7 +190,13 @@ async fn orders_written_in_one_batch_keep_their_own_lines_discounts_and_events()
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| (l["sku"].as_str().unwrap().to_string(), l["quantity"].as_i64().unwrap(), l["discount_amount"].as_str().unwrap().to_string()))
+            .map(|l| {
+                (
+                    l["sku"].as_str().unwrap().to_string(),
+                    l["quantity"].as_i64().unwrap(),
+                    l["discount_amount"].as_str().unwrap().to_string(),
+                )
+            })
             .collect()
     };
     let (_, order) = app.order(&plain).await;
@@ -189,17 +204,21 @@ async fn orders_written_in_one_batch_keep_their_own_lines_discounts_and_events()
     assert_eq!(order["discounts"], json!([]));
     assert_eq!(order["total_amount"], "31.50");
     let (_, order) = app.order(&promoted).await;
-    assert_eq!(lines(&order), [("SKU-1".to_string(), 1, "0.00".to_string()), ("SKU-3".to_string(), 2, "10.00".to_string())]);
+    assert_eq!(
+        lines(&order),
+        [("SKU-1".to_string(), 1, "0.00".to_string()), ("SKU-3".to_string(), 2, "10.00".to_string())]
+    );
     assert_eq!(order["discounts"][0]["description"], "Jacket deal");
     assert_eq!(order["total_amount"], "589.99");
     let (_, order) = app.order(&single).await;
     assert_eq!(lines(&order), [("SKU-3".to_string(), 1, "0.00".to_string())]);
     assert_eq!(order["total_amount"], "250.00");
     // two events per order, validated before terminated, in order-creation order
-    let events: Vec<(String, String)> = sqlx::query_as("SELECT event_type, payload->>'order_number' FROM webhook_outbox ORDER BY id")
-        .fetch_all(&app.ctx.db)
-        .await
-        .unwrap();
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_type, payload->>'order_number' FROM webhook_outbox ORDER BY id")
+            .fetch_all(&app.ctx.db)
+            .await
+            .unwrap();
     assert_eq!(events.len(), 6);
     for pair in events.chunks(2) {
         assert_eq!((pair[0].0.as_str(), pair[1].0.as_str()), ("validated", "terminated"));

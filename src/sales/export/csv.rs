@@ -6,8 +6,20 @@ use crate::money::fmt2;
 use crate::sales::report::{rate_text, SalesReport};
 
 const REPORT_HEADERS: &[&str] = &[
-    "type", "order_number", "order_internal_id", "time", "source", "client", "payment_method", "currency", "is_refund",
-    "vat_rate", "orders", "net", "vat", "total",
+    "type",
+    "order_number",
+    "order_internal_id",
+    "time",
+    "source",
+    "client",
+    "payment_method",
+    "currency",
+    "is_refund",
+    "vat_rate",
+    "orders",
+    "net",
+    "vat",
+    "total",
 ];
 
 pub fn report(r: &SalesReport) -> anyhow::Result<Vec<u8>> {
@@ -33,10 +45,40 @@ pub fn report(r: &SalesReport) -> anyhow::Result<Vec<u8>> {
     }
     for t in &r.totals {
         let orders = t.orders.to_string();
-        w.write_record(["total", "", "", "", "", "", "", &t.currency, "", "", &orders, &fmt2(t.net), &fmt2(t.vat), &fmt2(t.total)])?;
+        w.write_record([
+            "total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            &t.currency,
+            "",
+            "",
+            &orders,
+            &fmt2(t.net),
+            &fmt2(t.vat),
+            &fmt2(t.total),
+        ])?;
     }
     for v in &r.vat_rates {
-        w.write_record(["vat_rate", "", "", "", "", "", "", &v.currency, "", &rate_text(v.rate), "", &fmt2(v.net), &fmt2(v.vat), &fmt2(v.gross)])?;
+        w.write_record([
+            "vat_rate",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            &v.currency,
+            "",
+            &rate_text(v.rate),
+            "",
+            &fmt2(v.net),
+            &fmt2(v.vat),
+            &fmt2(v.gross),
+        ])?;
     }
     Ok(w.into_inner()?)
 }

@@ -36,24 +36,64 @@ fn head(out: &mut String, headers: &[&str]) {
 
 pub fn report(r: &SalesReport) -> Vec<u8> {
     let mut out = String::new();
-    head(&mut out, &["Order", "Internal id", "Time (UTC)", "Source", "Client", "Payment method", "Currency", "Refund", "Net", "VAT", "Total"]);
+    head(
+        &mut out,
+        &[
+            "Order",
+            "Internal id",
+            "Time (UTC)",
+            "Source",
+            "Client",
+            "Payment method",
+            "Currency",
+            "Refund",
+            "Net",
+            "VAT",
+            "Total",
+        ],
+    );
     for o in &r.rows {
         let time = o.time.format("%H:%M:%S").to_string();
         let id = o.order_internal_id.to_string();
         let (net, vat, total) = (fmt2(o.net), fmt2(o.vat), fmt2(o.total));
-        row(&mut out, "order", &[
-            (&o.order_number, false), (&id, true), (&time, false), (&o.source, false), (&o.client, false),
-            (&o.payment_method, false), (&o.currency, false), (if o.is_refund { "yes" } else { "no" }, false),
-            (&net, true), (&vat, true), (&total, true),
-        ]);
+        row(
+            &mut out,
+            "order",
+            &[
+                (&o.order_number, false),
+                (&id, true),
+                (&time, false),
+                (&o.source, false),
+                (&o.client, false),
+                (&o.payment_method, false),
+                (&o.currency, false),
+                (if o.is_refund { "yes" } else { "no" }, false),
+                (&net, true),
+                (&vat, true),
+                (&total, true),
+            ],
+        );
     }
     for t in &r.totals {
         let label = format!("Total ({} orders)", t.orders);
         let (net, vat, total) = (fmt2(t.net), fmt2(t.vat), fmt2(t.total));
-        row(&mut out, "total", &[
-            (&label, false), ("", false), ("", false), ("", false), ("", false), ("", false), (&t.currency, false),
-            ("", false), (&net, true), (&vat, true), (&total, true),
-        ]);
+        row(
+            &mut out,
+            "total",
+            &[
+                (&label, false),
+                ("", false),
+                ("", false),
+                ("", false),
+                ("", false),
+                ("", false),
+                (&t.currency, false),
+                ("", false),
+                (&net, true),
+                (&vat, true),
+                (&total, true),
+            ],
+        );
     }
     out.push_str("</tbody></table>\n<h2>VAT per rate</h2>\n");
     head(&mut out, &["Currency", "Rate (%)", "Net", "VAT", "Gross"]);

@@ -165,7 +165,10 @@ pub fn report(r: &SalesReport) -> anyhow::Result<Vec<u8>> {
     for t in &r.totals {
         let label = format!("TOTAL ({} orders)", t.orders);
         let (net, vat, total) = (fmt2(t.net), fmt2(t.vat), fmt2(t.total));
-        pdf.row(&[(COLS[0], &label), (COLS[5], &t.currency), (COLS[7], &net), (COLS[8], &vat), (COLS[9], &total)], true);
+        pdf.row(
+            &[(COLS[0], &label), (COLS[5], &t.currency), (COLS[7], &net), (COLS[8], &vat), (COLS[9], &total)],
+            true,
+        );
     }
     pdf.gap();
     pdf.heading("VAT per rate");

@@ -27,7 +27,23 @@ pub fn report(r: &SalesReport) -> anyhow::Result<Vec<u8>> {
 
     let ws = wb.add_worksheet();
     ws.set_name("Sales")?;
-    headers(ws, &["Order", "Internal id", "Time (UTC)", "Source", "Client", "Payment method", "Currency", "Refund", "Net", "VAT", "Total"], &bold)?;
+    headers(
+        ws,
+        &[
+            "Order",
+            "Internal id",
+            "Time (UTC)",
+            "Source",
+            "Client",
+            "Payment method",
+            "Currency",
+            "Refund",
+            "Net",
+            "VAT",
+            "Total",
+        ],
+        &bold,
+    )?;
     let mut row = 1u32;
     for o in &r.rows {
         ws.write_string(row, 0, &o.order_number)?;
