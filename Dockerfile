@@ -3,6 +3,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+# The checked SQL builds from its committed offline data (SQLX_OFFLINE in .cargo/config.toml).
+COPY .sqlx ./.sqlx
+COPY .cargo ./.cargo
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

@@ -108,3 +108,14 @@ python_tools() {
   echo "$venv"
 }
 
+
+# sqlx-cli, pinned: `cargo sqlx prepare` writes and checks the offline data
+# of the checked SQL (scripts/sqlx-prepare.sh). Built from crates.io once (a
+# few minutes), only when missing or another version.
+SQLX_CLI_VERSION=0.8.6
+ensure_sqlx_cli() {
+  if ! cargo sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION\$"; then
+    log "installing sqlx-cli $SQLX_CLI_VERSION from crates.io"
+    cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
+  fi
+}

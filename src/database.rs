@@ -41,7 +41,13 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// True on a server that accepts writes: libpq's `read-write` test (not in
 /// recovery, and transactions are not read-only by default).
-const WRITABLE: &str = "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'";
+async fn is_writable(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS "writable!""#
+    )
+    .fetch_one(conn)
+    .await
+}
 
 /// A `DATABASE_URL` or `DATABASE_READ_URL`, parsed.
 #[derive(Debug, Clone)]
@@ -144,7 +150,7 @@ impl Primary {
     async fn open_writable(&self, i: usize) -> Result<PgConnection, String> {
         let attempt = async {
             let mut conn = self.url.options[i].connect().await.map_err(|e| short_error(&e))?;
-            match sqlx::query_scalar::<_, bool>(WRITABLE).fetch_one(&mut conn).await {
+            match is_writable(&mut conn).await {
                 Ok(true) => Ok(conn),
                 Ok(false) => Err("read-only (a standby, or default_transaction_read_only)".to_string()),
                 Err(e) => Err(short_error(&e)),
@@ -227,7 +233,7 @@ pub async fn connect_primary(database_url: &str, max_connections: u32) -> anyhow
         .after_connect(move |conn, _| {
             let primary = Arc::clone(&on_connect);
             Box::pin(async move {
-                if sqlx::query_scalar::<_, bool>(WRITABLE).fetch_one(&mut *conn).await? {
+                if is_writable(conn).await? {
                     return Ok(());
                 }
                 let host = &primary.url.hosts[primary.current.load(Ordering::Acquire)];
@@ -258,9 +264,7 @@ async fn follow(pool: PgPool, primary: Arc<Primary>, conn: PgConnection) {
             return;
         }
         if let Some(c) = conn.as_mut() {
-            if let Ok(Ok(true)) =
-                tokio::time::timeout(HOST_TIMEOUT, sqlx::query_scalar::<_, bool>(WRITABLE).fetch_one(&mut *c)).await
-            {
+            if let Ok(Ok(true)) = tokio::time::timeout(HOST_TIMEOUT, is_writable(c)).await {
                 continue;
             }
             // Dropped, not closed: the host may be gone, and closing would wait on it.

@@ -57,7 +57,7 @@ pub async fn seed(ctx: &AppContext) -> anyhow::Result<()> {
         installment_counts: vec![1, 3, 6],
     };
     upsert::card(db, &card).await.context("failed to seed cards")?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO customers (id, name, email, phone) VALUES ('C-1', 'Ada Lovelace', 'ada@example.com', '+905550000000')
          ON CONFLICT (id) DO NOTHING",
     )

@@ -75,13 +75,13 @@ async fn write(options: sqlx::postgres::PgConnectOptions, name: &str) -> bool {
     let Ok(mut conn) = options.connect().await else { return false };
     // Only backends running the probe's own statement: behind a transaction
     // pooler a backend that served a probe may serve someone else now.
-    let cancelled = sqlx::query(
+    let cancelled = sqlx::query!(
         "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
          WHERE application_name = $1 AND query = $2 AND state = 'active' AND pid <> pg_backend_pid()",
+        name,
+        PROBE,
     )
-    .bind(name)
-    .bind(PROBE)
-    .execute(&mut conn)
+    .fetch_all(&mut conn)
     .await;
     if cancelled.is_err() {
         return false;

@@ -151,20 +151,22 @@ impl VerifiedCache {
 /// The server-wide secret `name`, created on first use and shared by every
 /// instance through Postgres (no configuration to keep in step).
 pub async fn server_secret(db: &sqlx::PgPool, name: &str) -> Result<Vec<u8>, sqlx::Error> {
-    let existing: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_optional(db).await?;
+    let existing =
+        sqlx::query_scalar!("SELECT value FROM server_secrets WHERE name = $1", name).fetch_optional(db).await?;
     if let Some(value) = existing {
         return Ok(value);
     }
     let mut fresh = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut fresh);
-    sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .bind(fresh.as_slice())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        name,
+        &fresh[..]
+    )
+    .execute(db)
+    .await?;
     // Another instance may have won the race: read what was kept.
-    sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1").bind(name).fetch_one(db).await
+    sqlx::query_scalar!("SELECT value FROM server_secrets WHERE name = $1", name).fetch_one(db).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::health::WriteProbe;
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::openapi::Register;
 use crate::payments::PaymentWriter;
 use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
 use crate::secrets::sha256;
@@ -21,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 
 /// Request bodies above this are refused (SPEC §3).
@@ -133,7 +133,7 @@ impl Application {
         }
 
         let data = web::Data::new(ctx.clone());
-        let published = web::Data::new(openapi::Published::new(&api_document()));
+        let published = web::Data::new(openapi::Published::new(api_document));
         let factory_ctx = ctx.clone();
         let server = HttpServer::new(move || {
             let thread_ctx = factory_ctx.clone();
@@ -153,9 +153,9 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .wrap(actix_web::middleware::from_fn(middleware::limit_body))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
-                .into_utoipa_app()
-                .configure(routes)
-                .into_app()
+                .configure(|cfg| {
+                    routes(cfg);
+                })
                 .default_service(web::to(crate::error::no_route))
         })
         .workers(http_workers)
@@ -194,13 +194,19 @@ impl Application {
 
 /// The OpenAPI document of every route [`routes`] registers.
 pub fn api_document() -> utoipa::openapi::OpenApi {
-    let (_, mut document) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    let (_, mut document) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .configure(|cfg| {
+            routes(cfg);
+        })
+        .split_for_parts();
     openapi::add_shared_answers(&mut document);
     document
 }
 
 /// Every route of the service, each registered with its description.
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(live)
         .service(ready)
         .service(serve_metrics)
@@ -236,7 +242,7 @@ pub async fn ready(ctx: web::Data<AppContext>) -> HttpResponse {
     let replica = async {
         match ctx.config.database_read_url {
             Some(_) => Some(
-                tokio::time::timeout(bound, sqlx::query("SELECT 1").execute(&ctx.read_db))
+                tokio::time::timeout(bound, sqlx::query_scalar!("SELECT 1 AS one").fetch_one(&ctx.read_db))
                     .await
                     .is_ok_and(|r| r.is_ok()),
             ),

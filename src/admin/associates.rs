@@ -9,13 +9,13 @@ use crate::drawers::{issue_token, revoke_token};
 use crate::error::{ApiError, ErrorBody};
 use crate::fields::Text;
 use crate::json_body::StrictJson;
+use crate::openapi::Register;
 use actix_web::{delete, post};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(create).service(delete);
 }
 

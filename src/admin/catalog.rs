@@ -8,15 +8,15 @@ use crate::error::ApiError;
 use crate::fields::{FreeObject, Identifier, Text};
 use crate::json_body::StrictJson;
 use crate::money::{fmt2, Currency, Percent, Price};
+use crate::openapi::Register;
 use actix_web::put;
 use actix_web::{web, HttpResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(put_department)
         .service(put_product)
         .service(put_customer)

@@ -6,8 +6,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::lockouts::{self, Protocol};
 use actix_web::{delete, get};
 
+use crate::openapi::Register;
 use actix_web::{web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Every subject locked out now (SPEC §11), the latest to unlock first.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -17,7 +17,7 @@ pub struct LockoutList {
     pub lockouts: Vec<lockouts::Lockout>,
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(list).service(clear);
 }
 

@@ -15,7 +15,7 @@ pub(crate) mod shops;
 pub use auth::{bearer, is_admin_token, AdminAuth, CSRF_HEADER};
 
 use crate::error::ErrorBody;
-use utoipa_actix_web::service_config::ServiceConfig;
+use crate::openapi::Register;
 
 /// The error answers every admin write may give.
 #[derive(utoipa::IntoResponses)]
@@ -28,7 +28,7 @@ pub enum AdminWriteErrors {
     Forbidden(ErrorBody),
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.configure(page::routes)
         .configure(session::routes)
         .configure(settings::routes)

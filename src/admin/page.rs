@@ -7,9 +7,9 @@
 use super::auth::require_enabled;
 use crate::context::AppContext;
 use crate::error::ApiError;
+use crate::openapi::Register;
 use actix_web::get;
 use actix_web::{web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
@@ -19,7 +19,7 @@ const APP_CSS: &str = include_str!("page/app.css");
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(to_index).service(index).service(asset);
 }
 

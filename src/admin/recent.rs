@@ -8,6 +8,7 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::drawers::DrawerBalance;
 use crate::error::{ApiError, ErrorBody};
+use crate::openapi::Register;
 use crate::orders::read::OrderSummary;
 use crate::payments::PaymentSummary;
 use crate::webhooks::DeliveryView;
@@ -16,9 +17,8 @@ use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(payments).service(orders).service(drawers).service(deliveries).service(replay);
 }
 

@@ -13,11 +13,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
 use crate::lockouts::{self, Login, Protocol};
 
+use crate::openapi::Register;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use redis::AsyncCommands;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The cookie holding the session id.
 pub const COOKIE: &str = "cashdesk_admin";
@@ -41,7 +41,7 @@ pub struct AdminSessionAnswer {
     pub expires_in_seconds: i64,
 }
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(sign_in).service(current).service(sign_out);
 }
 

@@ -4,6 +4,7 @@ use super::AdminAuth;
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
+use crate::openapi::Register;
 use crate::settings::{self, SettingsError, KNOWN_KEYS};
 use actix_web::{get, put};
 use actix_web::{web, HttpResponse};
@@ -11,9 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(list).service(get).service(put).service(history);
 }
 

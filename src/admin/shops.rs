@@ -7,14 +7,14 @@ use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::fields::Text;
 use crate::json_body::StrictJson;
+use crate::openapi::Register;
 use crate::sales::shops;
 use actix_web::post;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(create_shop);
 }
 

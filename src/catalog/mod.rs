@@ -76,61 +76,65 @@ pub struct Card {
     pub installment_counts: Vec<i32>,
 }
 
-const PRODUCT_COLUMNS: &str = "pk, sku, name, price, currency, tax_rate, department, base_code, attributes";
-
 pub async fn products_by_sku(db: &PgPool, skus: &[String]) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = ANY($1)"))
-        .bind(skus)
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        Product,
+        "SELECT pk, sku, name, price, currency, tax_rate, department, base_code, attributes
+         FROM products WHERE sku = ANY($1)",
+        skus,
+    )
+    .fetch_all(db)
+    .await
 }
 
 pub async fn all_products(db: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {PRODUCT_COLUMNS} FROM products ORDER BY sku")).fetch_all(db).await
+    sqlx::query_as!(
+        Product,
+        "SELECT pk, sku, name, price, currency, tax_rate, department, base_code, attributes FROM products ORDER BY sku"
+    )
+    .fetch_all(db)
+    .await
 }
 
 pub async fn all_departments(db: &PgPool) -> Result<Vec<Department>, sqlx::Error> {
-    sqlx::query_as("SELECT code, name FROM departments ORDER BY code").fetch_all(db).await
+    sqlx::query_as!(Department, "SELECT code, name FROM departments ORDER BY code").fetch_all(db).await
 }
 
 pub async fn all_customers(db: &PgPool) -> Result<Vec<Customer>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, email, phone, address FROM customers ORDER BY id").fetch_all(db).await
+    sqlx::query_as!(Customer, "SELECT id, name, email, phone, address FROM customers ORDER BY id").fetch_all(db).await
 }
 
 pub async fn customer(db: impl PgExecutor<'_>, id: &str) -> Result<Option<Customer>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, email, phone, address FROM customers WHERE id = $1")
-        .bind(id)
+    sqlx::query_as!(Customer, "SELECT id, name, email, phone, address FROM customers WHERE id = $1", id)
         .fetch_optional(db)
         .await
 }
 
 pub async fn payment_option(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<PaymentOption>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1")
-        .bind(slug)
+    sqlx::query_as!(PaymentOption, "SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1", slug)
         .fetch_optional(db)
         .await
 }
 
 pub async fn shipping_option(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<ShippingOption>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, slug, price FROM shipping_options WHERE slug = $1")
-        .bind(slug)
+    sqlx::query_as!(ShippingOption, "SELECT id, name, slug, price FROM shipping_options WHERE slug = $1", slug)
         .fetch_optional(db)
         .await
 }
 
 pub async fn card(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Card>, sqlx::Error> {
-    let row: Option<(String, String, String, String, String, Vec<i32>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT slug, name, card_payment_type, bank_name, bank_slug, installment_counts FROM cards WHERE slug = $1",
+        slug,
     )
-    .bind(slug)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(slug, name, card_payment_type, bank_name, bank_slug, installment_counts)| Card {
-        card_payment_type,
-        name,
-        slug,
-        bank: Bank { name: bank_name, slug: bank_slug },
-        installment_counts,
+    Ok(row.map(|r| Card {
+        card_payment_type: r.card_payment_type,
+        name: r.name,
+        slug: r.slug,
+        bank: Bank { name: r.bank_name, slug: r.bank_slug },
+        installment_counts: r.installment_counts,
     }))
 }
 
@@ -140,56 +144,58 @@ pub mod upsert {
 
     /// True when a department with `code` exists (products may only name existing ones).
     pub async fn department_exists(db: &PgPool, code: &str) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)").bind(code).fetch_one(db).await
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1) AS "exists!""#, code)
+            .fetch_one(db)
+            .await
     }
 
     pub async fn department(db: &PgPool, code: &str, name: &str) -> Result<(Department, bool), sqlx::Error> {
-        sqlx::query_as(
-            "INSERT INTO departments (code, name) VALUES ($1, $2)
+        sqlx::query!(
+            r#"INSERT INTO departments (code, name) VALUES ($1, $2)
              ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-             RETURNING code, name, (xmax = 0) AS created",
+             RETURNING code, name, (xmax = 0) AS "created!""#,
+            code,
+            name,
         )
-        .bind(code)
-        .bind(name)
         .fetch_one(db)
         .await
-        .map(|(code, name, created): (String, String, bool)| (Department { code, name }, created))
+        .map(|r| (Department { code: r.code, name: r.name }, r.created))
     }
 
     pub async fn product(db: &PgPool, p: &Product) -> Result<(Product, bool), sqlx::Error> {
-        let row: (i64, bool) = sqlx::query_as(
-            "INSERT INTO products (sku, name, price, currency, tax_rate, department, base_code, attributes)
+        let row = sqlx::query!(
+            r#"INSERT INTO products (sku, name, price, currency, tax_rate, department, base_code, attributes)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price,
                  currency = EXCLUDED.currency, tax_rate = EXCLUDED.tax_rate, department = EXCLUDED.department,
                  base_code = EXCLUDED.base_code, attributes = EXCLUDED.attributes, updated_at = now()
-             RETURNING pk, (xmax = 0)",
+             RETURNING pk, (xmax = 0) AS "created!""#,
+            p.sku,
+            p.name,
+            p.price,
+            p.currency,
+            p.tax_rate,
+            p.department,
+            p.base_code,
+            p.attributes,
         )
-        .bind(&p.sku)
-        .bind(&p.name)
-        .bind(p.price)
-        .bind(&p.currency)
-        .bind(p.tax_rate)
-        .bind(&p.department)
-        .bind(&p.base_code)
-        .bind(&p.attributes)
         .fetch_one(db)
         .await?;
-        Ok((Product { pk: row.0, ..p.clone() }, row.1))
+        Ok((Product { pk: row.pk, ..p.clone() }, row.created))
     }
 
     pub async fn customer(db: &PgPool, c: &Customer) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)
+        sqlx::query_scalar!(
+            r#"INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,
                  phone = EXCLUDED.phone, address = EXCLUDED.address, updated_at = now()
-             RETURNING (xmax = 0)",
+             RETURNING (xmax = 0) AS "created!""#,
+            c.id,
+            c.name,
+            c.email,
+            c.phone,
+            c.address,
         )
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(&c.phone)
-        .bind(&c.address)
         .fetch_one(db)
         .await
     }
@@ -200,19 +206,17 @@ pub mod upsert {
         name: &str,
         payment_type: &str,
     ) -> Result<(PaymentOption, bool), sqlx::Error> {
-        sqlx::query_as(
-            "INSERT INTO payment_options (slug, name, payment_type) VALUES ($1, $2, $3)
+        sqlx::query!(
+            r#"INSERT INTO payment_options (slug, name, payment_type) VALUES ($1, $2, $3)
              ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, payment_type = EXCLUDED.payment_type, updated_at = now()
-             RETURNING id, name, slug, payment_type, (xmax = 0)",
+             RETURNING id, name, slug, payment_type, (xmax = 0) AS "created!""#,
+            slug,
+            name,
+            payment_type,
         )
-        .bind(slug)
-        .bind(name)
-        .bind(payment_type)
         .fetch_one(db)
         .await
-        .map(|(id, name, slug, payment_type, created): (i64, String, String, String, bool)| {
-            (PaymentOption { id, name, slug, payment_type }, created)
-        })
+        .map(|r| (PaymentOption { id: r.id, name: r.name, slug: r.slug, payment_type: r.payment_type }, r.created))
     }
 
     pub async fn shipping_option(
@@ -221,36 +225,34 @@ pub mod upsert {
         name: &str,
         price: Decimal,
     ) -> Result<(ShippingOption, bool), sqlx::Error> {
-        sqlx::query_as(
-            "INSERT INTO shipping_options (slug, name, price) VALUES ($1, $2, $3)
+        sqlx::query!(
+            r#"INSERT INTO shipping_options (slug, name, price) VALUES ($1, $2, $3)
              ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, price = EXCLUDED.price, updated_at = now()
-             RETURNING id, name, slug, price, (xmax = 0)",
+             RETURNING id, name, slug, price, (xmax = 0) AS "created!""#,
+            slug,
+            name,
+            price,
         )
-        .bind(slug)
-        .bind(name)
-        .bind(price)
         .fetch_one(db)
         .await
-        .map(|(id, name, slug, price, created): (i64, String, String, Decimal, bool)| {
-            (ShippingOption { id, name, slug, price }, created)
-        })
+        .map(|r| (ShippingOption { id: r.id, name: r.name, slug: r.slug, price: r.price }, r.created))
     }
 
     pub async fn card(db: &PgPool, c: &Card) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO cards (slug, name, card_payment_type, bank_name, bank_slug, installment_counts)
+        sqlx::query_scalar!(
+            r#"INSERT INTO cards (slug, name, card_payment_type, bank_name, bank_slug, installment_counts)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, card_payment_type = EXCLUDED.card_payment_type,
                  bank_name = EXCLUDED.bank_name, bank_slug = EXCLUDED.bank_slug,
                  installment_counts = EXCLUDED.installment_counts, updated_at = now()
-             RETURNING (xmax = 0)",
+             RETURNING (xmax = 0) AS "created!""#,
+            c.slug,
+            c.name,
+            c.card_payment_type,
+            c.bank.name,
+            c.bank.slug,
+            &c.installment_counts[..],
         )
-        .bind(&c.slug)
-        .bind(&c.name)
-        .bind(&c.card_payment_type)
-        .bind(&c.bank.name)
-        .bind(&c.bank.slug)
-        .bind(&c.installment_counts)
         .fetch_one(db)
         .await
     }
@@ -261,10 +263,11 @@ pub async fn payment_option_by_ref(
     db: impl PgExecutor<'_>,
     reference: &str,
 ) -> Result<Option<PaymentOption>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PaymentOption,
         "SELECT id, name, slug, payment_type FROM payment_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1",
+        reference,
     )
-    .bind(reference)
     .fetch_optional(db)
     .await
 }
@@ -274,23 +277,26 @@ pub async fn shipping_option_by_ref(
     db: impl PgExecutor<'_>,
     reference: &str,
 ) -> Result<Option<ShippingOption>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        ShippingOption,
         "SELECT id, name, slug, price FROM shipping_options WHERE slug = $1 OR id::text = $1 ORDER BY id LIMIT 1",
+        reference,
     )
-    .bind(reference)
     .fetch_optional(db)
     .await
 }
 
 /// Inserts a new customer (inside the caller's transaction).
 pub async fn insert_customer(db: impl PgExecutor<'_>, c: &Customer) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(&c.phone)
-        .bind(&c.address)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "INSERT INTO customers (id, name, email, phone, address) VALUES ($1, $2, $3, $4, $5)",
+        c.id,
+        c.name,
+        c.email,
+        c.phone,
+        c.address,
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
 }

@@ -6,17 +6,17 @@ use super::{patch, store, Session};
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::json_body::StrictJson;
+use crate::openapi::Register;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 pub const SESSION_HEADER: &str = "x-checkout-session";
 pub const SESSION_COOKIE: &str = "checkout_session";
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(create).service(read).service(update);
 }
 

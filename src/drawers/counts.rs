@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::drawer::{self, lock_usable, Tx};
 use super::ledger;
-use super::model::{conflict, in_currency, invalid, CountAction, CountReason, DrawerError, DrawerResult};
+use super::model::{conflict, in_currency, invalid, CountAction, CountReason, CountStatus, DrawerError, DrawerResult};
 use super::stores::find_config;
 use crate::money::Monetary;
 use rust_decimal::Decimal;
@@ -44,10 +44,10 @@ pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountSt
     Ok(CountStarted { count_id })
 }
 
-async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, String)> {
+async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, CountStatus)> {
     let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
-    let row: Option<(Uuid, String)> = sqlx::query_as(
+    let row: Option<(Uuid, CountStatus)> = sqlx::query_as(
         "SELECT activation_id, status FROM cash_counts WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE",
     )
     .bind(id)
@@ -95,8 +95,11 @@ pub async fn record(
         return Err(invalid("counted_amount.value: must be at least 0"));
     }
     let (id, count_activation, status) = locked_count(tx, drawer_id, count_id).await?;
-    if !matches!(status.as_str(), "started" | "recount") {
-        return Err(conflict(format!("count {count_id} is {status}; only a new count or a recount can be recorded")));
+    if !status.can_record() {
+        return Err(conflict(format!(
+            "count {count_id} is {}; only a new count or a recount can be recorded",
+            status.as_str()
+        )));
     }
     if count_activation != activation_id {
         return Err(conflict(format!("count {count_id} belongs to an earlier activation")));
@@ -104,7 +107,7 @@ pub async fn record(
     let expected = ledger::expected_balance(tx, activation_id).await?;
     let discrepancy = counted - expected;
     sqlx::query(
-        "UPDATE cash_counts SET status = 'recorded', counted_amount = $2, expected_amount = $3, discrepancy_amount = $4,
+        "UPDATE cash_counts SET status = $6, counted_amount = $2, expected_amount = $3, discrepancy_amount = $4,
              ledger_seq = $5, recorded_at = now() WHERE count_id = $1",
     )
     .bind(id)
@@ -112,6 +115,7 @@ pub async fn record(
     .bind(expected)
     .bind(discrepancy)
     .bind(drawer.ledger_seq)
+    .bind(CountStatus::Recorded)
     .execute(&mut **tx)
     .await?;
     let expose = find_config(&mut **tx, &drawer.store_id).await?.map_or(true, |c| c.expose_count_expected_amount);
@@ -130,7 +134,7 @@ pub struct CountActed {
     #[schema(value_type = String, format = "uuid")]
     pub count_id: Uuid,
     /// `recount`, `submitted` or `canceled`
-    pub status: &'static str,
+    pub status: CountStatus,
 }
 
 /// `_recount`, `_submit` or `_cancel`; acting on a submitted or canceled count → 409.
@@ -141,22 +145,15 @@ pub async fn act(
     count_id: &str,
     action: &str,
 ) -> DrawerResult<CountActed> {
-    let next = match CountAction::parse(action) {
-        Some(CountAction::Recount) => "recount",
-        Some(CountAction::Submit) => "submitted",
-        Some(CountAction::Cancel) => "canceled",
-        None => return Err(invalid("action: must be _recount, _submit or _cancel")),
+    let Some(action_kind) = CountAction::parse(action) else {
+        return Err(invalid("action: must be _recount, _submit or _cancel"));
     };
     drawer::lock(tx, caller, drawer_id).await?;
     let (id, _, status) = locked_count(tx, drawer_id, count_id).await?;
-    let allowed = match next {
-        "recount" | "submitted" => status == "recorded",
-        _ => matches!(status.as_str(), "started" | "recorded" | "recount"),
+    let Some(next) = status.after(action_kind) else {
+        return Err(conflict(format!("count {count_id} is {}; {action} is not possible", status.as_str())));
     };
-    if !allowed {
-        return Err(conflict(format!("count {count_id} is {status}; {action} is not possible")));
-    }
-    let finished = matches!(next, "submitted" | "canceled");
+    let finished = next.is_final();
     sqlx::query("UPDATE cash_counts SET status = $2, finished_at = CASE WHEN $3 THEN now() END WHERE count_id = $1")
         .bind(id)
         .bind(next)

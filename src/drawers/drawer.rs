@@ -5,8 +5,8 @@
 use super::auth::Caller;
 use super::ledger::{self, Entry, Head};
 use super::model::{
-    conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType, Text256,
-    Text64,
+    conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType,
+    EntryKind, LedgerType, Text256, Text64,
 };
 use super::stores::find_config;
 use crate::error::unique_violation;
@@ -282,8 +282,8 @@ pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Acti
             drawer_id,
             store_id: &drawer.store_id,
             activation_id,
-            entry_type: "float",
-            transaction_type: "float_adjustment",
+            entry_type: EntryKind::Float,
+            transaction_type: LedgerType::FloatAdjustment.as_str(),
             source_id: Some(activation_id),
             associate_id: caller.associate_id(),
             order_id: None,
@@ -363,7 +363,8 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
     .fetch_one(&mut **tx)
     .await?;
     let mut head = drawer.head();
-    let closing = [("reconciliation", counted - expected), ("end_of_day_withdrawal", open_float - counted)];
+    let closing =
+        [(EntryKind::Reconciliation, counted - expected), (EntryKind::EndOfDayWithdrawal, open_float - counted)];
     for (kind, amount) in closing {
         if amount.is_zero() {
             continue;
@@ -376,7 +377,7 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
                 store_id: &drawer.store_id,
                 activation_id,
                 entry_type: kind,
-                transaction_type: kind,
+                transaction_type: kind.as_str(),
                 source_id: Some(count_uuid),
                 associate_id: caller.associate_id(),
                 order_id: None,
@@ -425,10 +426,5 @@ async fn outbox(
         "closed": closed.map(timestamp),
         "Total": Amount(total),
     });
-    sqlx::query("INSERT INTO webhook_outbox (event_type, payload) VALUES ($1, $2)")
-        .bind(event)
-        .bind(payload)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    crate::webhooks::outbox::record(tx, crate::webhooks::outbox::NewEvent { event_type: event, payload }).await
 }

@@ -7,7 +7,7 @@
 //! Appends happen only while the caller holds the drawer row lock
 //! (`SELECT … FOR UPDATE`), which serialises the chain per drawer.
 
-use super::model::now_micros;
+use super::model::{now_micros, EntryKind};
 use crate::money::fmt2;
 use crate::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
@@ -19,9 +19,6 @@ use uuid::Uuid;
 
 /// The `prev_hash` of a drawer's first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Entry types that make up the expected balance (the rest close the day).
-pub const BALANCE_TYPES: &str = "('float', 'sale', 'return', 'non_sale_in', 'non_sale_out')";
 
 /// The chain head of a locked drawer.
 #[derive(Debug, Clone)]
@@ -36,7 +33,7 @@ pub struct Entry<'a> {
     pub drawer_id: &'a str,
     pub store_id: &'a str,
     pub activation_id: Uuid,
-    pub entry_type: &'a str,
+    pub entry_type: EntryKind,
     pub transaction_type: &'a str,
     pub source_id: Option<Uuid>,
     pub associate_id: Option<&'a str>,
@@ -74,7 +71,7 @@ fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
         seq,
         e.store_id,
         e.activation_id.to_string(),
-        e.entry_type,
+        e.entry_type.as_str(),
         e.transaction_type,
         e.source_id.map(|u| u.to_string()),
         e.associate_id,
@@ -141,7 +138,8 @@ pub async fn expected_balance(
 ) -> Result<Decimal, sqlx::Error> {
     sqlx::query_scalar(&format!(
         "SELECT COALESCE(SUM(amount), 0) FROM cash_drawer_ledger
-         WHERE activation_id = $1 AND entry_type IN {BALANCE_TYPES}"
+         WHERE activation_id = $1 AND entry_type IN {}",
+        EntryKind::balance_kinds_sql()
     ))
     .bind(activation_id)
     .fetch_one(&mut **tx)
@@ -175,11 +173,17 @@ pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head)
         if first_invalid.is_some() {
             continue;
         }
+        let Some(entry_type) = EntryKind::parse(&row.entry_type) else {
+            // No row of ours has such a kind: written behind the service's back.
+            first_invalid = Some((row.seq, "contents do not match the entry's hash".to_string()));
+            running = row.hash;
+            continue;
+        };
         let entry = Entry {
             drawer_id: &row.drawer_id,
             store_id: &row.store_id,
             activation_id: row.activation_id,
-            entry_type: &row.entry_type,
+            entry_type,
             transaction_type: &row.transaction_type,
             source_id: row.source_id,
             associate_id: row.associate_id.as_deref(),

@@ -397,6 +397,110 @@ choice!(
 );
 
 choice!(
+    /// A sale's or non-sale's state: `draft` until finished, then `completed` (its cash moved) or `canceled`
+    TransactionStatus { Draft = "draft", Completed = "completed", Canceled = "canceled" }
+);
+
+impl From<FinishStatus> for TransactionStatus {
+    fn from(finish: FinishStatus) -> Self {
+        match finish {
+            FinishStatus::Completed => TransactionStatus::Completed,
+            FinishStatus::Canceled => TransactionStatus::Canceled,
+        }
+    }
+}
+
+choice!(
+    /// What a transaction is: a `sale`, a `return` (a sale of negative amount) or a `non_sale` movement
+    TransactionKind { Sale = "sale", Return = "return", NonSale = "non_sale" }
+);
+
+impl TransactionKind {
+    /// The ledger row a completed transaction of this kind appends; a
+    /// non-sale moves cash out when it pays change out (`amount_out`).
+    pub fn entry_kind(self, cash_out: bool) -> EntryKind {
+        match self {
+            TransactionKind::Sale => EntryKind::Sale,
+            TransactionKind::Return => EntryKind::Return,
+            TransactionKind::NonSale if cash_out => EntryKind::NonSaleOut,
+            TransactionKind::NonSale => EntryKind::NonSaleIn,
+        }
+    }
+}
+
+choice!(
+    /// A count's state: `started`, `recorded`, `recount` (may be recorded again), then `submitted` or `canceled`
+    CountStatus {
+        Started = "started",
+        Recorded = "recorded",
+        Recount = "recount",
+        Submitted = "submitted",
+        Canceled = "canceled",
+    }
+);
+
+impl CountStatus {
+    /// True when a counted amount may be recorded: a new count or a recount.
+    pub fn can_record(self) -> bool {
+        matches!(self, CountStatus::Started | CountStatus::Recount)
+    }
+
+    /// The status `action` leads to from this one, or `None` when it is not possible.
+    pub fn after(self, action: CountAction) -> Option<CountStatus> {
+        match (action, self) {
+            (CountAction::Recount, CountStatus::Recorded) => Some(CountStatus::Recount),
+            (CountAction::Submit, CountStatus::Recorded) => Some(CountStatus::Submitted),
+            (CountAction::Cancel, CountStatus::Started | CountStatus::Recorded | CountStatus::Recount) => {
+                Some(CountStatus::Canceled)
+            }
+            _ => None,
+        }
+    }
+
+    /// True once nothing more can happen to the count.
+    pub fn is_final(self) -> bool {
+        matches!(self, CountStatus::Submitted | CountStatus::Canceled)
+    }
+}
+
+choice!(
+    /// What a ledger row records: the activation `float`, a `sale` or `return`, a non-sale movement in or out,
+    /// and at the close the `reconciliation` (counted − expected) and the `end_of_day_withdrawal`
+    EntryKind {
+        Float = "float",
+        Sale = "sale",
+        Return = "return",
+        NonSaleIn = "non_sale_in",
+        NonSaleOut = "non_sale_out",
+        Reconciliation = "reconciliation",
+        EndOfDayWithdrawal = "end_of_day_withdrawal",
+    }
+);
+
+impl EntryKind {
+    /// True for the movements that make up a drawer's expected balance; the
+    /// other two close the day.
+    pub fn counts_in_balance(self) -> bool {
+        !self.closes_the_day()
+    }
+
+    /// True for the rows written when the day is closed.
+    pub fn closes_the_day(self) -> bool {
+        matches!(self, EntryKind::Reconciliation | EntryKind::EndOfDayWithdrawal)
+    }
+
+    /// The SQL list of the kinds that count in the balance, e.g. `('float', 'sale', …)`.
+    pub fn balance_kinds_sql() -> &'static str {
+        static LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let kinds: Vec<String> =
+                EntryKind::ALL.iter().filter(|k| k.counts_in_balance()).map(|k| format!("'{}'", k.as_str())).collect();
+            format!("({})", kinds.join(", "))
+        });
+        &LIST
+    }
+}
+
+choice!(
     /// `open` or `close`
     ActivityEvent { Open = "open", Close = "close" }
 );

@@ -7,7 +7,7 @@
 
 use super::auth::Caller;
 use super::drawer;
-use super::model::{invalid, DrawerResult, DrawerStatus, LedgerType};
+use super::model::{invalid, DrawerResult, DrawerStatus, EntryKind, LedgerType};
 use crate::money::{exact_number, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -134,32 +134,32 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
     .fetch_all(db)
     .await?;
     let ids: Vec<Uuid> = activations.iter().map(|a| a.activation_id).collect();
-    let sums: Vec<(Uuid, String, Decimal)> = sqlx::query_as(
+    let sums: Vec<(Uuid, EntryKind, Decimal)> = sqlx::query_as(
         "SELECT activation_id, entry_type, SUM(amount) FROM cash_drawer_ledger
          WHERE activation_id = ANY($1) GROUP BY activation_id, entry_type",
     )
     .bind(&ids)
     .fetch_all(db)
     .await?;
-    let mut by_activation: HashMap<(Uuid, &str), Decimal> = HashMap::new();
+    let mut by_activation: HashMap<(Uuid, EntryKind), Decimal> = HashMap::new();
     for (id, kind, sum) in &sums {
-        by_activation.insert((*id, kind.as_str()), *sum);
+        by_activation.insert((*id, *kind), *sum);
     }
     let currency = drawer.currency;
     let reports: Vec<DailyReport> = activations
         .iter()
         .map(|a| {
-            let sum = |kind: &str| by_activation.get(&(a.activation_id, kind)).copied().unwrap_or_default();
-            let open_float = sum("float");
-            let net_sales = sum("sale");
-            let net_returns = -sum("return");
-            let non_sale_in = sum("non_sale_in");
-            let non_sale_out = -sum("non_sale_out");
+            let sum = |kind: EntryKind| by_activation.get(&(a.activation_id, kind)).copied().unwrap_or_default();
+            let open_float = sum(EntryKind::Float);
+            let net_sales = sum(EntryKind::Sale);
+            let net_returns = -sum(EntryKind::Return);
+            let non_sale_in = sum(EntryKind::NonSaleIn);
+            let non_sale_out = -sum(EntryKind::NonSaleOut);
             let cash_in = net_sales + non_sale_in;
             let cash_out = net_returns + non_sale_out;
             let expected = open_float + cash_in - cash_out;
             // Closed days end with the variance booked, so the count is the expected amount plus it.
-            let end_of_day = a.deactivated_at.map(|_| expected + sum("reconciliation"));
+            let end_of_day = a.deactivated_at.map(|_| expected + sum(EntryKind::Reconciliation));
             let money = |v: Decimal| Monetary::new(v, currency);
             DailyReport {
                 activation_timestamp: a.activated_at,
@@ -229,7 +229,7 @@ pub struct StoreReportEntry {
     /// the movements that close the day (`reconciliation`, `end_of_day_withdrawal`).
     #[serde(rename = "cashDrawerStatus", serialize_with = "status_when")]
     #[schema(value_type = DrawerStatus)]
-    entry_type: String,
+    entry_type: EntryKind,
     #[sqlx(rename = "drawer_name")]
     pub cash_drawer_name: String,
     #[sqlx(rename = "drawer_id")]
@@ -254,9 +254,8 @@ pub struct StoreReportEntry {
     pub store_id: String,
 }
 
-fn status_when<S: serde::Serializer>(entry_type: &str, serializer: S) -> Result<S::Ok, S::Error> {
-    let closing = matches!(entry_type, "reconciliation" | "end_of_day_withdrawal");
-    (if closing { DrawerStatus::Inactive } else { DrawerStatus::Active }).serialize(serializer)
+fn status_when<S: serde::Serializer>(entry_type: &EntryKind, serializer: S) -> Result<S::Ok, S::Error> {
+    (if entry_type.closes_the_day() { DrawerStatus::Inactive } else { DrawerStatus::Active }).serialize(serializer)
 }
 
 /// True when the store report asked for ends before today (UTC): a past
@@ -375,7 +374,7 @@ pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Resu
                  WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out'))
          FROM cash_drawers d LEFT JOIN cash_drawer_activations a ON a.activation_id = d.current_activation_id
          ORDER BY d.store_id, d.drawer_id LIMIT $2",
-        BALANCE_TYPES = super::ledger::BALANCE_TYPES
+        BALANCE_TYPES = super::model::EntryKind::balance_kinds_sql()
     ))
     .bind(day_start)
     .bind(limit)

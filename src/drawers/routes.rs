@@ -21,14 +21,14 @@ use super::transactions::{
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::openapi::Register;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(put_config)
         .service(get_config)
         .service(list_types)

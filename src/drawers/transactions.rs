@@ -6,7 +6,7 @@ use super::drawer::{self, lock_usable, Tx};
 use super::ledger::{self, Entry};
 use super::model::{
     conflict, in_currency, invalid, ActivityEvent, Correlation, DrawerError, DrawerResult, FinishStatus, NonSaleType,
-    Rfc3339, Text128, Text256, Text64,
+    Rfc3339, Text128, Text256, Text64, TransactionKind, TransactionStatus,
 };
 use super::model::{BalanceModification, TypeStatus};
 use super::stores::find_type;
@@ -25,7 +25,7 @@ pub struct Transaction {
     pub drawer_id: String,
     pub activation_id: Uuid,
     pub associate_id: Option<String>,
-    pub kind: String,
+    pub kind: TransactionKind,
     pub transaction_type: String,
     pub reason_code: Option<String>,
     pub order_id: Option<String>,
@@ -33,7 +33,7 @@ pub struct Transaction {
     pub currency: Currency,
     pub amount_in: Decimal,
     pub amount_out: Decimal,
-    pub status: String,
+    pub status: TransactionStatus,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -73,8 +73,7 @@ pub struct CashTransaction {
     pub amount_out: Monetary,
     /// `amount_in` − `amount_out`.
     pub amount_balance: Monetary,
-    /// `draft`, `completed` or `canceled`
-    pub status: String,
+    pub status: TransactionStatus,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -87,7 +86,10 @@ impl From<Transaction> for CashTransaction {
             amount_in: money(t.amount_in),
             amount_out: money(t.amount_out),
             amount_balance: money(t.balance()),
-            reason: if t.kind == "non_sale" { t.transaction_type.clone() } else { t.kind },
+            reason: match t.kind {
+                TransactionKind::NonSale => t.transaction_type.clone(),
+                kind => kind.as_str().to_string(),
+            },
             cash_drawer_id: t.drawer_id,
             associate_id: t.associate_id,
             order_id: t.order_id,
@@ -101,7 +103,7 @@ impl From<Transaction> for CashTransaction {
 }
 
 struct Draft<'a> {
-    kind: &'a str,
+    kind: TransactionKind,
     transaction_type: &'a str,
     reason_code: Option<&'a str>,
     order_id: Option<&'a str>,
@@ -174,7 +176,7 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Sa
         return Err(invalid("given.value: less than the sale amount"));
     }
     let change = given - amount;
-    let kind = if amount > Decimal::ZERO { "sale" } else { "return" };
+    let kind = if amount > Decimal::ZERO { TransactionKind::Sale } else { TransactionKind::Return };
     let transaction_id = insert_draft(
         tx,
         caller,
@@ -259,7 +261,7 @@ pub async fn start_non_sale(
         caller,
         &drawer,
         activation_id,
-        Draft { kind: "non_sale", transaction_type, reason_code, order_id: None, amount_in, amount_out },
+        Draft { kind: TransactionKind::NonSale, transaction_type, reason_code, order_id: None, amount_in, amount_out },
     )
     .await?;
     Ok(TransactionStarted { transaction_id })
@@ -304,8 +306,8 @@ pub async fn finish(
     let status = body.status;
     let drawer = drawer::lock(tx, caller, drawer_id).await?;
     let t = find(&mut **tx, drawer_id, transaction_id, true).await?;
-    if t.status != "draft" {
-        return Err(conflict(format!("transaction {transaction_id} is already {}", t.status)));
+    if t.status != TransactionStatus::Draft {
+        return Err(conflict(format!("transaction {transaction_id} is already {}", t.status.as_str())));
     }
     if status == FinishStatus::Completed {
         let activation_id = drawer::require_usable(tx, &drawer).await?;
@@ -313,11 +315,7 @@ pub async fn finish(
             return Err(conflict("the drawer was closed since this transaction started; start a new one"));
         }
         let mut head = drawer.head();
-        let entry_type = match t.kind.as_str() {
-            "non_sale" if t.amount_out > Decimal::ZERO => "non_sale_out",
-            "non_sale" => "non_sale_in",
-            other => other,
-        };
+        let entry_type = t.kind.entry_kind(t.amount_out > Decimal::ZERO);
         ledger::append(
             tx,
             &mut head,
@@ -341,7 +339,7 @@ pub async fn finish(
         "UPDATE cash_transactions SET status = $2, finished_at = now() WHERE transaction_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(t.transaction_id)
-    .bind(status)
+    .bind(TransactionStatus::from(status))
     .fetch_one(&mut **tx)
     .await?;
     Ok(finished.into())

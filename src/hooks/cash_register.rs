@@ -133,7 +133,7 @@ pub struct OrderNumberNotRegistered {
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum PreOrderAnswer {
-    Found(PreOrderFound),
+    Found(Box<PreOrderFound>),
     Refused(HookError),
 }
 

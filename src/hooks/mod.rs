@@ -5,12 +5,12 @@ pub mod body;
 pub mod cash_register;
 pub mod ivr;
 
+use crate::openapi::Register;
 use actix_web::{web, HttpResponse};
-use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use body::Field;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(cash_register::get_order_number)
         .service(cash_register::look_up_pre_order)
         .service(cash_register::complete_payment)

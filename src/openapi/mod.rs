@@ -11,15 +11,15 @@
 
 use crate::admin;
 use crate::error::{ApiError, ErrorBody};
-use actix_web::dev::ResourceDef;
+use actix_web::dev::{HttpServiceFactory, ResourceDef};
 use actix_web::http::Method;
 use actix_web::{get, web, HttpResponse};
 use std::sync::{Arc, LazyLock};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::OpenApiFactory;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(openapi_json).service(docs_index).service(docs_file);
 }
 
@@ -80,6 +80,40 @@ impl Modify for Security {
     }
 }
 
+/// Where the routes are registered: every handler is added once, through
+/// this, either with its description (`utoipa-actix-web`'s config, which
+/// collects the document) or without (an HTTP worker's actix config: each
+/// worker builds its own app, and collecting the document there would cost
+/// every worker the whole schema tree in memory and start-up time).
+pub trait Register {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+
+    fn configure(&mut self, routes: impl FnOnce(&mut Self)) -> &mut Self {
+        routes(self);
+        self
+    }
+}
+
+impl Register for utoipa_actix_web::service_config::ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        utoipa_actix_web::service_config::ServiceConfig::service(self, factory)
+    }
+}
+
+impl Register for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, factory)
+    }
+}
+
 /// The base of the document: what is not collected from the handlers.
 pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -137,43 +171,64 @@ pub fn add_shared_answers(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The document as served, and the methods each documented path serves.
+/// Built on first use (a request for it, or for a method a path does not
+/// serve), not at start: building it walks every schema of the API, which
+/// would make every instance start slower and hold that memory from the start.
 pub struct Published {
+    build: fn() -> utoipa::openapi::OpenApi,
+    built: std::sync::OnceLock<Built>,
+}
+
+struct Built {
     json: String,
     paths: Vec<(ResourceDef, Vec<Method>)>,
 }
 
 impl Published {
-    pub fn new(doc: &utoipa::openapi::OpenApi) -> Self {
-        let json = doc.to_pretty_json().unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
-        let paths = doc
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let served = [
-                    (&item.get, Method::GET),
-                    (&item.put, Method::PUT),
-                    (&item.post, Method::POST),
-                    (&item.delete, Method::DELETE),
-                    (&item.patch, Method::PATCH),
-                ];
-                let methods = served.into_iter().filter(|(op, _)| op.is_some()).map(|(_, m)| m).collect();
-                (ResourceDef::new(path.as_str()), methods)
-            })
-            .collect();
-        Published { json, paths }
+    /// The document `build` makes, when first asked for.
+    pub fn new(build: fn() -> utoipa::openapi::OpenApi) -> Self {
+        Published { build, built: std::sync::OnceLock::new() }
+    }
+
+    fn built(&self) -> &Built {
+        self.built.get_or_init(|| {
+            let doc = (self.build)();
+            let json = doc.to_pretty_json().unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
+            let paths = doc
+                .paths
+                .paths
+                .iter()
+                .map(|(path, item)| {
+                    let served = [
+                        (&item.get, Method::GET),
+                        (&item.put, Method::PUT),
+                        (&item.post, Method::POST),
+                        (&item.delete, Method::DELETE),
+                        (&item.patch, Method::PATCH),
+                    ];
+                    let methods = served.into_iter().filter(|(op, _)| op.is_some()).map(|(_, m)| m).collect();
+                    (ResourceDef::new(path.as_str()), methods)
+                })
+                .collect();
+            Built { json, paths }
+        })
     }
 
     /// The methods served on `path`, when some route serves it at all.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
-        let mut methods: Vec<Method> =
-            self.paths.iter().filter(|(def, _)| def.is_match(path)).flat_map(|(_, m)| m.iter().cloned()).collect();
+        let mut methods: Vec<Method> = self
+            .built()
+            .paths
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
         methods.dedup();
         (!methods.is_empty()).then_some(methods)
     }
 
     pub fn json(&self) -> &str {
-        &self.json
+        &self.built().json
     }
 }
 

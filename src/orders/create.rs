@@ -1,9 +1,11 @@
 //! Writing an order, its lines, discounts and webhook events in one transaction.
 
+use crate::payments::Claimed;
+use crate::webhooks::outbox::{self, NewEvent};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::{Postgres, Transaction};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -90,10 +92,11 @@ pub async fn insert(
 /// already fanned out: one delivery per URL of `webhook_urls` (the endpoints
 /// configured now, `webhooks::endpoint_urls`). Answers, in the same order,
 /// each new order's internal id, or `None` for one that existed (a job
-/// delivered twice). One statement for the whole batch: Postgres spends more
-/// setting up a statement than writing a row, so the worker's batches are
-/// written set-wise (lines and discounts flattened, each naming its order by
-/// position), and the events never need the dispatcher's fan-out update.
+/// delivered twice). Two statements for the whole batch, whatever its size:
+/// Postgres spends more setting up a statement than writing a row, so the
+/// worker's batches are written set-wise (lines and discounts flattened, each
+/// naming its order by position), then the events of the orders created go
+/// to the outbox in one more statement (`webhooks::outbox`, which owns it).
 pub async fn insert_all(
     tx: &mut Transaction<'_, Postgres>,
     orders: &[NewOrder],
@@ -112,8 +115,58 @@ pub async fn insert_all(
         .zip(1..)
         .flat_map(|(o, position)| o.discounts.iter().zip(1..).map(move |(d, n)| (position, n, d)))
         .collect();
-    let created: Vec<(i32, i64)> = sqlx::query_as(
-        "WITH input AS (
+    // One array per column, in the statement's order.
+    let order_number: Vec<&str> = orders.iter().map(|o| o.order_number.as_str()).collect();
+    let status: Vec<&str> = orders
+        .iter()
+        .map(|o| if o.paid_amount >= o.total_amount() { "completed" } else { "pending_payment" })
+        .collect();
+    let source: Vec<&str> = orders.iter().map(|o| o.source.as_str()).collect();
+    let payment_id: Vec<Option<i64>> = orders.iter().map(|o| o.payment_id).collect();
+    let shop_id: Vec<Option<&str>> = orders.iter().map(|o| o.shop_id.as_deref()).collect();
+    let customer_id: Vec<Option<&str>> = orders.iter().map(|o| o.customer_id.as_deref()).collect();
+    let customer: Vec<Option<&Value>> = orders.iter().map(|o| o.customer.as_ref()).collect();
+    let currency: Vec<&str> = orders.iter().map(|o| o.currency.as_str()).collect();
+    let total_quantity: Vec<i32> = orders.iter().map(|o| o.lines.iter().map(|l| l.quantity).sum::<i32>()).collect();
+    let total_product_amount: Vec<Decimal> = orders.iter().map(NewOrder::total_product_amount).collect();
+    let total_discount_amount: Vec<Decimal> = orders.iter().map(NewOrder::total_discount_amount).collect();
+    let shipping_amount: Vec<Decimal> = orders.iter().map(|o| o.shipping_amount).collect();
+    let total_amount: Vec<Decimal> = orders.iter().map(NewOrder::total_amount).collect();
+    let paid_amount: Vec<Decimal> = orders.iter().map(|o| o.paid_amount).collect();
+    let payment_option: Vec<Option<&Value>> = orders.iter().map(|o| o.payment_option.as_ref()).collect();
+    let shipping_option: Vec<Option<&Value>> = orders.iter().map(|o| o.shipping_option.as_ref()).collect();
+    let shipping_address: Vec<Option<&Value>> = orders.iter().map(|o| o.shipping_address.as_ref()).collect();
+    let billing_address: Vec<Option<&Value>> = orders.iter().map(|o| o.billing_address.as_ref()).collect();
+    let transaction_id: Vec<Option<&str>> = orders.iter().map(|o| o.transaction_id.as_deref()).collect();
+    let terminal_code: Vec<Option<&str>> = orders.iter().map(|o| o.terminal_code.as_deref()).collect();
+    let staff_id: Vec<Option<i64>> = orders.iter().map(|o| o.staff_id).collect();
+    let staff_email: Vec<Option<&str>> = orders.iter().map(|o| o.staff_email.as_deref()).collect();
+    let store_id: Vec<Option<&str>> = orders.iter().map(|o| o.store_id.as_deref()).collect();
+    let cash_box_id: Vec<Option<&str>> = orders.iter().map(|o| o.cash_box_id.as_deref()).collect();
+    let is_refund: Vec<bool> = orders.iter().map(|o| o.is_refund).collect();
+    let created_at: Vec<Option<DateTime<Utc>>> = orders.iter().map(|o| o.created_at).collect();
+    let line_order: Vec<i32> = lines.iter().map(|(p, _, _)| *p).collect();
+    let line_no: Vec<i32> = lines.iter().map(|(_, n, _)| *n).collect();
+    let line_item: Vec<i32> = lines.iter().map(|(_, _, l)| l.basket_item_id).collect();
+    let line_sku: Vec<&str> = lines.iter().map(|(_, _, l)| l.sku.as_str()).collect();
+    let line_name: Vec<&str> = lines.iter().map(|(_, _, l)| l.name.as_str()).collect();
+    let line_quantity: Vec<i32> = lines.iter().map(|(_, _, l)| l.quantity).collect();
+    let line_unit_price: Vec<Decimal> = lines.iter().map(|(_, _, l)| l.unit_price).collect();
+    let line_price: Vec<Decimal> = lines.iter().map(|(_, _, l)| l.price()).collect();
+    let line_tax_rate: Vec<Decimal> = lines.iter().map(|(_, _, l)| l.tax_rate).collect();
+    let line_discount: Vec<Decimal> = lines.iter().map(|(_, _, l)| l.discount_amount).collect();
+    let line_total: Vec<Decimal> = lines.iter().map(|(_, _, l)| l.price() - l.discount_amount).collect();
+    let discount_order: Vec<i32> = discounts.iter().map(|(p, _, _)| *p).collect();
+    let discount_no: Vec<i32> = discounts.iter().map(|(_, n, _)| *n).collect();
+    let discount_source: Vec<&str> = discounts.iter().map(|(_, _, d)| d.source.as_str()).collect();
+    let discount_description: Vec<&str> = discounts.iter().map(|(_, _, d)| d.description.as_str()).collect();
+    let discount_amount: Vec<Decimal> = discounts.iter().map(|(_, _, d)| d.amount).collect();
+    let discount_items: Vec<&Value> = discounts.iter().map(|(_, _, d)| &d.affected_items).collect();
+    // `as` marks the arrays with NULL elements (and the borrowed elements)
+    // for the macro, which cannot type-check them itself; the casts in the
+    // statement fix their Postgres types.
+    let created = sqlx::query!(
+        r#"WITH input AS (
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::jsonb[],
                  $8::text[], $9::int[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[],
                  $15::jsonb[], $16::jsonb[], $17::jsonb[], $18::jsonb[], $19::text[], $20::text[], $21::int8[],
@@ -150,94 +203,72 @@ pub async fn insert_all(
              SELECT created.id, d.n, d.source, d.description, d.amount, d.affected_items
              FROM UNNEST($38::int[], $39::int[], $40::text[], $41::text[], $42::numeric[], $43::jsonb[])
                  AS d(position, n, source, description, amount, affected_items)
-             JOIN created USING (position)),
-         events AS (
-             INSERT INTO webhook_outbox (event_type, payload, fanned_out_at)
-             SELECT e.type, jsonb_build_object('order_id', created.id, 'order_number', created.order_number), now()
-             FROM created, UNNEST(ARRAY['validated', 'terminated']) WITH ORDINALITY AS e(type, n)
-             ORDER BY created.position, e.n
-             RETURNING id),
-         deliveries AS (
-             INSERT INTO webhook_deliveries (event_id, url, created_at, next_attempt_at)
-             SELECT events.id, url, now(), now() FROM events CROSS JOIN UNNEST($44::text[]) AS url)
-         SELECT position, id FROM created",
+             JOIN created USING (position))
+         SELECT position AS "position!", id AS "id!", order_number AS "order_number!" FROM created ORDER BY position"#,
+        &order_number as &[&str],
+        &status as &[&str],
+        &source as &[&str],
+        &payment_id as &[Option<i64>],
+        &shop_id as &[Option<&str>],
+        &customer_id as &[Option<&str>],
+        &customer as &[Option<&Value>],
+        &currency as &[&str],
+        &total_quantity[..],
+        &total_product_amount[..],
+        &total_discount_amount[..],
+        &shipping_amount[..],
+        &total_amount[..],
+        &paid_amount[..],
+        &payment_option as &[Option<&Value>],
+        &shipping_option as &[Option<&Value>],
+        &shipping_address as &[Option<&Value>],
+        &billing_address as &[Option<&Value>],
+        &transaction_id as &[Option<&str>],
+        &terminal_code as &[Option<&str>],
+        &staff_id as &[Option<i64>],
+        &staff_email as &[Option<&str>],
+        &store_id as &[Option<&str>],
+        &cash_box_id as &[Option<&str>],
+        &is_refund[..],
+        &created_at as &[Option<DateTime<Utc>>],
+        &line_order[..],
+        &line_no[..],
+        &line_item[..],
+        &line_sku as &[&str],
+        &line_name as &[&str],
+        &line_quantity[..],
+        &line_unit_price[..],
+        &line_price[..],
+        &line_tax_rate[..],
+        &line_discount[..],
+        &line_total[..],
+        &discount_order[..],
+        &discount_no[..],
+        &discount_source as &[&str],
+        &discount_description as &[&str],
+        &discount_amount[..],
+        &discount_items as &[&Value],
     )
-    .bind(orders.iter().map(|o| o.order_number.as_str()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| if o.paid_amount >= o.total_amount() { "completed" } else { "pending_payment" }).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.source.as_str()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.payment_id).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.shop_id.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.customer_id.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| &o.customer).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.currency.as_str()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.lines.iter().map(|l| l.quantity).sum::<i32>()).collect::<Vec<_>>())
-    .bind(orders.iter().map(NewOrder::total_product_amount).collect::<Vec<_>>())
-    .bind(orders.iter().map(NewOrder::total_discount_amount).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.shipping_amount).collect::<Vec<_>>())
-    .bind(orders.iter().map(NewOrder::total_amount).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.paid_amount).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| &o.payment_option).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| &o.shipping_option).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| &o.shipping_address).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| &o.billing_address).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.transaction_id.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.terminal_code.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.staff_id).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.staff_email.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.store_id.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.cash_box_id.as_deref()).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.is_refund).collect::<Vec<_>>())
-    .bind(orders.iter().map(|o| o.created_at).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(p, _, _)| *p).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.basket_item_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.sku.as_str()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.name.as_str()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.quantity).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.unit_price).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.price()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.tax_rate).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.discount_amount).collect::<Vec<_>>())
-    .bind(lines.iter().map(|(_, _, l)| l.price() - l.discount_amount).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(p, _, _)| *p).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(_, _, d)| d.source.as_str()).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(_, _, d)| d.description.as_str()).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(_, _, d)| d.amount).collect::<Vec<_>>())
-    .bind(discounts.iter().map(|(_, _, d)| &d.affected_items).collect::<Vec<_>>())
-    .bind(webhook_urls)
     .fetch_all(&mut **tx)
     .await?;
+    let events: Vec<NewEvent> = created
+        .iter()
+        .flat_map(|c| {
+            let payload = json!({"order_id": c.id, "order_number": c.order_number});
+            [
+                NewEvent { event_type: "validated", payload: payload.clone() },
+                NewEvent { event_type: "terminated", payload },
+            ]
+        })
+        .collect();
+    outbox::record_fanned_out(tx, &events, webhook_urls).await?;
     let mut ids = vec![None; orders.len()];
-    for (position, id) in created {
-        if let Some(slot) = usize::try_from(position - 1).ok().and_then(|i| ids.get_mut(i)) {
-            *slot = Some(id);
+    for c in created {
+        if let Some(slot) = usize::try_from(c.position - 1).ok().and_then(|i| ids.get_mut(i)) {
+            *slot = Some(c.id);
         }
     }
     Ok(ids)
-}
-
-/// The payment columns an order is built from.
-#[derive(Debug, sqlx::FromRow)]
-pub struct PaymentRow {
-    pub id: i64,
-    pub order_number: String,
-    pub session_id: String,
-    pub source: String,
-    pub transaction_id: String,
-    pub paid_amount: Decimal,
-    /// The applied POS promotions, as stored (JSON text).
-    pub promotions: String,
-    /// The pre-order snapshot taken when the payment was accepted, as
-    /// rendered (JSON text).
-    pub pre_order: String,
-    pub terminal_code: Option<String>,
-    pub staff_id: Option<i64>,
-    pub staff_email: Option<String>,
-    pub store_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// Still waiting for its order (claimed by this transaction).
-    pub pending: bool,
 }
 
 /// The parts of a pre-order snapshot an order is made of. Read straight
@@ -303,7 +334,7 @@ fn decimal(text: &str, field: &str) -> Result<Decimal, String> {
 /// Builds the order of a payment from the pre-order snapshot taken when the
 /// payment was accepted, with the POS promotions spread over its lines.
 /// Fails only on a stored document that is not what `complete` wrote.
-pub fn from_payment(p: &PaymentRow) -> Result<NewOrder, String> {
+pub fn from_payment(p: &Claimed) -> Result<NewOrder, String> {
     let doc: Snapshot = serde_json::from_str(&p.pre_order).map_err(|e| format!("pre-order snapshot: {e}"))?;
     let promotions: Vec<StoredPromotion> =
         serde_json::from_str(&p.promotions).map_err(|e| format!("promotions: {e}"))?;

@@ -6,7 +6,7 @@ pub mod read;
 pub(crate) mod routes;
 pub mod vat;
 
-pub use create::{from_payment, insert, insert_all, NewDiscount, NewLine, NewOrder, PaymentRow};
+pub use create::{from_payment, insert, insert_all, NewDiscount, NewLine, NewOrder};
 pub use read::{StoredLine, StoredOrder};
 pub use routes::{find, routes};
 
@@ -16,6 +16,6 @@ use crate::order_number::{Bucket, OrderNumber};
 /// across instances, restarts and Redis flushes. `bucket` places it in its
 /// checkout session's Redis slot (see `order_number.rs`).
 pub async fn next_order_number(db: impl sqlx::PgExecutor<'_>, bucket: Bucket) -> Result<OrderNumber, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')").fetch_one(db).await?;
+    let n = sqlx::query_scalar!(r#"SELECT nextval('order_number_seq') AS "n!""#).fetch_one(db).await?;
     Ok(OrderNumber::issue(n, bucket))
 }

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::PgPool;
+use std::collections::HashMap;
 
 /// An order as stored, with its lines.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredOrder {
     pub id: i64,
     pub order_number: String,
@@ -26,12 +27,11 @@ pub struct StoredOrder {
     pub cash_box_id: Option<String>,
     pub is_refund: bool,
     pub created_at: DateTime<Utc>,
-    #[sqlx(skip)]
     pub lines: Vec<StoredLine>,
 }
 
 /// One line of a stored order.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredLine {
     pub order_id: i64,
     pub sku: String,
@@ -65,16 +65,61 @@ impl StoredOrder {
     }
 }
 
-const ORDER_COLUMNS: &str = "id, order_number, status, source, shop_id, store_id, customer_id, customer, currency,
-    total_amount, shipping_amount, payment_option, shipping_option, staff_id, cash_box_id, is_refund, created_at";
+/// The `orders` columns of a [`StoredOrder`], as the statements read them.
+struct OrderHead {
+    id: i64,
+    order_number: String,
+    status: String,
+    source: String,
+    shop_id: Option<String>,
+    store_id: Option<String>,
+    customer_id: Option<String>,
+    customer: Option<Value>,
+    currency: String,
+    total_amount: Decimal,
+    shipping_amount: Decimal,
+    payment_option: Option<Value>,
+    shipping_option: Option<Value>,
+    staff_id: Option<i64>,
+    cash_box_id: Option<String>,
+    is_refund: bool,
+    created_at: DateTime<Utc>,
+}
 
-async fn with_lines(db: &PgPool, mut orders: Vec<StoredOrder>) -> Result<Vec<StoredOrder>, sqlx::Error> {
+impl OrderHead {
+    fn without_lines(self) -> StoredOrder {
+        StoredOrder {
+            id: self.id,
+            order_number: self.order_number,
+            status: self.status,
+            source: self.source,
+            shop_id: self.shop_id,
+            store_id: self.store_id,
+            customer_id: self.customer_id,
+            customer: self.customer,
+            currency: self.currency,
+            total_amount: self.total_amount,
+            shipping_amount: self.shipping_amount,
+            payment_option: self.payment_option,
+            shipping_option: self.shipping_option,
+            staff_id: self.staff_id,
+            cash_box_id: self.cash_box_id,
+            is_refund: self.is_refund,
+            created_at: self.created_at,
+            lines: Vec::new(),
+        }
+    }
+}
+
+async fn with_lines(db: &PgPool, heads: Vec<OrderHead>) -> Result<Vec<StoredOrder>, sqlx::Error> {
+    let mut orders: Vec<StoredOrder> = heads.into_iter().map(OrderHead::without_lines).collect();
     let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-    let lines: Vec<StoredLine> = sqlx::query_as(
+    let lines = sqlx::query_as!(
+        StoredLine,
         "SELECT order_id, sku, name, quantity, unit_price, tax_rate, discount_amount, total_amount
          FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+        &ids[..],
     )
-    .bind(&ids)
     .fetch_all(db)
     .await?;
     for line in lines {
@@ -87,12 +132,17 @@ async fn with_lines(db: &PgPool, mut orders: Vec<StoredOrder>) -> Result<Vec<Sto
 
 /// The order with internal id `id`.
 pub async fn by_id(db: &PgPool, id: i64) -> Result<Option<StoredOrder>, sqlx::Error> {
-    let order: Option<StoredOrder> = sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    match order {
-        Some(order) => Ok(with_lines(db, vec![order]).await?.pop()),
+    let head = sqlx::query_as!(
+        OrderHead,
+        "SELECT id, order_number, status, source, shop_id, store_id, customer_id, customer, currency, total_amount,
+                shipping_amount, payment_option, shipping_option, staff_id, cash_box_id, is_refund, created_at
+         FROM orders WHERE id = $1",
+        id,
+    )
+    .fetch_optional(db)
+    .await?;
+    match head {
+        Some(head) => Ok(with_lines(db, vec![head]).await?.pop()),
         None => Ok(None),
     }
 }
@@ -105,33 +155,140 @@ pub async fn of_shop_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<StoredOrder>, sqlx::Error> {
-    let orders: Vec<StoredOrder> = sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders
+    let heads = sqlx::query_as!(
+        OrderHead,
+        "SELECT id, order_number, status, source, shop_id, store_id, customer_id, customer, currency, total_amount,
+                shipping_amount, payment_option, shipping_option, staff_id, cash_box_id, is_refund, created_at
+         FROM orders
          WHERE (shop_id = $1 OR store_id = $1) AND created_at >= $2 AND created_at < $3
-         ORDER BY created_at, id"
-    ))
-    .bind(shop_id)
-    .bind(from)
-    .bind(to)
+         ORDER BY created_at, id",
+        shop_id,
+        from,
+        to,
+    )
     .fetch_all(db)
     .await?;
-    with_lines(db, orders).await
+    with_lines(db, heads).await
 }
 
 /// The latest `limit` orders, newest first, for the operators' page.
 pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        OrderSummary,
         "SELECT id AS order_internal_id, order_number, status, source, shop_id, store_id, currency, total_quantity,
                 total_amount, created_at
          FROM orders ORDER BY id DESC LIMIT $1",
+        limit,
     )
-    .bind(limit)
     .fetch_all(db)
     .await
 }
 
+/// When the orders of `order_numbers` were created, for those that exist.
+pub async fn created_at_by_number(
+    db: &PgPool,
+    order_numbers: &[&str],
+) -> Result<HashMap<String, DateTime<Utc>>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT order_number, created_at FROM orders WHERE order_number = ANY($1)",
+        order_numbers as &[&str],
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.order_number, r.created_at)).collect())
+}
+
+/// An order as the API shows it (see `routes::find`): every column.
+pub(super) struct OrderRow {
+    pub id: i64,
+    pub order_number: String,
+    pub status: String,
+    pub source: String,
+    pub shop_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub customer: Option<Value>,
+    pub currency: String,
+    pub total_quantity: i32,
+    pub total_product_amount: Decimal,
+    pub total_discount_amount: Decimal,
+    pub shipping_amount: Decimal,
+    pub total_amount: Decimal,
+    pub paid_amount: Decimal,
+    pub payment_option: Option<Value>,
+    pub shipping_option: Option<Value>,
+    pub shipping_address: Option<Value>,
+    pub billing_address: Option<Value>,
+    pub transaction_id: Option<String>,
+    pub terminal_code: Option<String>,
+    pub staff_id: Option<i64>,
+    pub staff_email: Option<String>,
+    pub store_id: Option<String>,
+    pub cash_box_id: Option<String>,
+    pub is_refund: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A line as the API shows it.
+pub(super) struct LineRow {
+    pub basket_item_id: i32,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i32,
+    pub unit_price: Decimal,
+    pub price: Decimal,
+    pub tax_rate: Decimal,
+    pub discount_amount: Decimal,
+    pub total_amount: Decimal,
+}
+
+/// A discount as the API shows it.
+pub(super) struct DiscountRow {
+    pub source: String,
+    pub description: String,
+    pub amount: Decimal,
+    pub affected_items: Value,
+}
+
+/// The order numbered `order_number` with its lines and discounts, every
+/// column, or `None` when it does not exist (yet).
+pub(super) async fn whole_by_number(
+    db: &PgPool,
+    order_number: &str,
+) -> Result<Option<(OrderRow, Vec<LineRow>, Vec<DiscountRow>)>, sqlx::Error> {
+    let Some(order) = sqlx::query_as!(
+        OrderRow,
+        "SELECT id, order_number, status, source, shop_id, customer_id, customer, currency, total_quantity,
+                total_product_amount, total_discount_amount, shipping_amount, total_amount, paid_amount,
+                payment_option, shipping_option, shipping_address, billing_address, transaction_id, terminal_code,
+                staff_id, staff_email, store_id, cash_box_id, is_refund, created_at
+         FROM orders WHERE order_number = $1",
+        order_number,
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query_as!(
+        LineRow,
+        "SELECT basket_item_id, sku, name, quantity, unit_price, price, tax_rate, discount_amount, total_amount
+         FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+        order.id,
+    )
+    .fetch_all(db)
+    .await?;
+    let discounts = sqlx::query_as!(
+        DiscountRow,
+        "SELECT source, description, amount, affected_items FROM order_discounts WHERE order_id = $1 ORDER BY position",
+        order.id,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Some((order, lines, discounts)))
+}
+
 /// An order as the operators' page lists it.
-#[derive(serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub order_internal_id: i64,
     pub order_number: String,

@@ -3,60 +3,16 @@
 use crate::context::AppContext;
 use crate::error::{ApiError, ErrorBody};
 use crate::money::fmt2;
+use crate::openapi::Register;
 use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(get_order);
-}
-
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: i64,
-    order_number: String,
-    status: String,
-    source: String,
-    shop_id: Option<String>,
-    customer_id: Option<String>,
-    customer: Option<Value>,
-    currency: String,
-    total_quantity: i32,
-    total_product_amount: Decimal,
-    total_discount_amount: Decimal,
-    shipping_amount: Decimal,
-    total_amount: Decimal,
-    paid_amount: Decimal,
-    payment_option: Option<Value>,
-    shipping_option: Option<Value>,
-    shipping_address: Option<Value>,
-    billing_address: Option<Value>,
-    transaction_id: Option<String>,
-    terminal_code: Option<String>,
-    staff_id: Option<i64>,
-    staff_email: Option<String>,
-    store_id: Option<String>,
-    cash_box_id: Option<String>,
-    is_refund: bool,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    basket_item_id: i32,
-    sku: String,
-    name: String,
-    quantity: i32,
-    unit_price: Decimal,
-    price: Decimal,
-    tax_rate: Decimal,
-    discount_amount: Decimal,
-    total_amount: Decimal,
 }
 
 /// An order (SPEC §5): amounts are decimal strings with two places.
@@ -131,26 +87,9 @@ pub struct PaymentView {
 
 /// The order as the API shows it, or `None` when it does not exist (yet).
 pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<OrderView>, sqlx::Error> {
-    let Some(o) = sqlx::query_as::<_, OrderRow>("SELECT * FROM orders WHERE order_number = $1")
-        .bind(order_number)
-        .fetch_optional(db)
-        .await?
-    else {
+    let Some((o, lines, discounts)) = super::read::whole_by_number(db, order_number).await? else {
         return Ok(None);
     };
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT basket_item_id, sku, name, quantity, unit_price, price, tax_rate, discount_amount, total_amount
-         FROM order_lines WHERE order_id = $1 ORDER BY line_no",
-    )
-    .bind(o.id)
-    .fetch_all(db)
-    .await?;
-    let discounts: Vec<(String, String, Decimal, Value)> = sqlx::query_as(
-        "SELECT source, description, amount, affected_items FROM order_discounts WHERE order_id = $1 ORDER BY position",
-    )
-    .bind(o.id)
-    .fetch_all(db)
-    .await?;
     Ok(Some(OrderView {
         order_number: o.order_number,
         order_internal_id: o.id,
@@ -177,11 +116,11 @@ pub async fn find(db: &sqlx::PgPool, order_number: &str) -> Result<Option<OrderV
             .collect(),
         discounts: discounts
             .into_iter()
-            .map(|(source, description, amount, items)| OrderDiscountView {
-                source,
-                description,
-                amount: fmt2(amount),
-                affected_basket_items: items,
+            .map(|d| OrderDiscountView {
+                source: d.source,
+                description: d.description,
+                amount: fmt2(d.amount),
+                affected_basket_items: d.affected_items,
             })
             .collect(),
         shipping: ShippingView {

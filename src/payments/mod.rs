@@ -2,10 +2,12 @@
 //! "paid", its idempotency, and the completion job that turns it into an order.
 
 mod accept;
+mod pending;
 pub mod promotions;
 mod writer;
 
 pub use accept::{accept, replayed, Offer, Refusal};
+pub use pending::{claim, due_again, Claimed};
 pub use writer::PaymentWriter;
 
 use crate::context::AppContext;
@@ -72,22 +74,20 @@ pub async fn existing(
     source: Source,
     transaction_id: &str,
 ) -> Result<Outcome, sqlx::Error> {
-    let row: Option<(String, String, Value)> =
-        sqlx::query_as("SELECT source, transaction_id, response FROM payments WHERE order_number = $1")
-            .bind(order_number)
+    let row =
+        sqlx::query!("SELECT source, transaction_id, response FROM payments WHERE order_number = $1", order_number)
             .fetch_optional(&ctx.db)
             .await?;
     Ok(match row {
         None => Outcome::Unpaid,
-        Some((s, t, response)) if s == source.as_str() && t == transaction_id => Outcome::Replay(response),
+        Some(r) if r.source == source.as_str() && r.transaction_id == transaction_id => Outcome::Replay(r.response),
         Some(_) => Outcome::PaidByAnother,
     })
 }
 
 /// True when a payment was accepted for `order_number` (by any source).
 pub async fn is_paid(db: &sqlx::PgPool, order_number: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1)")
-        .bind(order_number)
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1) AS "paid!""#, order_number)
         .fetch_one(db)
         .await
 }
@@ -111,7 +111,7 @@ pub async fn enqueue(ctx: &AppContext, order_number: &str) {
 }
 
 /// An accepted payment as the operators' page lists it.
-#[derive(Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PaymentSummary {
     pub id: i64,
     pub order_number: String,
@@ -134,16 +134,22 @@ pub struct PaymentSummary {
     pub order_created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The latest `limit` accepted payments, newest first, for the operators' page.
+/// The latest `limit` accepted payments, newest first, for the operators'
+/// page, each with when its order was made (read through `orders::read`).
 pub async fn recent(db: &sqlx::PgPool, limit: i64) -> Result<Vec<PaymentSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT p.id, p.order_number, p.source, p.transaction_id, p.amount, p.paid_amount, p.terminal_code,
-                p.staff_id, p.store_id, p.created_at, o.created_at AS order_created_at
-         FROM (SELECT * FROM payments ORDER BY id DESC LIMIT $1) p
-         LEFT JOIN orders o ON o.order_number = p.order_number
-         ORDER BY p.id DESC",
+    let mut payments = sqlx::query_as!(
+        PaymentSummary,
+        r#"SELECT id, order_number, source, transaction_id, amount, paid_amount, terminal_code, staff_id, store_id,
+                  created_at, NULL::timestamptz AS order_created_at -- filled from the orders below
+           FROM payments ORDER BY id DESC LIMIT $1"#,
+        limit,
     )
-    .bind(limit)
     .fetch_all(db)
-    .await
+    .await?;
+    let numbers: Vec<&str> = payments.iter().map(|p| p.order_number.as_str()).collect();
+    let ordered = crate::orders::read::created_at_by_number(db, &numbers).await?;
+    for payment in &mut payments {
+        payment.order_created_at = ordered.get(&payment.order_number).copied();
+    }
+    Ok(payments)
 }

@@ -13,6 +13,7 @@
 
 use super::{NewPayment, Outcome};
 use prometheus::Histogram;
+use rust_decimal::Decimal;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -96,8 +97,24 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
     // refused: the unique constraints still decide every race.
     // Each new payment waits for its order in `pending_orders`, written in
     // the same statement.
-    let inserted: Vec<(String, String, String)> = sqlx::query_as(
-        "WITH paid AS (
+    let order_number: Vec<&str> = payments.iter().map(|p| p.order_number.as_str()).collect();
+    let session_id: Vec<&str> = payments.iter().map(|p| p.session_id.as_str()).collect();
+    let source: Vec<&str> = payments.iter().map(|p| p.source.as_str()).collect();
+    let transaction_id: Vec<&str> = payments.iter().map(|p| p.transaction_id.as_str()).collect();
+    let amount: Vec<Decimal> = payments.iter().map(|p| p.amount).collect();
+    let paid_amount: Vec<Decimal> = payments.iter().map(|p| p.paid_amount).collect();
+    let discounted_amount: Vec<Option<Decimal>> = payments.iter().map(|p| p.discounted_amount).collect();
+    let promotions: Vec<String> = payments.iter().map(|p| p.promotions.to_string()).collect();
+    let pre_order: Vec<&str> = payments.iter().map(|p| p.pre_order.as_str()).collect();
+    let terminal_code: Vec<Option<&str>> = payments.iter().map(|p| p.terminal_code.as_deref()).collect();
+    let staff_id: Vec<Option<i64>> = payments.iter().map(|p| p.staff_id).collect();
+    let staff_email: Vec<Option<&str>> = payments.iter().map(|p| p.staff_email.as_deref()).collect();
+    let store_id: Vec<Option<&str>> = payments.iter().map(|p| p.store_id.as_deref()).collect();
+    let response: Vec<String> = payments.iter().map(|p| p.response.to_string()).collect();
+    // `as` marks the arrays of borrowed or optional elements for the macro,
+    // which cannot type-check those itself; the casts fix their types.
+    let inserted = sqlx::query!(
+        r#"WITH paid AS (
              INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
                  discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
              SELECT o, s, src, t, a, pa, da, pr::json, po::json, tc, si, se, st, r::json
@@ -107,30 +124,30 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
              ON CONFLICT DO NOTHING
              RETURNING id, order_number, source, transaction_id),
          pending AS (INSERT INTO pending_orders (payment_id) SELECT id FROM paid)
-         SELECT order_number, source, transaction_id FROM paid",
+         SELECT order_number AS "order_number!", source AS "source!", transaction_id AS "transaction_id!" FROM paid"#,
+        &order_number as &[&str],
+        &session_id as &[&str],
+        &source as &[&str],
+        &transaction_id as &[&str],
+        &amount[..],
+        &paid_amount[..],
+        &discounted_amount as &[Option<Decimal>],
+        &promotions[..],
+        &pre_order as &[&str],
+        &terminal_code as &[Option<&str>],
+        &staff_id as &[Option<i64>],
+        &staff_email as &[Option<&str>],
+        &store_id as &[Option<&str>],
+        &response[..],
     )
-    .bind(payments.iter().map(|p| p.order_number.as_str()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.session_id.as_str()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.source.as_str()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.transaction_id.as_str()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.amount).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.paid_amount).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.discounted_amount).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.promotions.to_string()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.pre_order.as_str()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.terminal_code.as_deref()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.staff_id).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.staff_email.as_deref()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.store_id.as_deref()).collect::<Vec<_>>())
-    .bind(payments.iter().map(|p| p.response.to_string()).collect::<Vec<_>>())
     .fetch_all(db)
     .await?;
 
     // Which of the batch won its row; each winner claimed once (a till that
     // sent the same payment twice at once gets one Recorded, one Replay).
     let mut winners: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for (number, source, transaction) in &inserted {
-        *winners.entry((number, source, transaction)).or_default() += 1;
+    for row in &inserted {
+        *winners.entry((&row.order_number, &row.source, &row.transaction_id)).or_default() += 1;
     }
     let mut outcomes = Vec::with_capacity(payments.len());
     let mut losers = Vec::new();
@@ -152,19 +169,17 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
     // The others learn who holds their order number; none means their session
     // was paid under another number.
     let numbers: Vec<&str> = losers.iter().map(|&i| payments[i].order_number.as_str()).collect();
-    let holders: Vec<(String, String, String, serde_json::Value)> = sqlx::query_as(
+    let holders = sqlx::query!(
         "SELECT order_number, source, transaction_id, response FROM payments WHERE order_number = ANY($1)",
+        &numbers as &[&str],
     )
-    .bind(&numbers)
     .fetch_all(db)
     .await?;
     for i in losers {
         let p = payments[i];
-        outcomes[i] = match holders.iter().find(|h| h.0 == p.order_number) {
-            Some((_, source, transaction, response))
-                if *source == p.source.as_str() && *transaction == p.transaction_id =>
-            {
-                Outcome::Replay(response.clone())
+        outcomes[i] = match holders.iter().find(|h| h.order_number == p.order_number) {
+            Some(h) if h.source == p.source.as_str() && h.transaction_id == p.transaction_id => {
+                Outcome::Replay(h.response.clone())
             }
             Some(_) => Outcome::PaidByAnother,
             None => Outcome::SessionAlreadyPaid,

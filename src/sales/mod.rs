@@ -12,13 +12,13 @@ pub mod shops;
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::openapi::Register;
 use actix_web::get;
 use actix_web::{web, HttpResponse};
 use export::Format;
 use std::collections::HashMap;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
+pub fn routes(cfg: &mut impl Register) {
     cfg.service(record::record_sale)
         .service(sales_report)
         .service(sales_report_schema)

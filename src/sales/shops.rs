@@ -17,12 +17,14 @@ pub struct Shop {
 /// Creates a shop and answers its key, the only time it is ever shown.
 pub async fn create(db: &PgPool, shop_id: &str, name: &str) -> Result<String, ApiError> {
     let key = random_token("cdshop_");
-    let inserted = sqlx::query("INSERT INTO shops (shop_id, name, key_sha256) VALUES ($1, $2, $3)")
-        .bind(shop_id)
-        .bind(name)
-        .bind(sha256_hex(key.as_bytes()))
-        .execute(db)
-        .await;
+    let inserted = sqlx::query!(
+        "INSERT INTO shops (shop_id, name, key_sha256) VALUES ($1, $2, $3)",
+        shop_id,
+        name,
+        sha256_hex(key.as_bytes())
+    )
+    .execute(db)
+    .await;
     match inserted {
         Ok(_) => Ok(key),
         Err(err) if unique_violation(&err).is_some() => {
@@ -38,15 +40,13 @@ pub async fn authenticate(db: &PgPool, shop_id: Option<&str>, key: Option<&str>)
     let (Some(shop_id), Some(key)) = (shop_id.filter(|s| !s.is_empty()), key.filter(|k| !k.is_empty())) else {
         return Err(ApiError::unauthorized("shop_id and key are required"));
     };
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT shop_id, name, key_sha256 FROM shops WHERE shop_id = $1")
-            .bind(shop_id)
-            .fetch_optional(db)
-            .await?;
+    let row = sqlx::query!("SELECT shop_id, name, key_sha256 FROM shops WHERE shop_id = $1", shop_id)
+        .fetch_optional(db)
+        .await?;
     let presented = sha256_hex(key.as_bytes());
     match row {
-        Some((shop_id, name, stored)) if constant_time_eq(stored.as_bytes(), presented.as_bytes()) => {
-            Ok(Shop { shop_id, name })
+        Some(r) if constant_time_eq(r.key_sha256.as_bytes(), presented.as_bytes()) => {
+            Ok(Shop { shop_id: r.shop_id, name: r.name })
         }
         _ => Err(ApiError::forbidden("unknown shop_id or wrong key")),
     }

@@ -142,8 +142,12 @@ impl DynamicSettings {
     /// Re-reads the table; parts whose version did not change are kept as they
     /// are (with their verification caches).
     pub async fn reload(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, Value, i64)> =
-            sqlx::query_as("SELECT key, value, version FROM dynamic_settings").fetch_all(pool).await?;
+        let rows: Vec<(String, Value, i64)> = sqlx::query!("SELECT key, value, version FROM dynamic_settings")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.value, r.version))
+            .collect();
         let verification_key = match self.verification_key.get() {
             Some(key) => *key,
             None => {

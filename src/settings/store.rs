@@ -29,25 +29,29 @@ pub struct HistoryEntry {
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<SettingRow>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value, version, updated_at, updated_by FROM dynamic_settings ORDER BY key")
+    sqlx::query_as!(SettingRow, "SELECT key, value, version, updated_at, updated_by FROM dynamic_settings ORDER BY key")
         .fetch_all(pool)
         .await
 }
 
 pub async fn get(pool: &PgPool, key: &str) -> Result<Option<SettingRow>, sqlx::Error> {
-    sqlx::query_as("SELECT key, value, version, updated_at, updated_by FROM dynamic_settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        SettingRow,
+        "SELECT key, value, version, updated_at, updated_by FROM dynamic_settings WHERE key = $1",
+        key,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// Newest first.
 pub async fn history(pool: &PgPool, key: &str) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        HistoryEntry,
         "SELECT key, value, version, updated_at, updated_by FROM dynamic_settings_history
          WHERE key = $1 ORDER BY version DESC",
+        key,
     )
-    .bind(key)
     .fetch_all(pool)
     .await
 }
@@ -60,38 +64,35 @@ pub async fn set(pool: &PgPool, key: &str, input: &Value, updated_by: &str) -> R
     }
     let mut tx = pool.begin().await?;
     // Serializes writers of this key, including the very first one.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('dynamic_settings:' || $1))")
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-    let current: Option<(Value, i64)> = sqlx::query_as("SELECT value, version FROM dynamic_settings WHERE key = $1")
-        .bind(key)
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('dynamic_settings:' || $1))", key).execute(&mut *tx).await?;
+    let current = sqlx::query!("SELECT value, version FROM dynamic_settings WHERE key = $1", key)
         .fetch_optional(&mut *tx)
         .await?;
-    let stored = prepare_write(key, input, current.as_ref().map(|(v, _)| v))?;
-    let version = current.map_or(1, |(_, v)| v + 1);
-    let row: SettingRow = sqlx::query_as(
+    let stored = prepare_write(key, input, current.as_ref().map(|c| &c.value))?;
+    let version = current.map_or(1, |c| c.version + 1);
+    let row = sqlx::query_as!(
+        SettingRow,
         "INSERT INTO dynamic_settings (key, value, version, updated_at, updated_by)
          VALUES ($1, $2, $3, now(), $4)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version,
              updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
          RETURNING key, value, version, updated_at, updated_by",
+        key,
+        stored,
+        version,
+        updated_by,
     )
-    .bind(key)
-    .bind(&stored)
-    .bind(version)
-    .bind(updated_by)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO dynamic_settings_history (key, value, version, updated_at, updated_by)
          VALUES ($1, $2, $3, $4, $5)",
+        row.key,
+        row.value,
+        row.version,
+        row.updated_at,
+        row.updated_by,
     )
-    .bind(&row.key)
-    .bind(&row.value)
-    .bind(row.version)
-    .bind(row.updated_at)
-    .bind(&row.updated_by)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

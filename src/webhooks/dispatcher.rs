@@ -177,25 +177,25 @@ async fn fan_out(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<()> {
     let urls = super::endpoint_urls(ctx);
     loop {
         let mut tx = ctx.db.begin().await.context("failed to begin")?;
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = sqlx::query_scalar!(
             "UPDATE webhook_outbox SET fanned_out_at = $1
              WHERE id IN (SELECT id FROM webhook_outbox WHERE fanned_out_at IS NULL
                           ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
              RETURNING id",
+            now,
         )
-        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .context("failed to take new outbox events")?;
         if !ids.is_empty() && !urls.is_empty() {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO webhook_deliveries (event_id, url, created_at, next_attempt_at)
                  SELECT e, u, $3, $3 FROM unnest($1::bigint[]) AS e CROSS JOIN unnest($2::text[]) AS u
                  ON CONFLICT (event_id, url) DO NOTHING",
+                &ids[..],
+                &urls[..],
+                now,
             )
-            .bind(&ids)
-            .bind(&urls)
-            .bind(now)
             .execute(&mut *tx)
             .await
             .context("failed to create deliveries")?;
@@ -213,27 +213,30 @@ async fn release(ctx: &AppContext, ids: &[i64], now: DateTime<Utc>) -> anyhow::R
     if ids.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = ANY($1) AND state = 'pending'")
-        .bind(ids)
-        .bind(now + Duration::seconds(1))
-        .execute(&ctx.db)
-        .await
-        .context("failed to release deliveries")?;
+    sqlx::query!(
+        "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = ANY($1) AND state = 'pending'",
+        ids,
+        now + Duration::seconds(1),
+    )
+    .execute(&ctx.db)
+    .await
+    .context("failed to release deliveries")?;
     Ok(())
 }
 
 async fn claim(ctx: &AppContext, now: DateTime<Utc>) -> anyhow::Result<Vec<Claimed>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Claimed,
         "UPDATE webhook_deliveries d SET next_attempt_at = $2
          FROM webhook_outbox o
          WHERE o.id = d.event_id
            AND d.id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1
                         ORDER BY next_attempt_at, event_id LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING d.id, d.event_id, d.url, d.attempts, d.created_at, o.event_type, o.payload",
+        now,
+        now + LEASE,
+        BATCH,
     )
-    .bind(now)
-    .bind(now + LEASE)
-    .bind(BATCH)
     .fetch_all(&ctx.db)
     .await
     .context("failed to claim due deliveries")
@@ -277,31 +280,31 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
         }
     };
     let mut tx = ctx.db.begin().await.context("failed to begin")?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error, response_snippet)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        delivery.id,
+        now,
+        attempt.status.map(i32::from),
+        attempt.latency_ms,
+        attempt.error,
+        attempt.snippet,
     )
-    .bind(delivery.id)
-    .bind(now)
-    .bind(attempt.status.map(i32::from))
-    .bind(attempt.latency_ms)
-    .bind(&attempt.error)
-    .bind(&attempt.snippet)
     .execute(&mut *tx)
     .await
     .context("failed to record the attempt")?;
     let last_error =
         attempt.error.clone().or_else(|| attempt.status.filter(|_| !delivered).map(|s| format!("HTTP {s}")));
-    sqlx::query(
+    sqlx::query!(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, state = $2, next_attempt_at = $3,
-             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $4 END, last_error = $5
+             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $4::timestamptz END, last_error = $5
          WHERE id = $1",
+        delivery.id,
+        state,
+        next,
+        now,
+        last_error,
     )
-    .bind(delivery.id)
-    .bind(state)
-    .bind(next)
-    .bind(now)
-    .bind(last_error)
     .execute(&mut *tx)
     .await
     .context("failed to update the delivery")?;
@@ -314,14 +317,16 @@ async fn deliver_one(ctx: &AppContext, delivery: &Claimed, now: DateTime<Utc>) -
 }
 
 async fn finish(ctx: &AppContext, id: i64, state: &str, now: DateTime<Utc>, why: Option<&str>) -> anyhow::Result<()> {
-    sqlx::query("UPDATE webhook_deliveries SET state = $2, finished_at = $3, last_error = $4 WHERE id = $1")
-        .bind(id)
-        .bind(state)
-        .bind(now)
-        .bind(why)
-        .execute(&ctx.db)
-        .await
-        .context("failed to finish the delivery")?;
+    sqlx::query!(
+        "UPDATE webhook_deliveries SET state = $2, finished_at = $3, last_error = $4 WHERE id = $1",
+        id,
+        state,
+        now,
+        why,
+    )
+    .execute(&ctx.db)
+    .await
+    .context("failed to finish the delivery")?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod dispatcher;
+pub mod outbox;
 pub mod signing;
 
 pub use dispatcher::{deliver_due, message_id, run, DeliveryRun};
@@ -25,7 +26,7 @@ pub fn endpoint_urls(ctx: &AppContext) -> Vec<String> {
 
 /// A delivery as the operators see it, with its attempts. `state`:
 /// `pending`, `delivered`, `gone` (410), `expired` (24 h passed), `endpoint_removed`.
-#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: i64,
     pub event_id: i64,
@@ -37,12 +38,11 @@ pub struct DeliveryView {
     pub next_attempt_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    #[sqlx(skip)]
     pub attempt_log: Vec<AttemptView>,
 }
 
 /// One recorded attempt.
-#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     #[serde(skip)]
     pub delivery_id: i64,
@@ -55,21 +55,37 @@ pub struct AttemptView {
 
 /// The latest `limit` deliveries, newest first, each with its attempts.
 pub async fn recent_deliveries(db: &PgPool, limit: i64) -> Result<Vec<DeliveryView>, sqlx::Error> {
-    let mut deliveries: Vec<DeliveryView> = sqlx::query_as(
+    let mut deliveries: Vec<DeliveryView> = sqlx::query!(
         "SELECT d.id, d.event_id, o.event_type, d.url, d.state, d.attempts, d.created_at, d.next_attempt_at,
                 d.finished_at, d.last_error
          FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.event_id
          ORDER BY d.id DESC LIMIT $1",
+        limit,
     )
-    .bind(limit)
     .fetch_all(db)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|d| DeliveryView {
+        id: d.id,
+        event_id: d.event_id,
+        event_type: d.event_type,
+        url: d.url,
+        state: d.state,
+        attempts: d.attempts,
+        created_at: d.created_at,
+        next_attempt_at: d.next_attempt_at,
+        finished_at: d.finished_at,
+        last_error: d.last_error,
+        attempt_log: Vec::new(),
+    })
+    .collect();
     let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
-    let attempts: Vec<AttemptView> = sqlx::query_as(
+    let attempts = sqlx::query_as!(
+        AttemptView,
         "SELECT delivery_id, attempted_at, status_code, latency_ms, error, response_snippet
          FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY id",
+        &ids[..],
     )
-    .bind(&ids)
     .fetch_all(db)
     .await?;
     for a in attempts {
@@ -100,24 +116,22 @@ pub async fn replay(
     id: i64,
 ) -> Result<Result<(), ReplayRefused>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT url, state FROM webhook_deliveries WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row = sqlx::query!("SELECT url, state FROM webhook_deliveries WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let refused = match &row {
         None => Some(ReplayRefused::NotFound),
-        Some((_, state)) if state == "delivered" => Some(ReplayRefused::AlreadyDelivered),
-        Some((url, _)) if !configured_urls.contains(url) => Some(ReplayRefused::EndpointRemoved(url.clone())),
+        Some(r) if r.state == "delivered" => Some(ReplayRefused::AlreadyDelivered),
+        Some(r) if !configured_urls.contains(&r.url) => Some(ReplayRefused::EndpointRemoved(r.url.clone())),
         Some(_) => None,
     };
     if let Some(refused) = refused {
         return Ok(Err(refused));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = now(), finished_at = NULL WHERE id = $1",
+        id
     )
-    .bind(id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -10,7 +10,8 @@
 //! again, so even a flushed Redis loses nothing.
 
 use crate::context::AppContext;
-use crate::orders::{self, PaymentRow};
+use crate::orders;
+use crate::payments::{self, Claimed};
 use anyhow::Context;
 use redis::AsyncCommands;
 use std::time::{Duration, Instant};
@@ -199,34 +200,13 @@ async fn return_jobs(ctx: &AppContext, worker_id: &str) -> anyhow::Result<usize>
 /// created now.
 pub async fn create_orders(ctx: &AppContext, order_numbers: &[&str]) -> anyhow::Result<usize> {
     let mut tx = ctx.db.begin().await.context("failed to begin")?;
-    // Claiming a payment deletes its pending row. The row locks make
-    // concurrent deliveries of one job take turns (the later one finds no
-    // row and creates nothing); taking them in id order keeps two batches
-    // from deadlocking. Payments already ordered are read too, so that their
-    // pre-orders are dropped from Redis again if that failed before.
-    let payments: Vec<PaymentRow> = sqlx::query_as(
-        "WITH claimed AS (
-             DELETE FROM pending_orders WHERE payment_id IN (
-                 SELECT payment_id FROM pending_orders
-                 WHERE payment_id IN (SELECT id FROM payments WHERE order_number = ANY($1))
-                 ORDER BY payment_id FOR UPDATE)
-             RETURNING payment_id)
-         SELECT p.id, p.order_number, p.session_id, p.source, p.transaction_id, p.paid_amount, p.promotions::text,
-                p.pre_order::text, p.terminal_code, p.staff_id, p.staff_email, p.store_id, p.created_at,
-                claimed.payment_id IS NOT NULL AS pending
-         FROM payments p LEFT JOIN claimed ON claimed.payment_id = p.id
-         WHERE p.order_number = ANY($1)",
-    )
-    .bind(order_numbers)
-    .fetch_all(&mut *tx)
-    .await
-    .context("failed to claim the payments")?;
+    let payments = payments::claim(&mut tx, order_numbers).await.context("failed to claim the payments")?;
     if payments.len() < order_numbers.len() {
         for number in order_numbers.iter().filter(|n| !payments.iter().any(|p| p.order_number == **n)) {
             log::warn!("completion job for {number}, which has no payment; dropped");
         }
     }
-    let unordered: Vec<&PaymentRow> = payments.iter().filter(|p| p.pending).collect();
+    let unordered: Vec<&Claimed> = payments.iter().filter(|p| p.pending).collect();
     let new_orders = unordered
         .iter()
         .map(|p| orders::from_payment(p).map_err(|e| anyhow::anyhow!("payment {}: {e}", p.order_number)))
@@ -277,20 +257,9 @@ pub async fn sweep(ctx: &AppContext, older_than: Duration) -> anyhow::Result<usi
         log::debug!("sweep skipped: {queued} jobs queued");
         return Ok(0);
     }
-    let numbers: Vec<String> = sqlx::query_scalar(
-        "WITH due AS (
-             UPDATE pending_orders SET enqueued_at = now()
-             WHERE payment_id IN (SELECT payment_id FROM pending_orders
-                                  WHERE enqueued_at <= now() - make_interval(secs => $1)
-                                  ORDER BY payment_id LIMIT $2 FOR UPDATE SKIP LOCKED)
-             RETURNING payment_id)
-         SELECT p.order_number FROM payments p JOIN due ON due.payment_id = p.id ORDER BY p.id",
-    )
-    .bind(older_than.as_secs_f64())
-    .bind(SWEEP_BATCH)
-    .fetch_all(&ctx.db)
-    .await
-    .context("failed to find payments without orders")?;
+    let numbers = payments::due_again(&ctx.db, older_than, SWEEP_BATCH)
+        .await
+        .context("failed to find payments without orders")?;
     if numbers.is_empty() {
         return Ok(0);
     }
