@@ -27,6 +27,14 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { can_install && {
   || log "nginx missing: the load-balancer fault test will fail"
 # etcd, Patroni and HAProxy for the Postgres failover drills (tests/api/failover.rs, scripts/pg-ha.sh).
 ensure_failover_tools
+# The gates that keep main readable: rustfmt (rustfmt.toml) and clippy with
+# every warning an error.
+log "checking the layout (cargo fmt --check) and the lints (cargo clippy -D warnings)"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+# The offline data of the checked SQL (.sqlx/) matches the statements and
+# the migrations: the build reads it instead of a database.
+bash scripts/sqlx-prepare.sh --check
 # Dependencies against the RustSec advisories (scripts/audit.sh says which database).
 bash scripts/audit.sh
 log "running the tests"
