@@ -1,6 +1,7 @@
 -- Sends the requests listed in the file BENCH_REQUESTS, one per line:
--- METHOD <tab> PATH <tab> BODY. Every request carries a JSON content type and,
--- when BENCH_TOKEN is set, that bearer token. Requests are formatted once per
+-- METHOD <tab> PATH <tab> BODY [<tab> SESSION]. Every request carries a JSON
+-- content type, when BENCH_TOKEN is set that bearer token, and when the line
+-- names a checkout session, that session (X-Checkout-Session). Requests are formatted once per
 -- thread before the run, so the load generator spends its share of the two
 -- cores sending, not building strings. With BENCH_SPLIT=1 each thread takes
 -- its own disjoint slice of the lines, so no request is sent twice (fresh
@@ -30,8 +31,13 @@ function init(args)
   local token = os.getenv("BENCH_TOKEN")
   if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
   for k = first, last do
-    local method, path, body = string.match(lines[k], "^(%S+)\t(%S+)\t?(.*)$")
-    requests[#requests + 1] = wrk.format(method, path, headers, body ~= "" and body or nil)
+    local method, path, body, session = string.match(lines[k], "^(%S+)\t(%S+)\t?([^\t]*)\t?(.*)$")
+    local line_headers = headers
+    if session ~= "" then
+      line_headers = { ["X-Checkout-Session"] = session }
+      for name, value in pairs(headers) do line_headers[name] = value end
+    end
+    requests[#requests + 1] = wrk.format(method, path, line_headers, body ~= "" and body or nil)
   end
 end
 
