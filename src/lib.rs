@@ -13,6 +13,7 @@ pub mod demo;
 pub mod drawers;
 pub mod error;
 pub mod fields;
+pub mod hash_chain;
 pub mod health;
 pub mod hooks;
 pub mod json_body;
