@@ -10,6 +10,7 @@ pub mod context;
 pub mod credentials;
 pub mod database;
 pub mod demo;
+pub mod deposits;
 pub mod drawers;
 pub mod error;
 pub mod fields;
