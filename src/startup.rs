@@ -13,7 +13,7 @@ use crate::payments::PaymentWriter;
 use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, drawers, health, hooks, middleware, openapi, orders, sales, worker};
+use crate::{admin, checkout, deposits, drawers, health, hooks, middleware, openapi, orders, sales, worker};
 use actix_web::get;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
@@ -216,6 +216,7 @@ pub fn routes(cfg: &mut impl Register) {
         .configure(sales::routes)
         .configure(admin::routes)
         .configure(drawers::routes)
+        .configure(deposits::routes)
         .configure(openapi::routes);
 }
 

@@ -1,6 +1,6 @@
 //! What the operators' page lists: recent payments, orders, webhook
 //! deliveries with their attempts (and replaying one), and cash drawers with
-//! today's balance. The lists are read from the read replica
+//! today's balance, and store deposits not yet banked. The lists are read from the read replica
 //! (`DATABASE_READ_URL`): an operator's list may lag it by a moment; a
 //! replay, which writes, goes to the primary.
 
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn routes(cfg: &mut impl Register) {
-    cfg.service(payments).service(orders).service(drawers).service(deliveries).service(replay);
+    cfg.service(payments).service(orders).service(drawers).service(deposits).service(deliveries).service(replay);
 }
 
 /// `limit` of a listing: 1 to 500, default 50.
@@ -54,6 +54,12 @@ pub struct DrawerOverviewList {
     /// Start of today (UTC) that `today_cash_in`/`today_cash_out` count from.
     pub day_start: chrono::DateTime<chrono::Utc>,
     pub cash_drawers: Vec<DrawerBalance>,
+}
+
+/// Store deposits not yet banked, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct DepositsNotBanked {
+    pub deposits: Vec<crate::deposits::Deposit>,
 }
 
 /// A delivery made due again.
@@ -119,6 +125,23 @@ pub async fn drawers(
     let today = chrono::Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     let items = crate::drawers::overview(&ctx.read_db, today, limit(&query)).await?;
     Ok(HttpResponse::Ok().json(DrawerOverviewList { day_start: today, cash_drawers: items }))
+}
+
+/// Every store's deposits not yet banked (`prepared` or `in_transit`), newest first.
+#[utoipa::path(operation_id = "listDepositsNotBanked", tag = "admin", security(("admin_token" = []), ("admin_session" = [])),
+    params(Limit),
+    responses(
+        (status = 200, body = DepositsNotBanked),
+        (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+    ))]
+#[get("/admin/api/deposits/")]
+pub async fn deposits(
+    _: AdminAuth,
+    ctx: web::Data<AppContext>,
+    query: web::Query<Limit>,
+) -> Result<HttpResponse, ApiError> {
+    let deposits = crate::deposits::not_banked(&ctx.read_db, limit(&query)).await?;
+    Ok(HttpResponse::Ok().json(DepositsNotBanked { deposits }))
 }
 
 /// Webhook deliveries, newest first, each with every attempt.

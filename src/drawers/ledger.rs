@@ -8,17 +8,14 @@
 //! (`SELECT … FOR UPDATE`), which serialises the chain per drawer.
 
 use super::model::{now_micros, EntryKind};
+use crate::hash_chain::{link as chain_hash, GENESIS};
 use crate::money::fmt2;
-use crate::secrets::sha256_hex;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
-
-/// The `prev_hash` of a drawer's first row.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The chain head of a locked drawer.
 #[derive(Debug, Clone)]
@@ -83,10 +80,6 @@ fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
         created_at.timestamp_micros(),
     ])
     .to_string()
-}
-
-fn chain_hash(prev_hash: &str, canonical: &str) -> String {
-    sha256_hex(format!("{prev_hash}{canonical}").as_bytes())
 }
 
 /// Appends `entry` after `head` and moves the drawer's head. The caller holds

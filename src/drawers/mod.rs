@@ -9,7 +9,8 @@
 mod auth;
 mod counts;
 mod drawer;
-mod idempotency;
+mod for_deposits;
+pub(crate) mod idempotency;
 mod ledger;
 mod model;
 mod reports;
@@ -18,6 +19,7 @@ mod stores;
 mod transactions;
 
 pub use auth::{issue_token, revoke as revoke_token, Caller};
+pub use for_deposits::{counts_of_store, store_cash, CountOfStore, StoreCash};
 pub use model::DrawerError;
-pub use reports::{overview, DrawerBalance};
+pub use reports::{overview, DrawerBalance, Page, PageQuery};
 pub use routes::routes;

@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut impl Register) {
         (name = "IVR hooks", description = "Phone payments (SPEC §6); HTTP 200 always, the outcome in the body"),
         (name = "orders", description = "Orders created from payments and sales"),
         (name = "cash drawers", description = "Store cash drawers (SPEC §8); `Authorization: Bearer <associate token>` or the admin token"),
+        (name = "deposits", description = "Store deposits and the store ledger (SPEC §13); the cash drawer API's tokens"),
         (name = "sales", description = "Sales web service for outside tools (SPEC §9); shops authenticate with `shop_id` and `key`"),
         (name = "admin", description = "Admin API (SPEC §7): `Authorization: Bearer $ADMIN_TOKEN`, or the admin page's session cookie \
             with `X-CSRF-Token` on state-changing requests"),

@@ -8,6 +8,7 @@ mod browser;
 mod cash_register;
 mod checkout;
 mod cluster;
+mod deposits;
 mod drawers;
 mod failover;
 mod faults;

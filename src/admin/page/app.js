@@ -387,6 +387,12 @@ async function loadDrawers() {
     ["Open since", (d) => when(d.activated_at)], ["Balance now", (d) => (d.balance ? money(d.balance) : "—"), "num"],
     ["Cash in today", (d) => money(d.today_cash_in), "num"], ["Cash out today", (d) => money(d.today_cash_out), "num"],
   ], drawers, "No cash drawers yet.");
+  const { deposits } = await api("GET", "/admin/api/deposits/");
+  table($("#deposits-table"), [
+    ["Store", (d) => d.store_id], ["Bag", (d) => d.bag_number], ["Status", (d) => d.status],
+    ["Amount", (d) => money(d.amount), "num"], ["Prepared", (d) => when(d.created_at)],
+    ["In transit since", (d) => when(d.in_transit_at)], ["Counts", (d) => String(d.count_ids.length), "num"],
+  ], deposits, "No deposits waiting for the bank.");
 }
 
 async function loadLockouts() {
