@@ -65,6 +65,8 @@ pub enum Outcome {
     SessionAlreadyPaid,
     /// No payment exists for the order number.
     Unpaid,
+    /// The order number ended unpaid (cancelled, or expired) before this payment.
+    Ended,
 }
 
 /// Finds whether `order_number` is paid, and by whom.
