@@ -17,6 +17,7 @@ mod ivr;
 mod lockouts;
 mod logs;
 mod openapi;
+mod order_numbers;
 mod sales;
 mod security;
 mod settings;
