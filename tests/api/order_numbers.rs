@@ -399,6 +399,7 @@ async fn a_number_paid_and_cancelled_at_once_is_either_paid_or_cancelled_never_b
         force_expiry(&app, &number).await;
     }
     assert_eq!(paid + cancelled, 12);
+    eprintln!("race: {paid} paid, {cancelled} cancelled");
     assert_eq!(cashdesk::order_numbers::expire_due(&app.ctx).await.unwrap(), 0);
     let notices = notices(&app).await;
     assert_eq!(notices.len(), cancelled, "one notice per cancelled number, none for a paid one");
@@ -406,6 +407,44 @@ async fn a_number_paid_and_cancelled_at_once_is_either_paid_or_cancelled_never_b
     assert_eq!(app.count("SELECT count(*) FROM payments").await, paid as i64);
     let statuses = app.count("SELECT count(*) FROM issued_order_numbers WHERE status IN ('paid', 'cancelled')").await;
     assert_eq!(statuses, 12);
+}
+
+#[tokio::test]
+async fn a_number_cancelled_as_it_expires_gets_exactly_one_notice() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let mut answers = Vec::new();
+    for round in 0..8u64 {
+        let (session, number, _) = issued(&app).await;
+        // The number ends a moment from now; the cancel and the sweep race for it.
+        let sequence = OrderNumber::parse(&number).unwrap().sequence();
+        sqlx::query(
+            "UPDATE issued_order_numbers SET expires_at = now() + interval '200 milliseconds' WHERE sequence = $1",
+        )
+        .bind(sequence)
+        .execute(&app.ctx.db)
+        .await
+        .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(170 + 10 * round)).await;
+        let (deleted, swept) =
+            tokio::join!(delete_number(&app, Some(&session), &number), cashdesk::order_numbers::expire_due(&app.ctx));
+        answers.push((number, deleted.status(), swept.unwrap()));
+    }
+    // Whatever the sweep did not end in the race, it ends now.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    cashdesk::order_numbers::expire_due(&app.ctx).await.unwrap();
+    let notices = notices(&app).await;
+    let cancelled = answers.iter().filter(|(_, deleted, _)| *deleted == StatusCode::NO_CONTENT).count();
+    eprintln!("cancel vs expiry: {cancelled} cancelled, {} expired", answers.len() - cancelled);
+    assert_eq!(notices.len(), answers.len(), "one notice per number: {notices:?}");
+    for (number, deleted, _) in &answers {
+        let kinds: Vec<&str> =
+            notices.iter().filter(|(_, p)| p["orderID"] == number.as_str()).map(|(k, _)| k.as_str()).collect();
+        let expected =
+            if *deleted == StatusCode::NO_CONTENT { "order_number_cancelled" } else { "order_number_expired" };
+        assert_eq!(kinds, [expected], "{number}: cancel answered {deleted}");
+        assert!([StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(deleted));
+    }
 }
 
 #[tokio::test]
