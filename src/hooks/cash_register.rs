@@ -262,8 +262,8 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     let ttl = i64::try_from(ctx.config.order_number_ttl_seconds).unwrap_or(i64::MAX);
     // A number is drawn twice only when the sequence went back (a failover to
     // an asynchronous standby that had not seen the latest draws). A number
-    // recorded already, still live in Redis, or paid, is skipped, never
-    // overwritten, and the next one drawn.
+    // recorded already (live, paid or ended: its row is kept) or still live
+    // in Redis is skipped, never overwritten, and the next one drawn.
     let bucket = Bucket::of_session(&session_id);
     for _ in 0..ORDER_NUMBER_ATTEMPTS {
         // One statement draws the number and records it, with its expiry and basket.
@@ -286,19 +286,6 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
                 error_message: NOT_CASH_REGISTER.into(),
             });
             return ok_json(serde_json::to_string(&answer).unwrap_or_default());
-        }
-        match payments::is_paid(&ctx.db, order_number.as_str()).await {
-            Ok(false) => {}
-            Ok(true) => {
-                log::error!("get_order_number: {order_number} is paid already; drawing another");
-                void(&ctx, &order_number).await;
-                continue;
-            }
-            Err(err) => {
-                log::error!("get_order_number: {err}");
-                void(&ctx, &order_number).await;
-                return error(Code::UNAVAILABLE, UNAVAILABLE);
-            }
         }
         let registered = checkout::store::register_order_number(&ctx, &order_number, &session_id).await;
         if !matches!(registered, Ok(Registered::Registered)) {

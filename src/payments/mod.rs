@@ -87,13 +87,6 @@ pub async fn existing(
     })
 }
 
-/// True when a payment was accepted for `order_number` (by any source).
-pub async fn is_paid(db: &sqlx::PgPool, order_number: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1) AS "paid!""#, order_number)
-        .fetch_one(db)
-        .await
-}
-
 /// Records the payment and answers once it is committed. The unique
 /// constraints on the order number and on the session decide races between
 /// instances: exactly one insert wins, and every loser learns who won.
