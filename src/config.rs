@@ -58,6 +58,10 @@ pub struct Settings {
     /// `TRUSTED_PROXIES`: the load balancers whose `X-Forwarded-For` names
     /// the client (empty: trust none).
     pub trusted_proxies: TrustedProxies,
+    /// `ORDER_NUMBER_TTL_SECONDS`: how long an issued order number lives
+    /// (its Redis mapping and its `expires_at`); 24 h, as SPEC §5 says,
+    /// unless shortened for a test or a drill.
+    pub order_number_ttl_seconds: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/cashdesk";
@@ -174,6 +178,15 @@ impl Settings {
                 TrustedProxies::default()
             });
 
+        let ttl_raw = var("ORDER_NUMBER_TTL_SECONDS", &crate::checkout::store::ORDER_NUMBER_TTL_SECONDS.to_string());
+        let order_number_ttl_seconds = match ttl_raw.parse::<u64>() {
+            Ok(n) if (1..=crate::checkout::store::ORDER_NUMBER_TTL_SECONDS).contains(&n) => n,
+            _ => {
+                errors.push(format!("ORDER_NUMBER_TTL_SECONDS must be a number from 1 to 86400 (got {ttl_raw:?})"));
+                crate::checkout::store::ORDER_NUMBER_TTL_SECONDS
+            }
+        };
+
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -191,6 +204,7 @@ impl Settings {
             http_workers,
             public_base_url,
             trusted_proxies,
+            order_number_ttl_seconds,
         })
     }
 

@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod money;
 pub mod openapi;
 pub mod order_number;
+pub mod order_numbers;
 pub mod orders;
 pub mod payments;
 pub mod redis_conn;

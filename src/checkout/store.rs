@@ -32,7 +32,8 @@ use std::sync::LazyLock;
 /// Sessions expire after 7 days without use.
 pub const SESSION_IDLE_SECONDS: u64 = 7 * 24 * 3600;
 
-/// Order-number mappings live exactly this long.
+/// Order-number mappings live exactly this long (`ORDER_NUMBER_TTL_SECONDS`
+/// in the environment may shorten it, for tests and drills).
 pub const ORDER_NUMBER_TTL_SECONDS: u64 = 24 * 3600;
 
 /// The session fields an order number mirrors.
@@ -207,13 +208,17 @@ fn json_error(err: serde_json::Error) -> redis::RedisError {
     redis::RedisError::from((redis::ErrorKind::Client, "session serialization", err.to_string()))
 }
 
-/// The session's payment type (`""` when none), if the session exists.
-pub async fn payment_type(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Option<String>> {
+/// The session's payment type (`""` when none) and the session itself, if
+/// it exists: what issuing an order number records (one round trip).
+pub async fn issue_facts(ctx: &AppContext, session_id: &str) -> redis::RedisResult<Option<(String, Session)>> {
     if !valid_session_id(session_id) {
         return Ok(None);
     }
     let mut redis = ctx.redis();
-    redis.hget(ctx.keys.checkout(session_id), "ptype").await
+    let (payment_type, state): (Option<String>, Option<String>) =
+        redis::cmd("HMGET").arg(ctx.keys.checkout(session_id)).arg(&["ptype", "state"]).query_async(&mut redis).await?;
+    let session = state.and_then(|s| serde_json::from_str::<Session>(&s).ok());
+    Ok(payment_type.zip(session))
 }
 
 /// What registering an order number did.
@@ -239,7 +244,7 @@ pub async fn register_order_number(
         .key(ctx.keys.checkout_numbers(session_id))
         .arg(order_number.as_str())
         .arg(session_id)
-        .arg(ORDER_NUMBER_TTL_SECONDS)
+        .arg(ctx.config.order_number_ttl_seconds)
         .arg(SESSION_IDLE_SECONDS)
         .arg(&MIRRORED[..]);
     Ok(match invocation.invoke_async::<i64>(&mut redis).await? {
@@ -247,6 +252,32 @@ pub async fn register_order_number(
         -1 => Registered::NumberTaken,
         _ => Registered::SessionGone,
     })
+}
+
+/// Removes a cancelled number's mapping and its place in its session's
+/// numbers set (one slot). KEYS: the number, the session's numbers set; ARGV: the number.
+static DROP_NUMBER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"redis.call('DEL', KEYS[1])
+          redis.call('SREM', KEYS[2], ARGV[1])
+          return 1",
+    )
+});
+
+/// Drops the mapping of `order_number` (cancelled in Postgres already): every hook then answers not found.
+pub async fn drop_order_number(
+    ctx: &AppContext,
+    order_number: &OrderNumber,
+    session_id: &str,
+) -> redis::RedisResult<()> {
+    let mut redis = ctx.redis();
+    DROP_NUMBER
+        .key(ctx.keys.order_number(order_number))
+        .key(ctx.keys.checkout_numbers(session_id))
+        .arg(order_number.as_str())
+        .invoke_async::<i64>(&mut redis)
+        .await?;
+    Ok(())
 }
 
 /// How often dropping a session is tried while numbers are being issued to it.

@@ -11,6 +11,7 @@ use crate::credentials;
 use crate::lockouts::{self, Login, Protocol};
 use crate::money::fmt2;
 use crate::order_number::{Bucket, OrderNumber};
+use crate::order_numbers;
 use crate::payments::promotions::{Promotion, DEFAULT_DESCRIPTION, MAX_DESCRIPTION};
 use crate::payments::{self, Offer, Refusal, Source};
 use actix_web::{get, post};
@@ -116,9 +117,16 @@ pub enum OrderNumberAnswer {
 
 /// A new order number, mapped to the session's pre-order for exactly 24 hours.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"order_number": "0000015933"}))]
+#[schema(example = json!({"order_number": "0000015933", "expires_at": "2026-11-28T12:00:00Z"}))]
 pub struct OrderNumberIssued {
     pub order_number: String,
+    /// When the number's mapping ends (RFC 3339, UTC): it then answers not found.
+    #[serde(serialize_with = "rfc3339_seconds")]
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn rfc3339_seconds<S: serde::Serializer>(at: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// `408`: the payment option is not of cash register type; the number drawn is not registered.
@@ -229,17 +237,17 @@ async fn refuse_login(ctx: &AppContext, login: &Login) -> HttpResponse {
 /// `GET /hooks/cash_register/get_order_number/`
 #[utoipa::path(operation_id = "getCashRegisterOrderNumber", tag = "cash register hooks",
     params(("X-Checkout-Session" = Option<String>, Header, description = "The session id (or the checkout_session cookie)")),
-    description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\"}`; `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
+    description = "Generates an order number unique forever and maps it to the session's pre-order for exactly 24 hours.\n\nAnswers (HTTP 200 always): `{\"order_number\", \"expires_at\"}` (RFC 3339, UTC: when the mapping ends); `411` `Pre-order session not found`; `407` no payment option; `408` payment option not cash register.",
     responses(
-        (status = 200, description = "Always 200. Success: {order_number}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = OrderNumberAnswer, example = json!({"order_number": "0000015933"})),
+        (status = 200, description = "Always 200. Success: {order_number, expires_at}. Failures: 411 no or unknown session; 407 no payment option; 408 payment option not cash register (order_number given, not registered); 500 service unavailable, retry", body = OrderNumberAnswer, example = json!({"order_number": "0000015933", "expires_at": "2026-11-28T12:00:00Z"})),
     ))]
 #[get("/hooks/cash_register/get_order_number/")]
 pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     let Some(session_id) = checkout::session_id_from(&req) else {
         return error(Code::SESSION_GONE, SESSION_GONE);
     };
-    let payment_type = match checkout::store::payment_type(&ctx, &session_id).await {
-        Ok(Some(meta)) => meta,
+    let (payment_type, session) = match checkout::store::issue_facts(&ctx, &session_id).await {
+        Ok(Some(facts)) => facts,
         Ok(None) => return error(Code::SESSION_GONE, SESSION_GONE),
         Err(err) => {
             log::error!("get_order_number: redis: {err}");
@@ -249,20 +257,29 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
     if payment_type.is_empty() {
         return error(Code::NO_PAYMENT_OPTION, NO_PAYMENT_OPTION);
     }
+    let cash_register = payment_type == crate::catalog::CASH_REGISTER;
+    let snapshot = order_numbers::Snapshot::of(&session);
+    let ttl = i64::try_from(ctx.config.order_number_ttl_seconds).unwrap_or(i64::MAX);
     // A number is drawn twice only when the sequence went back (a failover to
     // an asynchronous standby that had not seen the latest draws). A number
-    // still live in Redis, or paid already, is skipped, never overwritten,
-    // and the next one drawn.
+    // recorded already (live, paid or ended: its row is kept) or still live
+    // in Redis is skipped, never overwritten, and the next one drawn.
     let bucket = Bucket::of_session(&session_id);
     for _ in 0..ORDER_NUMBER_ATTEMPTS {
-        let order_number = match next_order_number(&ctx, bucket).await {
-            Ok(n) => n,
+        // One statement draws the number and records it, with its expiry and basket.
+        let drawn = match order_numbers::draw(&ctx.db, bucket, &session_id, ttl, cash_register, &snapshot).await {
+            Ok(Some(drawn)) => drawn,
+            Ok(None) => {
+                log::error!("get_order_number: the sequence drew a number recorded already; drawing another");
+                continue;
+            }
             Err(err) => {
                 log::error!("get_order_number: cannot draw an order number: {err}");
                 return error(Code::UNAVAILABLE, UNAVAILABLE);
             }
         };
-        if payment_type != crate::catalog::CASH_REGISTER {
+        let order_number = drawn.number;
+        if !cash_register {
             let answer = OrderNumberAnswer::NotCashRegister(OrderNumberNotRegistered {
                 order_number: order_number.to_string(),
                 error_code: Code::NOT_CASH_REGISTER.number().to_string(),
@@ -270,20 +287,17 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
             });
             return ok_json(serde_json::to_string(&answer).unwrap_or_default());
         }
-        match payments::is_paid(&ctx.db, order_number.as_str()).await {
-            Ok(false) => {}
-            Ok(true) => {
-                log::error!("get_order_number: {order_number} is paid already; drawing another");
-                continue;
-            }
-            Err(err) => {
-                log::error!("get_order_number: {err}");
-                return error(Code::UNAVAILABLE, UNAVAILABLE);
-            }
+        let registered = checkout::store::register_order_number(&ctx, &order_number, &session_id).await;
+        if !matches!(registered, Ok(Registered::Registered)) {
+            // Never mapped: it must not be announced as expired later.
+            void(&ctx, &order_number).await;
         }
-        match checkout::store::register_order_number(&ctx, &order_number, &session_id).await {
+        match registered {
             Ok(Registered::Registered) => {
-                let answer = OrderNumberAnswer::Issued(OrderNumberIssued { order_number: order_number.to_string() });
+                let answer = OrderNumberAnswer::Issued(OrderNumberIssued {
+                    order_number: order_number.to_string(),
+                    expires_at: drawn.expires_at,
+                });
                 return ok_json(serde_json::to_string(&answer).unwrap_or_default());
             }
             Ok(Registered::SessionGone) => return error(Code::SESSION_GONE, SESSION_GONE),
@@ -304,9 +318,12 @@ pub async fn get_order_number(ctx: web::Data<AppContext>, req: HttpRequest) -> H
 /// retry answer (each skipped number was live or paid already).
 pub const ORDER_NUMBER_ATTEMPTS: usize = 5;
 
-/// Draws the next order number (the sequence lives in `orders`) for a session in `bucket`.
-pub async fn next_order_number(ctx: &AppContext, bucket: Bucket) -> Result<OrderNumber, sqlx::Error> {
-    crate::orders::next_order_number(&ctx.db, bucket).await
+/// Records that a drawn number was not mapped after all (a failure is only
+/// logged: the number then gets an expiry notice nobody expects, no harm to money).
+async fn void(ctx: &AppContext, order_number: &OrderNumber) {
+    if let Err(err) = order_numbers::void(&ctx.db, order_number).await {
+        log::error!("get_order_number: {order_number} not marked void: {err}");
+    }
 }
 
 /// `POST /hooks/cash_register/pre_order/`: the hot path. One Redis round trip,

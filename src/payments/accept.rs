@@ -122,6 +122,8 @@ pub async fn accept(
         Outcome::Replay(stored) => Ok(stored),
         Outcome::PaidByAnother | Outcome::Unpaid => Err(Refusal::PaidByAnother),
         Outcome::SessionAlreadyPaid => Err(Refusal::SessionAlreadyPaid),
+        // Cancelled or expired a moment before: as if it had left the cache first.
+        Outcome::Ended => Err(Refusal::NotInCache),
     }
 }
 

@@ -65,6 +65,8 @@ pub enum Outcome {
     SessionAlreadyPaid,
     /// No payment exists for the order number.
     Unpaid,
+    /// The order number ended unpaid (cancelled, or expired) before this payment.
+    Ended,
 }
 
 /// Finds whether `order_number` is paid, and by whom.
@@ -83,13 +85,6 @@ pub async fn existing(
         Some(r) if r.source == source.as_str() && r.transaction_id == transaction_id => Outcome::Replay(r.response),
         Some(_) => Outcome::PaidByAnother,
     })
-}
-
-/// True when a payment was accepted for `order_number` (by any source).
-pub async fn is_paid(db: &sqlx::PgPool, order_number: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM payments WHERE order_number = $1) AS "paid!""#, order_number)
-        .fetch_one(db)
-        .await
 }
 
 /// Records the payment and answers once it is committed. The unique

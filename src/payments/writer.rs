@@ -12,6 +12,7 @@
 //! that hangs up mid-write cannot cancel the commit of the others.
 
 use super::{NewPayment, Outcome};
+use crate::order_number::OrderNumber;
 use prometheus::Histogram;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
@@ -111,19 +112,43 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
     let staff_email: Vec<Option<&str>> = payments.iter().map(|p| p.staff_email.as_deref()).collect();
     let store_id: Vec<Option<&str>> = payments.iter().map(|p| p.store_id.as_deref()).collect();
     let response: Vec<String> = payments.iter().map(|p| p.response.to_string()).collect();
+    // The issued number each payment is for (`issued_order_numbers`, owned by
+    // `order_numbers`): a payment is written only while its number is still
+    // issued, under the row's lock, so a cancel or the expiry sweep that
+    // ended the number first wins, and one that comes later finds it paid.
+    // Numbers without a row (issued before the table) are paid as before.
+    let sequence: Vec<Option<i64>> =
+        payments.iter().map(|p| OrderNumber::parse(&p.order_number).map(|n| n.sequence())).collect();
     // `as` marks the arrays of borrowed or optional elements for the macro,
     // which cannot type-check those itself; the casts fix their types.
     let inserted = sqlx::query!(
-        r#"WITH paid AS (
+        r#"WITH offered AS (
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[],
+                                  $7::numeric[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[],
+                                  $13::text[], $14::text[], $15::int8[])
+                  AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r, seq)),
+         issued AS (
+             SELECT i.sequence, i.status FROM issued_order_numbers i
+             WHERE i.sequence IN (SELECT seq FROM offered)
+             ORDER BY i.sequence
+             FOR UPDATE),
+         paid AS (
              INSERT INTO payments (order_number, session_id, source, transaction_id, amount, paid_amount,
                  discounted_amount, promotions, pre_order, terminal_code, staff_id, staff_email, store_id, response)
              SELECT o, s, src, t, a, pa, da, pr::json, po::json, tc, si, se, st, r::json
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-                         $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[], $14::text[])
-                  AS p(o, s, src, t, a, pa, da, pr, po, tc, si, se, st, r)
+             FROM offered
+             WHERE NOT EXISTS (SELECT 1 FROM issued WHERE issued.sequence = offered.seq AND issued.status <> 'issued')
              ON CONFLICT DO NOTHING
-             RETURNING id, order_number, source, transaction_id),
-         pending AS (INSERT INTO pending_orders (payment_id) SELECT id FROM paid)
+             RETURNING id, order_number, session_id, source, transaction_id),
+         pending AS (INSERT INTO pending_orders (payment_id) SELECT id FROM paid),
+         settled AS (
+             -- The paid number, and the other live numbers of its session, whose basket is sold now.
+             UPDATE issued_order_numbers i
+             SET status = CASE WHEN i.sequence IS NOT DISTINCT FROM won.seq THEN 'paid' ELSE 'superseded' END
+             FROM (SELECT DISTINCT paid.session_id, offered.seq
+                   FROM paid JOIN offered ON offered.o = paid.order_number AND offered.src = paid.source
+                                          AND offered.t = paid.transaction_id) AS won
+             WHERE i.session_id = won.session_id AND i.status = 'issued')
          SELECT order_number AS "order_number!", source AS "source!", transaction_id AS "transaction_id!" FROM paid"#,
         &order_number as &[&str],
         &session_id as &[&str],
@@ -139,6 +164,7 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
         &staff_email as &[Option<&str>],
         &store_id as &[Option<&str>],
         &response[..],
+        &sequence as &[Option<i64>],
     )
     .fetch_all(db)
     .await?;
@@ -175,6 +201,23 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
     )
     .fetch_all(db)
     .await?;
+    // Those without a holder: their number ended (cancelled or expired)
+    // first, or their session was paid under another number.
+    let unheld: Vec<i64> = losers
+        .iter()
+        .filter(|&&i| !holders.iter().any(|h| h.order_number == payments[i].order_number))
+        .filter_map(|&i| sequence[i])
+        .collect();
+    let ended = if unheld.is_empty() {
+        Vec::new()
+    } else {
+        sqlx::query_scalar!(
+            "SELECT sequence FROM issued_order_numbers WHERE sequence = ANY($1) AND status IN ('cancelled', 'expired')",
+            &unheld[..],
+        )
+        .fetch_all(db)
+        .await?
+    };
     for i in losers {
         let p = payments[i];
         outcomes[i] = match holders.iter().find(|h| h.order_number == p.order_number) {
@@ -182,6 +225,7 @@ async fn insert_batch(db: &PgPool, payments: &[&NewPayment]) -> Result<Vec<Outco
                 Outcome::Replay(h.response.clone())
             }
             Some(_) => Outcome::PaidByAnother,
+            None if sequence[i].is_some_and(|s| ended.contains(&s)) => Outcome::Ended,
             None => Outcome::SessionAlreadyPaid,
         };
     }

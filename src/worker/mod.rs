@@ -1,4 +1,5 @@
-//! The background worker: turns accepted payments into orders.
+//! The background worker: turns accepted payments into orders, and ends
+//! order numbers whose time is up (`order_numbers::expire_due`).
 //!
 //! Jobs are order numbers on the Redis list `jobs:complete`. A job loop moves
 //! jobs into its own processing list (a blocking `BLMOVE` for the first, then
@@ -278,6 +279,10 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
         }
         if let Err(err) = sweep(&ctx, SWEEP_AFTER).await {
             log::warn!("sweeper: {err:#}");
+        }
+        // Numbers that ended unpaid get their notice within a minute (SPEC §14).
+        if let Err(err) = crate::order_numbers::expire_due(&ctx).await {
+            log::warn!("order number expiry: {err:#}");
         }
     }
 }

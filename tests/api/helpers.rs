@@ -95,6 +95,7 @@ impl TestEnv {
             http_workers: 1,
             public_base_url: None,
             trusted_proxies: Default::default(),
+            order_number_ttl_seconds: 24 * 3600,
         }
     }
 }

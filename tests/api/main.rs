@@ -18,6 +18,7 @@ mod ivr;
 mod lockouts;
 mod logs;
 mod openapi;
+mod order_numbers;
 mod sales;
 mod security;
 mod settings;

@@ -16,21 +16,21 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=";
 const OLD_SECRET: &str = "whsec_c2VjcmV0LWJlaW5nLXJvdGF0ZWQtb3V0LW5vdy0xMjM0NTY=";
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    headers: HashMap<String, String>,
-    body: String,
+pub(crate) struct Received {
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
-    fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.headers["webhook-id"]
     }
 }
@@ -39,7 +39,7 @@ impl Received {
 /// each webhook id (with `retry_after` if set), then 200. With `hang`, the
 /// very first request is held forever instead.
 #[derive(Clone, Default)]
-struct Behaviour {
+pub(crate) struct Behaviour {
     failures: usize,
     status: u16,
     retry_after: Option<&'static str>,
@@ -47,14 +47,14 @@ struct Behaviour {
 }
 
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     received: Arc<Mutex<Vec<Received>>>,
     arrivals: Arc<tokio::sync::Notify>,
 }
 
 impl Receiver {
-    async fn start(behaviour: Behaviour) -> Receiver {
+    pub(crate) async fn start(behaviour: Behaviour) -> Receiver {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let arrivals = Arc::new(tokio::sync::Notify::new());
         let state = web::Data::new((received.clone(), arrivals.clone(), behaviour));
@@ -67,12 +67,12 @@ impl Receiver {
         Receiver { url, received, arrivals }
     }
 
-    fn all(&self) -> Vec<Received> {
+    pub(crate) fn all(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
     /// Waits (at most 20 s) until `n` requests arrived.
-    async fn wait_for(&self, n: usize) {
+    pub(crate) async fn wait_for(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
         while self.all().len() < n {
             let notified = self.arrivals.notified();
@@ -115,7 +115,7 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: State) -> HttpRespon
 }
 
 /// Points `ORDER_WEBHOOK_CONF` at `endpoints` (url, secret).
-async fn configure(app: &TestApp, endpoints: &[(&str, &str)]) {
+pub(crate) async fn configure(app: &TestApp, endpoints: &[(&str, &str)]) {
     let endpoints: Vec<Value> = endpoints.iter().map(|(url, secret)| json!({"url": url, "secret": secret})).collect();
     let res =
         app.admin_put("/admin/api/settings/ORDER_WEBHOOK_CONF/", &json!({"value": {"endpoints": endpoints}})).await;
@@ -123,7 +123,7 @@ async fn configure(app: &TestApp, endpoints: &[(&str, &str)]) {
 }
 
 /// Checks a Standard Webhooks signature header against `secret`, as a receiver would.
-fn signed_with(r: &Received, secret: &str) -> bool {
+pub(crate) fn signed_with(r: &Received, secret: &str) -> bool {
     use hmac::Mac;
     let key = base64::engine::general_purpose::STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
