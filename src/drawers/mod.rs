@@ -18,6 +18,6 @@ mod stores;
 mod transactions;
 
 pub use auth::{issue_token, revoke as revoke_token, Caller};
-pub use model::DrawerError;
+pub use model::{AssociateRole, DrawerError};
 pub use reports::{overview, DrawerBalance};
 pub use routes::routes;

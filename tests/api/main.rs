@@ -8,6 +8,7 @@ mod browser;
 mod cash_register;
 mod checkout;
 mod cluster;
+mod drawer_cash_ops;
 mod drawers;
 mod failover;
 mod faults;
