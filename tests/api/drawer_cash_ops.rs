@@ -867,3 +867,48 @@ async fn associates_are_created_with_a_role_and_a_bad_role_is_refused() {
     assert_eq!(app.count("SELECT count(*) FROM associates WHERE associate_id = 'x'").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM associates WHERE role = 'manager'").await, 1);
 }
+
+// ------------------------------------------------------ blind, idempotent
+
+#[tokio::test]
+async fn a_blind_count_reads_back_without_its_expected_and_discrepancy_amounts() {
+    let desk = Desk::new(json!({"expose_count_expected_amount": false, "denominations": usd_denominations()})).await;
+    desk.activate("D1", json!({"float_amount": usd("100")})).await;
+    let count = desk.start_count("D1", "end_of_day_balance").await;
+    let (status, recorded) =
+        desk.record("D1", &count, json!({"counted_denominations": [{"value": "50.00", "quantity": 3}]})).await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(recorded["discrepancy"], true);
+    assert!(recorded.get("expected_amount").is_none(), "{recorded}");
+    assert_eq!(recorded["suggested_deposit"]["amount"], usd("50"));
+    let (_, read) = desk.get(&format!("/v0/cash-drawers/D1/counts/{count}")).await;
+    assert_eq!(read["counted_amount"], usd("150"));
+    assert!(read.get("expected_amount").is_none() && read.get("discrepancy_amount").is_none(), "{read}");
+}
+
+#[tokio::test]
+async fn retried_count_writes_get_the_first_answer_again() {
+    let desk = Desk::new(json!({"denominations": usd_denominations(), "variance_tolerance": usd("1")})).await;
+    let manager = issue_token(&desk.app, "mona", &[STORE], Some("manager")).await;
+    desk.activate("D1", json!({"float_amount": usd("100")})).await;
+    let count = desk.start_count("D1", "end_of_day_balance").await;
+    let path = format!("/v0/cash-drawers/D1/counts/{count}");
+    let body = json!({"counted_denominations": [{"value": "50.00", "quantity": 1}, {"value": "20.00", "quantity": 3}]});
+    let first = desk.send(&desk.token, Method::PATCH, &path, Some(body.clone()), &[("Idempotency-Key", "rec-1")]).await;
+    let again = desk.send(&desk.token, Method::PATCH, &path, Some(body), &[("Idempotency-Key", "rec-1")]).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+    assert_eq!(first, again);
+    let other = json!({"counted_amount": usd("1")});
+    let (status, answer) =
+        desk.send(&desk.token, Method::PATCH, &path, Some(other), &[("Idempotency-Key", "rec-1")]).await;
+    assert_error(status, &answer, StatusCode::CONFLICT);
+
+    let submit = format!("{path}/_submit");
+    let headers = [("Idempotency-Key", "sub-1"), ("X-Approver-Token", manager.as_str())];
+    let first = desk.send(&desk.token, Method::POST, &submit, None, &headers).await;
+    let again = desk.send(&desk.token, Method::POST, &submit, None, &headers).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+    assert_eq!(first, again);
+    assert_eq!(desk.sql_count("SELECT count(*) FROM cash_drawer_ledger WHERE entry_type = 'count'").await, 1);
+    desk.verify("D1").await;
+}
