@@ -5,7 +5,7 @@
 use super::AdminAuth;
 use super::AdminWriteErrors;
 use crate::context::AppContext;
-use crate::drawers::{issue_token, revoke_token};
+use crate::drawers::{issue_token, revoke_token, AssociateRole};
 use crate::error::{ApiError, ErrorBody};
 use crate::fields::Text;
 use crate::json_body::StrictJson;
@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut impl Register) {
 /// `POST /admin/api/associates/`
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"associate_id": "alice", "name": "Alice", "store_ids": ["store-1"]}))]
+#[schema(example = json!({"associate_id": "alice", "name": "Alice", "store_ids": ["store-1"], "role": "manager"}))]
 pub struct AssociateWrite {
     /// At most 128 characters.
     pub associate_id: Text,
@@ -30,15 +30,18 @@ pub struct AssociateWrite {
     /// The stores the token acts on, at least one.
     #[schema(min_items = 1)]
     pub store_ids: Vec<Text>,
+    /// `associate` (left out) or `manager`: a manager's token approves counts over a store's variance tolerance.
+    pub role: Option<AssociateRole>,
 }
 
 /// The new associate and its token, shown once (stored as a hash).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"associate_id": "alice", "name": "Alice", "store_ids": ["store-1"], "token": "cdk_assoc_0123…"}))]
+#[schema(example = json!({"associate_id": "alice", "name": "Alice", "store_ids": ["store-1"], "role": "associate", "token": "cdk_assoc_0123…"}))]
 pub struct AssociateCreated {
     pub associate_id: String,
     pub name: String,
     pub store_ids: Vec<String>,
+    pub role: AssociateRole,
     pub token: String,
 }
 
@@ -65,8 +68,11 @@ pub async fn create(
     }
     let (associate_id, name) = (String::from(write.associate_id), String::from(write.name));
     let store_ids: Vec<String> = write.store_ids.into_iter().map(String::from).collect();
-    match issue_token(&ctx.db, &associate_id, &name, &store_ids).await? {
-        Some(token) => Ok(HttpResponse::Created().json(AssociateCreated { associate_id, name, store_ids, token })),
+    let role = write.role.unwrap_or(AssociateRole::Associate);
+    match issue_token(&ctx.db, &associate_id, &name, &store_ids, role).await? {
+        Some(token) => {
+            Ok(HttpResponse::Created().json(AssociateCreated { associate_id, name, store_ids, role, token }))
+        }
         None => Err(ApiError::conflict(format!(
             "associate {associate_id} already has a token; DELETE it first to re-issue"
         ))),

@@ -4,7 +4,7 @@
 //! Tokens are looked up by their SHA-256 on every request, never cached, so a
 //! revoked token stops working at once on every instance.
 
-use super::model::{DrawerError, DrawerResult};
+use super::model::{AssociateRole, DrawerError, DrawerResult};
 use crate::admin::{bearer, is_admin_token};
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -88,6 +88,23 @@ async fn find_by_token(db: &sqlx::PgPool, token: &str) -> Result<Option<Caller>,
     Ok(row.map(|(id, name, store_ids)| Caller::Associate { id, name, store_ids }))
 }
 
+/// The associate id behind `token` when it is an active manager's token of
+/// `store_id` (the second person who approves a count over the tolerance).
+pub async fn manager_of<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    token: &str,
+    store_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT associate_id FROM associates
+         WHERE token_hash = $1 AND revoked_at IS NULL AND role = 'manager' AND $2 = ANY(store_ids)",
+    )
+    .bind(sha256_hex(token.as_bytes()))
+    .bind(store_id)
+    .fetch_optional(db)
+    .await
+}
+
 /// Issues a token for a new associate (or one whose token was revoked) and
 /// answers it; only its hash is stored. `None` when the associate exists and
 /// is active: re-issuing silently would leave a lost token valid.
@@ -96,19 +113,21 @@ pub async fn issue_token(
     associate_id: &str,
     name: &str,
     store_ids: &[String],
+    role: AssociateRole,
 ) -> DrawerResult<Option<String>> {
     let token = random_token("cdk_assoc_");
     let issued = sqlx::query(
-        "INSERT INTO associates (associate_id, name, token_hash, store_ids) VALUES ($1, $2, $3, $4)
+        "INSERT INTO associates (associate_id, name, token_hash, store_ids, role) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (associate_id) DO UPDATE
              SET name = EXCLUDED.name, token_hash = EXCLUDED.token_hash, store_ids = EXCLUDED.store_ids,
-                 created_at = now(), revoked_at = NULL
+                 role = EXCLUDED.role, created_at = now(), revoked_at = NULL
              WHERE associates.revoked_at IS NOT NULL",
     )
     .bind(associate_id)
     .bind(name)
     .bind(sha256_hex(token.as_bytes()))
     .bind(store_ids)
+    .bind(role)
     .execute(db)
     .await?
     .rows_affected();

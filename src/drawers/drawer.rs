@@ -5,33 +5,34 @@
 use super::auth::Caller;
 use super::ledger::{self, Entry, Head};
 use super::model::{
-    conflict, in_currency, invalid, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType,
+    conflict, in_currency, invalid, present, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType,
     EntryKind, LedgerType, Text256, Text64,
 };
 use super::stores::find_config;
 use crate::error::unique_violation;
-use crate::money::{exact_number, Amount, Currency, Monetary};
+use crate::money::{exact_number, fmt2, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, Row, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub type Tx = Transaction<'static, Postgres>;
 
-const COLUMNS: &str =
-    "drawer_id, store_id, name, currency, float_amount, drawer_type, status, current_activation_id, ledger_seq, ledger_head";
+const COLUMNS: &str = "drawer_id, store_id, name, currency, float_amount, drawer_type, status, current_activation_id, \
+    ledger_seq, ledger_head, cash_limit, over_limit";
 
 /// A drawer: its row, and (without the ledger bookkeeping) how the API shows it.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
-#[schema(example = json!({"cash_drawer_id": "4G9OZ", "name": "Front till", "currency": "USD", "float": 200, "status": "active", "type": "integrated", "store_id": "store-1"}))]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "name": "Front till", "currency": "USD", "float": 200, "status": "active", "type": "integrated", "store_id": "store-1",
+    "cash_limit": {"value": 1000, "currency": "USD"}, "over_limit": false}))]
 pub struct Drawer {
     #[serde(rename = "cash_drawer_id")]
     pub drawer_id: String,
     pub name: String,
-    #[sqlx(try_from = "String")]
     pub currency: Currency,
     /// The default float of the next activation.
     #[serde(rename = "float", serialize_with = "exact_number")]
@@ -41,12 +42,40 @@ pub struct Drawer {
     #[serde(rename = "type")]
     pub drawer_type: DrawerType,
     pub store_id: String,
+    /// Above this expected balance the drawer is over its limit; null: no limit.
+    pub cash_limit: Option<Monetary>,
+    /// True once a completed transaction took the expected balance above `cash_limit` (a `cashBox_limit`
+    /// webhook was sent), until the balance is back at the limit or below.
+    pub over_limit: bool,
     #[serde(skip)]
     pub current_activation_id: Option<Uuid>,
     #[serde(skip)]
     pub ledger_seq: i64,
     #[serde(skip)]
     pub ledger_head: String,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for Drawer {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let code: String = row.try_get("currency")?;
+        let currency = Currency::try_from(code)
+            .map_err(|why| sqlx::Error::ColumnDecode { index: "currency".into(), source: why.into() })?;
+        let cash_limit: Option<Decimal> = row.try_get("cash_limit")?;
+        Ok(Drawer {
+            drawer_id: row.try_get("drawer_id")?,
+            name: row.try_get("name")?,
+            currency,
+            float_amount: row.try_get("float_amount")?,
+            status: row.try_get("status")?,
+            drawer_type: row.try_get("drawer_type")?,
+            store_id: row.try_get("store_id")?,
+            cash_limit: cash_limit.map(|value| Monetary::new(value, currency)),
+            over_limit: row.try_get("over_limit")?,
+            current_activation_id: row.try_get("current_activation_id")?,
+            ledger_seq: row.try_get("ledger_seq")?,
+            ledger_head: row.try_get("ledger_head")?,
+        })
+    }
 }
 
 impl Drawer {
@@ -144,6 +173,17 @@ pub struct DrawerCreate {
     pub store_id: Text256,
     #[serde(rename = "type")]
     pub drawer_type: DrawerType,
+    /// Optional: the expected balance above which the drawer is over its limit (at least 0, the drawer's currency).
+    pub cash_limit: Option<Monetary>,
+}
+
+/// A cash limit in the drawer's currency, at least 0.
+fn limit_value(limit: Monetary, currency: Currency) -> DrawerResult<Decimal> {
+    let value = in_currency(limit, currency, "cash_limit")?;
+    if value < Decimal::ZERO {
+        return Err(invalid("cash_limit.value: must be at least 0"));
+    }
+    Ok(value)
 }
 
 /// Adds a drawer (inactive). A `cash_drawer_id` already used anywhere → 409.
@@ -153,11 +193,12 @@ pub async fn create(tx: &mut Tx, caller: &Caller, body: &DrawerCreate) -> Drawer
     if float < Decimal::ZERO {
         return Err(invalid("float: must be at least 0"));
     }
+    let cash_limit = body.cash_limit.map(|limit| limit_value(limit, body.currency)).transpose()?;
     let store_id: &str = &body.store_id;
     caller.require_store(store_id)?;
     let inserted = sqlx::query_as(&format!(
-        "INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        "INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type, cash_limit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
     ))
     .bind(drawer_id)
     .bind(store_id)
@@ -165,6 +206,7 @@ pub async fn create(tx: &mut Tx, caller: &Caller, body: &DrawerCreate) -> Drawer
     .bind(body.currency.code())
     .bind(float)
     .bind(body.drawer_type)
+    .bind(cash_limit)
     .fetch_one(&mut **tx)
     .await;
     match inserted {
@@ -176,21 +218,26 @@ pub async fn create(tx: &mut Tx, caller: &Caller, body: &DrawerCreate) -> Drawer
     }
 }
 
-/// `PATCH /v0/cash-drawers/{drawer_id}`: at least one of the two.
+/// `PATCH /v0/cash-drawers/{drawer_id}`: at least one of them.
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"name": "Front till", "float": 250}))]
+#[schema(example = json!({"name": "Front till", "float": 250, "cash_limit": {"value": 1000, "currency": "USD"}}))]
 pub struct DrawerUpdate {
     pub name: Option<Text256>,
     /// The default float of later activations, at least 0.
     pub float: Option<Amount>,
+    /// The cash limit (at least 0, the drawer's currency); `null` removes it. A new limit is compared with the
+    /// balance when the next transaction completes.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Monetary>)]
+    pub cash_limit: Option<Option<Monetary>>,
 }
 
-/// Renames a drawer or changes its default float (used by later activations).
+/// Renames a drawer, changes its default float (used by later activations) or its cash limit.
 pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &DrawerUpdate) -> DrawerResult<Drawer> {
     let name = body.name.as_deref();
     let float = body.float.map(|a| a.0);
-    if name.is_none() && float.is_none() {
-        return Err(invalid("name or float: at least one is required"));
+    if name.is_none() && float.is_none() && body.cash_limit.is_none() {
+        return Err(invalid("name or float: at least one is required (or cash_limit)"));
     }
     if float.is_some_and(|v| v < Decimal::ZERO) {
         return Err(invalid("float: must be at least 0"));
@@ -199,13 +246,22 @@ pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Drawer
     if drawer.status == DrawerStatus::Decommissioned {
         return Err(conflict(format!("cash drawer {drawer_id} is decommissioned")));
     }
+    let cash_limit = match body.cash_limit {
+        Some(Some(limit)) => Some(limit_value(limit, drawer.currency)?),
+        _ => None,
+    };
+    // Removing the limit ends any crossing; a changed one is checked by the next completed transaction.
     Ok(sqlx::query_as(&format!(
-        "UPDATE cash_drawers SET name = COALESCE($2, name), float_amount = COALESCE($3, float_amount), updated_at = now()
+        "UPDATE cash_drawers SET name = COALESCE($2, name), float_amount = COALESCE($3, float_amount),
+             cash_limit = CASE WHEN $4 THEN $5 ELSE cash_limit END,
+             over_limit = CASE WHEN $4 AND $5::numeric IS NULL THEN false ELSE over_limit END, updated_at = now()
          WHERE drawer_id = $1 RETURNING {COLUMNS}"
     ))
     .bind(drawer_id)
     .bind(name)
     .bind(float)
+    .bind(body.cash_limit.is_some())
+    .bind(cash_limit)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -232,17 +288,43 @@ pub async fn decommission(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> Draw
 pub struct Activate {
     /// The cash the day starts with, at least 0, in the drawer's currency.
     pub float_amount: Monetary,
+    /// Optional: the cash counted in the drawer as it opens (at least 0, the drawer's currency), checked against
+    /// what the drawer was left with at its last close (`float_amount` for a first activation).
+    pub opening_count: Option<Monetary>,
 }
 
 /// An activated drawer.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"cash_drawer_id": "4G9OZ", "status": "active", "activation_timestamp": "2026-03-01T08:00:00Z", "float_amount": {"value": 200, "currency": "USD"}}))]
+#[schema(example = json!({"cash_drawer_id": "4G9OZ", "status": "active", "activation_timestamp": "2026-03-01T08:00:00Z", "float_amount": {"value": 200, "currency": "USD"},
+    "expected_opening": {"value": 200, "currency": "USD"}, "opening_variance": {"value": -5, "currency": "USD"}}))]
 pub struct Activated {
     pub cash_drawer_id: String,
     /// `active`
     pub status: DrawerStatus,
     pub activation_timestamp: DateTime<Utc>,
     pub float_amount: Monetary,
+    /// Only with an `opening_count`: the float the drawer was left with at its last close (its end-of-day count
+    /// plus its `deposit_total`), or `float_amount` for a first activation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_opening: Option<Monetary>,
+    /// Only with an `opening_count`: `opening_count` − `expected_opening`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening_variance: Option<Monetary>,
+}
+
+/// The cash `drawer_id` was left with at its last close: every ledger row of
+/// its last closed activation summed (float, movements, the variance booked
+/// and the cash taken out at the close); `None` before its first close.
+async fn left_at_last_close(tx: &mut Tx, drawer_id: &str) -> Result<Option<Decimal>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l WHERE l.activation_id = a.activation_id)
+         FROM cash_drawer_activations a
+         WHERE a.drawer_id = $1 AND a.deactivated_at IS NOT NULL
+         ORDER BY a.activated_at DESC, a.activation_id LIMIT 1",
+    )
+    .bind(drawer_id)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Opens a business day with `float_amount` in the drawer: a `float` ledger
@@ -258,17 +340,38 @@ pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Acti
     if float < Decimal::ZERO {
         return Err(invalid("float_amount.value: must be at least 0"));
     }
+    let opening_count = match body.opening_count {
+        Some(money) => {
+            let value = in_currency(money, drawer.currency, "opening_count")?;
+            if value < Decimal::ZERO {
+                return Err(invalid("opening_count.value: must be at least 0"));
+            }
+            Some(value)
+        }
+        None => None,
+    };
     require_cash_management(tx, &drawer.store_id).await?;
+    let expected_opening = match opening_count {
+        Some(_) => Some(left_at_last_close(tx, drawer_id).await?.unwrap_or(float)),
+        None => None,
+    };
     let activation_id = Uuid::new_v4();
     let opened: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO cash_drawer_activations (activation_id, drawer_id, activated_at, activated_by)
-         VALUES ($1, $2, now(), $3) RETURNING activated_at",
+        "INSERT INTO cash_drawer_activations (activation_id, drawer_id, activated_at, activated_by, opening_count,
+             expected_opening)
+         VALUES ($1, $2, now(), $3, $4, $5) RETURNING activated_at",
     )
     .bind(activation_id)
     .bind(drawer_id)
     .bind(caller.associate_id())
+    .bind(opening_count)
+    .bind(expected_opening)
     .fetch_one(&mut **tx)
     .await?;
+    // The opening check travels in the float's ledger row, so the report's variance can be rebuilt from the ledger.
+    let details = opening_count.zip(expected_opening).map(|(counted, expected)| {
+        json!({"opening_count": fmt2(counted), "expected_opening": fmt2(expected)}).to_string()
+    });
     sqlx::query("UPDATE cash_drawers SET status = 'active', current_activation_id = $2, updated_at = now() WHERE drawer_id = $1")
         .bind(drawer_id)
         .bind(activation_id)
@@ -290,15 +393,19 @@ pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Acti
             reason_code: None,
             currency: drawer.currency.code(),
             amount: float,
+            details,
         },
     )
     .await?;
     outbox(tx, "cashBox_open", drawer_id, opened, None, float).await?;
+    let money = |value| Monetary::new(value, drawer.currency);
     Ok(Activated {
-        cash_drawer_id: drawer.drawer_id,
+        cash_drawer_id: drawer.drawer_id.clone(),
         status: DrawerStatus::Active,
         activation_timestamp: opened,
-        float_amount: Monetary::new(float, drawer.currency),
+        float_amount: money(float),
+        expected_opening: expected_opening.map(money),
+        opening_variance: opening_count.zip(expected_opening).map(|(counted, expected)| money(counted - expected)),
     })
 }
 
@@ -384,6 +491,7 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
                 reason_code: None,
                 currency: drawer.currency.code(),
                 amount,
+                details: None,
             },
         )
         .await?;
@@ -397,7 +505,8 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
     .bind(count_uuid)
     .fetch_one(&mut **tx)
     .await?;
-    sqlx::query("UPDATE cash_drawers SET status = 'inactive', current_activation_id = NULL, updated_at = now() WHERE drawer_id = $1")
+    // The cash above the float went to the bank: whatever crossing there was has ended.
+    sqlx::query("UPDATE cash_drawers SET status = 'inactive', current_activation_id = NULL, over_limit = false, updated_at = now() WHERE drawer_id = $1")
         .bind(drawer_id)
         .execute(&mut **tx)
         .await?;
@@ -408,6 +517,37 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
         activation_timestamp: opened,
         deactivation_timestamp: closed,
     })
+}
+
+/// After a completed transaction of the locked `drawer`: when it took the
+/// expected balance above the drawer's cash limit, sets `over_limit` and
+/// queues one `cashBox_limit` webhook; when the balance is back at the limit or
+/// below, clears the flag, so the next crossing is announced again. The flag
+/// is read and written under the drawer row lock, in the transaction that
+/// appended the ledger row: concurrent sales announce a crossing once.
+pub async fn check_cash_limit(tx: &mut Tx, drawer: &Drawer, activation_id: Uuid) -> Result<(), sqlx::Error> {
+    let Some(limit) = drawer.cash_limit else { return Ok(()) };
+    let balance = ledger::expected_balance(tx, activation_id).await?;
+    let over = balance > limit.value;
+    if over == drawer.over_limit {
+        return Ok(());
+    }
+    sqlx::query("UPDATE cash_drawers SET over_limit = $2 WHERE drawer_id = $1")
+        .bind(&drawer.drawer_id)
+        .bind(over)
+        .execute(&mut **tx)
+        .await?;
+    if over {
+        let payload = json!({
+            "type": "cashBox_limit",
+            "cashBoxID": drawer.drawer_id,
+            "Total": Amount(balance),
+            "limit": Amount(limit.value),
+        });
+        let event = crate::webhooks::outbox::NewEvent { event_type: "cashBox_limit", payload };
+        crate::webhooks::outbox::record(tx, event).await?;
+    }
+    Ok(())
 }
 
 /// The webhook event for the dispatcher, which sends `payload` as it is.

@@ -38,6 +38,9 @@ pub struct Entry<'a> {
     pub reason_code: Option<&'a str>,
     pub currency: &'a str,
     pub amount: Decimal,
+    /// What else the row records (a count's denominations and approver, the
+    /// opening check), as the JSON text that is stored and hashed.
+    pub details: Option<String>,
 }
 
 /// A stored row, as read back for verification.
@@ -56,14 +59,17 @@ struct Row {
     currency: String,
     amount: Decimal,
     created_at: DateTime<Utc>,
+    details: Option<String>,
     prev_hash: String,
     hash: String,
 }
 
 /// The bytes a row's hash covers: every column but `id` and the hashes, as a
 /// JSON array (unambiguous: strings are quoted and escaped, absent is `null`).
+/// `details` is a last element only when present, so rows written before it
+/// existed hash exactly as they did.
 fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
-    json!([
+    let mut row = json!([
         e.drawer_id,
         seq,
         e.store_id,
@@ -78,8 +84,11 @@ fn canonical(seq: i64, e: &Entry<'_>, created_at: DateTime<Utc>) -> String {
         // a negative zero would print as "-0.00" here but come back from Postgres as "0.00"
         fmt2(if e.amount.is_zero() { Decimal::ZERO } else { e.amount }),
         created_at.timestamp_micros(),
-    ])
-    .to_string()
+    ]);
+    if let (Some(details), Some(items)) = (e.details.as_deref(), row.as_array_mut()) {
+        items.push(details.into());
+    }
+    row.to_string()
 }
 
 /// Appends `entry` after `head` and moves the drawer's head. The caller holds
@@ -94,8 +103,8 @@ pub async fn append(
     let hash = chain_hash(&head.hash, &canonical(seq, entry, created_at));
     sqlx::query(
         "INSERT INTO cash_drawer_ledger (drawer_id, seq, store_id, activation_id, entry_type, transaction_type, source_id,
-             associate_id, order_id, reason_code, currency, amount, created_at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             associate_id, order_id, reason_code, currency, amount, created_at, prev_hash, hash, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(entry.drawer_id)
     .bind(seq)
@@ -112,6 +121,7 @@ pub async fn append(
     .bind(created_at)
     .bind(&head.hash)
     .bind(&hash)
+    .bind(entry.details.as_deref())
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE cash_drawers SET ledger_seq = $2, ledger_head = $3 WHERE drawer_id = $1")
@@ -153,7 +163,7 @@ pub struct Verification {
 pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head) -> Result<Verification, sqlx::Error> {
     let mut rows = sqlx::query_as::<_, Row>(
         "SELECT seq, drawer_id, store_id, activation_id, entry_type, transaction_type, source_id, associate_id, order_id,
-                reason_code, currency, amount, created_at, prev_hash, hash
+                reason_code, currency, amount, created_at, details, prev_hash, hash
          FROM cash_drawer_ledger WHERE drawer_id = $1 ORDER BY seq",
     )
     .bind(drawer_id)
@@ -184,6 +194,7 @@ pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head)
             reason_code: row.reason_code.as_deref(),
             currency: &row.currency,
             amount: row.amount,
+            details: row.details.clone(),
         };
         let expected_hash = chain_hash(&running, &canonical(row.seq, &entry, row.created_at));
         if row.seq != entries {

@@ -20,6 +20,6 @@ mod transactions;
 
 pub use auth::{issue_token, revoke as revoke_token, Caller};
 pub use for_deposits::{counts_of_store, store_cash, CountOfStore, StoreCash};
-pub use model::DrawerError;
+pub use model::{AssociateRole, DrawerError};
 pub use reports::{overview, DrawerBalance, Page, PageQuery};
 pub use routes::routes;

@@ -26,6 +26,9 @@ pub enum DrawerError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A count over the store's variance tolerance submitted without a manager's approval (409 `approval_required`).
+    #[error("{0}")]
+    ApprovalRequired(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -37,6 +40,9 @@ impl From<DrawerError> for ApiError {
             DrawerError::NotFound(m) => ApiError::not_found(m),
             DrawerError::Forbidden(m) => ApiError::forbidden(m),
             DrawerError::Conflict(m) => ApiError::conflict(m),
+            DrawerError::ApprovalRequired(m) => {
+                ApiError::new(actix_web::http::StatusCode::CONFLICT, "approval_required", m)
+            }
             DrawerError::Db(e) => ApiError::from(e),
         }
     }
@@ -241,6 +247,150 @@ impl PartialSchema for Rfc3339 {
 
 impl ToSchema for Rfc3339 {}
 
+/// A coin or bill value: a decimal string with at most 2 places, above 0
+/// (`"20.00"`, `"0.05"`; an exact JSON number is read too), written back as a
+/// two-place string. `"20"` and `"20.00"` are the same denomination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Denomination(pub Decimal);
+
+const DENOMINATION_RULE: &str = "must be a decimal string above 0 with at most 2 places, like \"0.05\"";
+
+/// A positive decimal of at most 2 places from a string or an exact JSON number, else `None`.
+fn positive_cents(value: &Value) -> Option<Decimal> {
+    let parsed = match value {
+        Value::String(text) => crate::money::parse_cents(text),
+        Value::Number(number) => {
+            crate::money::parse_json_number(&number.to_string()).filter(|v| v.normalize().scale() <= 2)
+        }
+        _ => None,
+    }?;
+    (parsed > Decimal::ZERO).then(|| parsed.normalize())
+}
+
+impl<'de> Deserialize<'de> for Denomination {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Null => Err(D::Error::custom("is required")),
+            value => positive_cents(&value).map(Denomination).ok_or_else(|| D::Error::custom(DENOMINATION_RULE)),
+        }
+    }
+}
+
+impl Serialize for Denomination {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::money::fmt2(self.0))
+    }
+}
+
+fn cents_schema(description: &str, example: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^\+?[0-9]{1,13}(\.[0-9]{1,2})?$"))
+        .description(Some(description))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
+impl PartialSchema for Denomination {
+    fn schema() -> RefOr<Schema> {
+        cents_schema("A coin or bill value: a decimal string above 0 with at most 2 places", "20.00")
+    }
+}
+
+impl ToSchema for Denomination {}
+
+/// The step cash change is rounded to (`"0.05"`): a decimal string above 0
+/// with at most 2 places, written back as a two-place string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoundingStep(pub Decimal);
+
+impl<'de> Deserialize<'de> for RoundingStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        positive_cents(&value).filter(|step| *step <= Decimal::ONE_HUNDRED).map(RoundingStep).ok_or_else(|| {
+            D::Error::custom("must be a decimal string from 0.01 to 100 with at most 2 places, like \"0.05\"")
+        })
+    }
+}
+
+impl Serialize for RoundingStep {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::money::fmt2(self.0))
+    }
+}
+
+impl PartialSchema for RoundingStep {
+    fn schema() -> RefOr<Schema> {
+        cents_schema("The step cash change is rounded to (halves up): 0.01 to 100, at most 2 places", "0.05")
+    }
+}
+
+impl ToSchema for RoundingStep {}
+
+/// How many of one coin or bill: a whole number from 0 to 1,000,000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quantity(pub u32);
+
+const QUANTITY_MAX: u64 = 1_000_000;
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let rule = || D::Error::custom(format!("must be a whole number from 0 to {QUANTITY_MAX}"));
+        match Value::deserialize(deserializer)? {
+            Value::Null => Err(D::Error::custom("is required")),
+            // the literal text: `12.0` and `1e1` are not written as whole numbers
+            Value::Number(n) => n
+                .as_str()
+                .parse::<u64>()
+                .ok()
+                .filter(|q| *q <= QUANTITY_MAX)
+                .and_then(|q| u32::try_from(q).ok())
+                .map(Quantity)
+                .ok_or_else(rule),
+            _ => Err(rule()),
+        }
+    }
+}
+
+impl Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(self.0)
+    }
+}
+
+impl PartialSchema for Quantity {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(QUANTITY_MAX as f64))
+            .description(Some("How many of this coin or bill"))
+            .into()
+    }
+}
+
+impl ToSchema for Quantity {}
+
+/// One line of a count by denomination: `{"value": "20.00", "quantity": 12}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"value": "20.00", "quantity": 12}))]
+pub struct DenominationCount {
+    pub value: Denomination,
+    pub quantity: Quantity,
+}
+
+impl DenominationCount {
+    pub fn total(&self) -> Decimal {
+        self.value.0 * Decimal::from(self.quantity.0)
+    }
+}
+
+/// For an optional field of a replacing write: left out → `None` (keep what
+/// is stored), `null` → `Some(None)` (remove it), a value → `Some(Some(v))`.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// A closed set of words: an enum that is written as its word, documented as
 /// a string enum, stored as Postgres text, and read from a request the way
 /// every drawer choice has been read (a non-empty string of at most 64
@@ -367,7 +517,8 @@ choice!(
 
 choice!(
     /// A ledger movement's transaction type: `sale` (sales and returns), `float_adjustment` (the
-    /// activation float), `reconciliation` and `end_of_day_withdrawal` (closing the day), or a non-sale type.
+    /// activation float), `reconciliation` and `end_of_day_withdrawal` (closing the day), a non-sale type,
+    /// or `count` (a submitted count by denomination or with a manager's approval; it moves no cash).
     LedgerType {
         Sale = "sale",
         FloatAdjustment = "float_adjustment",
@@ -383,6 +534,7 @@ choice!(
         AdjustmentOut = "adjustment_out",
         NoSale = "no_sale",
         GiftCardCashOut = "gift_card_cash_out",
+        Count = "count",
     }
 );
 
@@ -416,14 +568,19 @@ choice!(
 );
 
 impl TransactionKind {
-    /// The ledger row a completed transaction of this kind appends; a
-    /// non-sale moves cash out when it pays change out (`amount_out`).
-    pub fn entry_kind(self, cash_out: bool) -> EntryKind {
-        match self {
-            TransactionKind::Sale => EntryKind::Sale,
-            TransactionKind::Return => EntryKind::Return,
-            TransactionKind::NonSale if cash_out => EntryKind::NonSaleOut,
-            TransactionKind::NonSale => EntryKind::NonSaleIn,
+    /// The ledger row a completed transaction of this kind appends. A
+    /// non-sale follows its type's `balance_modification` as it was when the
+    /// transaction started; rows from before that was kept (`None`) move cash
+    /// out when they pay out (`amount_out`).
+    pub fn entry_kind(self, modification: Option<BalanceModification>, cash_out: bool) -> EntryKind {
+        match (self, modification) {
+            (TransactionKind::Sale, _) => EntryKind::Sale,
+            (TransactionKind::Return, _) => EntryKind::Return,
+            (TransactionKind::NonSale, Some(BalanceModification::Neutral)) => EntryKind::NonSaleNeutral,
+            (TransactionKind::NonSale, Some(BalanceModification::CashOut)) => EntryKind::NonSaleOut,
+            (TransactionKind::NonSale, Some(BalanceModification::CashIn)) => EntryKind::NonSaleIn,
+            (TransactionKind::NonSale, None) if cash_out => EntryKind::NonSaleOut,
+            (TransactionKind::NonSale, None) => EntryKind::NonSaleIn,
         }
     }
 }
@@ -438,6 +595,29 @@ choice!(
         Canceled = "canceled",
     }
 );
+
+/// A count's status as `GET …/counts/{count_id}` shows it (SPEC §13): `open`
+/// while a counted amount may be recorded (a new count, or one sent back with
+/// `_recount`), `recorded`, `submitted` or `canceled`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountState {
+    Open,
+    Recorded,
+    Submitted,
+    Canceled,
+}
+
+impl From<CountStatus> for CountState {
+    fn from(status: CountStatus) -> Self {
+        match status {
+            CountStatus::Started | CountStatus::Recount => CountState::Open,
+            CountStatus::Recorded => CountState::Recorded,
+            CountStatus::Submitted => CountState::Submitted,
+            CountStatus::Canceled => CountState::Canceled,
+        }
+    }
+}
 
 impl CountStatus {
     /// True when a counted amount may be recorded: a new count or a recount.
@@ -464,14 +644,17 @@ impl CountStatus {
 }
 
 choice!(
-    /// What a ledger row records: the activation `float`, a `sale` or `return`, a non-sale movement in or out,
-    /// and at the close the `reconciliation` (counted − expected) and the `end_of_day_withdrawal`
+    /// What a ledger row records: the activation `float`, a `sale` or `return`, a non-sale movement in or out
+    /// or a `non_sale_neutral` one (amount 0), a submitted `count` (amount 0, its denominations and approver in
+    /// the row's details), and at the close the `reconciliation` (counted − expected) and the `end_of_day_withdrawal`
     EntryKind {
         Float = "float",
         Sale = "sale",
         Return = "return",
         NonSaleIn = "non_sale_in",
         NonSaleOut = "non_sale_out",
+        NonSaleNeutral = "non_sale_neutral",
+        Count = "count",
         Reconciliation = "reconciliation",
         EndOfDayWithdrawal = "end_of_day_withdrawal",
     }
@@ -515,9 +698,14 @@ choice!(exactly "must be configured or not_allowed",
     TypeStatus { Configured = "configured", NotAllowed = "not_allowed" }
 );
 
-choice!(exactly "must be cash_in or cash_out",
-    /// Which way a non-sale type moves cash: `cash_in` or `cash_out`
-    BalanceModification { CashIn = "cash_in", CashOut = "cash_out" }
+choice!(exactly "must be cash_in, cash_out or neutral",
+    /// Which way a non-sale type moves cash: `cash_in`, `cash_out`, or `neutral` (no money moves, e.g. `no_sale`)
+    BalanceModification { CashIn = "cash_in", CashOut = "cash_out", Neutral = "neutral" }
+);
+
+choice!(
+    /// An associate's role: `associate`, or `manager` (may approve a count over the store's variance tolerance)
+    AssociateRole { Associate = "associate", Manager = "manager" }
 );
 
 choice!(

@@ -65,6 +65,9 @@ struct Activation {
     activation_id: Uuid,
     activated_at: DateTime<Utc>,
     deactivated_at: Option<DateTime<Utc>>,
+    opening_count: Option<Decimal>,
+    expected_opening: Option<Decimal>,
+    approved_by: Option<String>,
 }
 
 /// A drawer's daily reports, newest first.
@@ -106,6 +109,11 @@ pub struct DailyReport {
     /// −(`end_of_day_count` − `open_float`): the cash taken out for the bank (negative = out).
     pub deposit_total: Option<Monetary>,
     pub deactivation_timestamp: Option<DateTime<Utc>>,
+    /// The opening count − the cash the drawer was left with at its last close (`float_amount` on a first
+    /// activation); null when it was activated without an `opening_count`.
+    pub opening_variance: Option<Monetary>,
+    /// The manager who approved the end-of-day count over the store's variance tolerance; null otherwise.
+    pub approved_by: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -125,8 +133,9 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
         .fetch_one(db)
         .await?;
     let activations: Vec<Activation> = sqlx::query_as(
-        "SELECT activation_id, activated_at, deactivated_at FROM cash_drawer_activations
-         WHERE drawer_id = $1 ORDER BY activated_at DESC, activation_id LIMIT $2 OFFSET $3",
+        "SELECT a.activation_id, a.activated_at, a.deactivated_at, a.opening_count, a.expected_opening, c.approved_by
+         FROM cash_drawer_activations a LEFT JOIN cash_counts c ON c.count_id = a.end_count_id
+         WHERE a.drawer_id = $1 ORDER BY a.activated_at DESC, a.activation_id LIMIT $2 OFFSET $3",
     )
     .bind(drawer_id)
     .bind(page.limit)
@@ -175,6 +184,8 @@ pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -
                 end_of_day_count: end_of_day.map(money),
                 deposit_total: end_of_day.map(|c| money(-(c - open_float))),
                 deactivation_timestamp: a.deactivated_at,
+                opening_variance: a.opening_count.zip(a.expected_opening).map(|(c, e)| money(c - e)),
+                approved_by: a.approved_by.clone(),
             }
         })
         .collect();
@@ -343,6 +354,10 @@ pub struct DrawerBalance {
     pub today_cash_in: Monetary,
     pub today_cash_out: Monetary,
     pub currency: Currency,
+    /// The drawer's cash limit; null: none.
+    pub cash_limit: Option<Monetary>,
+    /// True while a completed transaction has left the balance above the cash limit.
+    pub over_limit: bool,
 }
 
 /// Every drawer with the cash it should hold now (active drawers: float plus
@@ -361,6 +376,8 @@ pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Resu
         Option<Decimal>,
         Decimal,
         Decimal,
+        Option<Decimal>,
+        bool,
     );
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status, d.float_amount, a.activated_at,
@@ -371,7 +388,8 @@ pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Resu
                 (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
                  WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('sale', 'non_sale_in')),
                 (SELECT COALESCE(-SUM(l.amount), 0) FROM cash_drawer_ledger l
-                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out'))
+                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out')),
+                d.cash_limit, d.over_limit
          FROM cash_drawers d LEFT JOIN cash_drawer_activations a ON a.activation_id = d.current_activation_id
          ORDER BY d.store_id, d.drawer_id LIMIT $2",
         BALANCE_TYPES = super::model::EntryKind::balance_kinds_sql()
@@ -381,22 +399,39 @@ pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Resu
     .fetch_all(db)
     .await?;
     rows.into_iter()
-        .map(|(id, store_id, name, currency, status, float, activated_at, balance, cash_in, cash_out)| {
-            let currency = Currency::try_from(currency.as_str())
-                .map_err(|why| sqlx::Error::Decode(format!("cash_drawers.currency of {id}: {why}").into()))?;
-            let money = |value| Monetary::new(value, currency);
-            Ok(DrawerBalance {
-                cash_drawer_id: id,
+        .map(
+            |(
+                id,
                 store_id,
                 name,
-                status,
-                float: money(float),
-                activated_at,
-                balance: balance.map(money),
-                today_cash_in: money(cash_in),
-                today_cash_out: money(cash_out),
                 currency,
-            })
-        })
+                status,
+                float,
+                activated_at,
+                balance,
+                cash_in,
+                cash_out,
+                limit,
+                over_limit,
+            )| {
+                let currency = Currency::try_from(currency.as_str())
+                    .map_err(|why| sqlx::Error::Decode(format!("cash_drawers.currency of {id}: {why}").into()))?;
+                let money = |value| Monetary::new(value, currency);
+                Ok(DrawerBalance {
+                    cash_drawer_id: id,
+                    store_id,
+                    name,
+                    status,
+                    float: money(float),
+                    activated_at,
+                    balance: balance.map(money),
+                    today_cash_in: money(cash_in),
+                    today_cash_out: money(cash_out),
+                    currency,
+                    cash_limit: limit.map(money),
+                    over_limit,
+                })
+            },
+        )
         .collect()
 }

@@ -5,7 +5,7 @@
 //! really parses and answers with, and with every status it can answer.
 
 use super::auth::Caller;
-use super::counts::{self, CountActed, CountRecord, CountRecorded, CountStart, CountStarted};
+use super::counts::{self, CashCount, CountActed, CountRecord, CountRecorded, CountStart, CountStarted};
 use super::drawer::{
     self, Activate, Activated, Deactivate, Deactivated, Drawer, DrawerCreate, DrawerList, DrawerUpdate,
 };
@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut impl Register) {
         .service(get_transaction)
         .service(finish_transaction)
         .service(record_count)
+        .service(get_count)
         .service(count_action)
         .service(store_report);
 }
@@ -149,6 +150,21 @@ pub struct IdempotencyKey {
     #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
     key: Option<String>,
 }
+
+/// The `X-Approver-Token` header of `_submit`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct ApproverToken {
+    /// Only for `_submit` of a count whose absolute discrepancy exceeds the store's `variance_tolerance`: the
+    /// token of a manager of the drawer's store (a second person, not the caller). Missing or not such a
+    /// token: 409 `approval_required`.
+    #[param(rename = "X-Approver-Token", min_length = 1)]
+    approver: Option<String>,
+}
+
+/// The header that carries the approving manager's token.
+const APPROVER_HEADER: &str = "x-approver-token";
 
 // ------------------------------------------------------------ error answers
 
@@ -620,12 +636,28 @@ pub async fn record_count(
     ))
 }
 
+#[utoipa::path(operation_id = "getCashDrawerCount", tag = "cash drawers",
+    security(("associate_token" = [])),
+    params(CountPath),
+    responses(
+        (status = 200, description = "The count (expected and discrepancy amounts left out for blind counts)", body = CashCount),
+        Refusals, NotYourStore, NoSuchDrawer,
+    ))]
+#[get("/v0/cash-drawers/{drawer_id}/counts/{count_id}")]
+pub async fn get_count(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<CountPath>) -> Answer {
+    Ok(HttpResponse::Ok().json(counts::get(&ctx.db, &caller, &path.drawer_id, &path.count_id).await?))
+}
+
 #[utoipa::path(operation_id = "actOnCashDrawerCount", tag = "cash drawers",
     security(("associate_token" = [])),
-    params(CountActionPath, IdempotencyKey),
+    params(CountActionPath, IdempotencyKey, ApproverToken),
     responses(
         (status = 200, description = "The count's new status", body = CountActed),
-        Refusals, NotYourStore, NoSuchDrawer, Conflict,
+        (status = 409, description = "The count is already submitted or canceled (or the action is not possible in its \
+            status), the Idempotency-Key was used with another body or its first request is still running, or \
+            (`error_code` `approval_required`) a `_submit` over the store's variance tolerance without a manager's \
+            X-Approver-Token", body = ErrorBody),
+        Refusals, NotYourStore, NoSuchDrawer,
     ))]
 #[post("/v0/cash-drawers/{drawer_id}/counts/{count_id}/{action}")]
 pub async fn count_action(
@@ -636,11 +668,21 @@ pub async fn count_action(
     bytes: Body,
 ) -> Answer {
     let bytes = read(bytes)?;
+    let approver = match req.headers().get(APPROVER_HEADER) {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map(str::to_string)
+                .map_err(|_| ApiError::validation("X-Approver-Token: printable ASCII"))?,
+        ),
+        None => None,
+    };
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::act(
         tx,
         &caller,
         &path.drawer_id,
         &path.count_id,
-        &path.action
+        &path.action,
+        approver.as_deref()
     ))
 }

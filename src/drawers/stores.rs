@@ -2,13 +2,17 @@
 
 use super::auth::Caller;
 use super::model::{
-    invalid, BalanceModification, DrawerError, DrawerResult, DrawerType, Flag, NonSaleType, Text256, TypeStatus,
+    invalid, present, BalanceModification, Denomination, DrawerError, DrawerResult, DrawerType, Flag, NonSaleType,
+    RoundingStep, Text256, TypeStatus,
 };
 use crate::json_body::BodyError;
+use crate::money::{Currency, Monetary};
+use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
+use std::collections::BTreeMap;
 use std::fmt;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Ref, Schema};
 use utoipa::openapi::RefOr;
@@ -16,35 +20,166 @@ use utoipa::{PartialSchema, ToSchema};
 
 /// `PUT /v0/stores/{store_id}/cash-drawer-config`
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true}))]
+#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true,
+    "denominations": {"USD": ["100.00", "50.00", "20.00", "10.00", "5.00", "1.00", "0.25", "0.10", "0.05", "0.01"]},
+    "variance_tolerance": {"value": 5, "currency": "USD"}, "cash_rounding": "0.05"}))]
 pub struct StoreConfigWrite {
     pub cash_drawer_type: DrawerType,
     /// Transactions and counts need it on.
     pub cash_management_enabled: Flag,
     /// `false` makes counts blind. Left out: unchanged (`true` for a new store).
     pub expose_count_expected_amount: Option<Flag>,
+    /// The coins and bills of each currency, for counts by denomination. Left out: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Denominations>)]
+    pub denominations: Option<Option<Denominations>>,
+    /// The largest count discrepancy (either way) one associate may submit alone; above it `_submit` needs a
+    /// manager's `X-Approver-Token`. Applies to the drawers of its currency. Left out: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Monetary>)]
+    pub variance_tolerance: Option<Option<Monetary>>,
+    /// The change of cash sales is rounded to a multiple of this (halves up). Left out: unchanged; `null`: removed.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RoundingStep>)]
+    pub cash_rounding: Option<Option<RoundingStep>>,
 }
 
+/// The coins and bills of each currency: `{"USD": ["100.00", …, "0.01"]}`,
+/// at least one per currency, no value twice; kept largest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Denominations(BTreeMap<String, Vec<Denomination>>);
+
+impl Denominations {
+    /// The values configured for `currency`, largest first (empty when none).
+    pub fn of(&self, currency: Currency) -> &[Denomination] {
+        self.0.get(currency.code()).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for Denominations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const RULE: &str = "must be an object of currency codes, each with a list of coin and bill values";
+        let raw = match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Object(map) => map,
+            _ => return Err(de::Error::custom(RULE)),
+        };
+        if raw.len() > 20 {
+            return Err(de::Error::custom("at most 20 currencies"));
+        }
+        let mut by_currency = BTreeMap::new();
+        for (code, values) in raw {
+            let currency =
+                Currency::try_from(code.as_str()).map_err(|why| de::Error::custom(format!("{code}: {why}")))?;
+            let values: Vec<Denomination> = match values {
+                serde_json::Value::Array(items) if !items.is_empty() && items.len() <= 30 => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        Denomination::deserialize(v).map_err(|e| de::Error::custom(format!("{code}[{i}]: {e}")))
+                    })
+                    .collect::<Result<_, D::Error>>()?,
+                _ => return Err(de::Error::custom(format!("{code}: must be a list of 1 to 30 coin and bill values"))),
+            };
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            sorted.dedup();
+            if sorted.len() != values.len() {
+                return Err(de::Error::custom(format!("{code}: a value is listed twice")));
+            }
+            if by_currency.insert(currency.code().to_string(), sorted).is_some() {
+                return Err(de::Error::custom(format!("{code}: currency listed twice")));
+            }
+        }
+        Ok(Denominations(by_currency))
+    }
+}
+
+impl PartialSchema for Denominations {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .additional_properties(Some(AdditionalProperties::RefOr(
+                utoipa::openapi::schema::ArrayBuilder::new().items(Denomination::schema()).min_items(Some(1)).into(),
+            )))
+            .description(Some("Keyed by ISO 4217 code: the coin and bill values of that currency"))
+            .examples([serde_json::json!({"USD": ["100.00", "20.00", "5.00", "1.00", "0.25", "0.05", "0.01"]})])
+            .into()
+    }
+}
+
+impl ToSchema for Denominations {}
+
 /// A store's cash drawer configuration.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
-#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true}))]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"cash_drawer_type": "integrated", "cash_management_enabled": true, "expose_count_expected_amount": true,
+    "denominations": {"USD": ["100.00", "20.00", "5.00", "1.00", "0.25", "0.05", "0.01"]},
+    "variance_tolerance": {"value": 5, "currency": "USD"}, "cash_rounding": "0.05"}))]
 pub struct StoreConfig {
     pub cash_drawer_type: DrawerType,
     pub cash_management_enabled: bool,
     /// `false`: counts are blind (recording one answers only whether there is a discrepancy).
     pub expose_count_expected_amount: bool,
+    pub denominations: Option<Denominations>,
+    pub variance_tolerance: Option<Monetary>,
+    pub cash_rounding: Option<RoundingStep>,
 }
+
+impl StoreConfig {
+    /// The tolerance that applies to a drawer of `currency`: none for another currency's drawers.
+    pub fn tolerance_for(&self, currency: Currency) -> Option<Decimal> {
+        self.variance_tolerance.filter(|t| t.currency == currency).map(|t| t.value)
+    }
+}
+
+/// The stored row, before its columns are put back into their types.
+#[derive(sqlx::FromRow)]
+struct ConfigRow {
+    cash_drawer_type: DrawerType,
+    cash_management_enabled: bool,
+    expose_count_expected_amount: bool,
+    denominations: Option<Json<serde_json::Value>>,
+    variance_tolerance: Option<Decimal>,
+    variance_tolerance_currency: Option<String>,
+    cash_rounding: Option<Decimal>,
+    created: bool,
+}
+
+impl TryFrom<ConfigRow> for StoreConfig {
+    type Error = sqlx::Error;
+    fn try_from(row: ConfigRow) -> Result<Self, sqlx::Error> {
+        let decode = |why: String| sqlx::Error::Decode(format!("store_cash_config: {why}").into());
+        let denominations = match row.denominations {
+            Some(Json(value)) => Some(serde_json::from_value(value).map_err(|e| decode(e.to_string()))?),
+            None => None,
+        };
+        let variance_tolerance = match (row.variance_tolerance, row.variance_tolerance_currency) {
+            (Some(value), Some(code)) => Some(Monetary::new(value, Currency::try_from(code).map_err(decode)?)),
+            _ => None,
+        };
+        Ok(StoreConfig {
+            cash_drawer_type: row.cash_drawer_type,
+            cash_management_enabled: row.cash_management_enabled,
+            expose_count_expected_amount: row.expose_count_expected_amount,
+            denominations,
+            variance_tolerance,
+            cash_rounding: row.cash_rounding.map(RoundingStep),
+        })
+    }
+}
+
+const CONFIG_COLUMNS: &str = "cash_drawer_type, cash_management_enabled, expose_count_expected_amount, denominations,
+    variance_tolerance, variance_tolerance_currency, cash_rounding";
 
 pub async fn find_config<'e>(
     db: impl sqlx::PgExecutor<'e>,
     store_id: &str,
 ) -> Result<Option<StoreConfig>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT cash_drawer_type, cash_management_enabled, expose_count_expected_amount FROM store_cash_config WHERE store_id = $1",
-    )
+    let row: Option<ConfigRow> = sqlx::query_as(&format!(
+        "SELECT {CONFIG_COLUMNS}, false AS created FROM store_cash_config WHERE store_id = $1"
+    ))
     .bind(store_id)
     .fetch_optional(db)
-    .await
+    .await?;
+    row.map(StoreConfig::try_from).transpose()
 }
 
 pub async fn get_config(db: &PgPool, caller: &Caller, store_id: &str) -> DrawerResult<StoreConfig> {
@@ -64,26 +199,49 @@ pub fn may_configure(caller: &Caller, store_id: &str) -> DrawerResult<()> {
 }
 
 /// Adds or replaces a store's configuration (after [`may_configure`]); `true`
-/// when it was created. `expose_count_expected_amount` keeps its value when left out.
+/// when it was created. The optional settings keep their value when left out
+/// and are removed by `null`.
 pub async fn put_config(db: &PgPool, store_id: &str, body: &StoreConfigWrite) -> DrawerResult<(bool, StoreConfig)> {
+    if let Some(Some(tolerance)) = body.variance_tolerance {
+        if tolerance.value < Decimal::ZERO {
+            return Err(invalid("variance_tolerance.value: must be at least 0"));
+        }
+    }
+    // For each optional setting: whether the body names it, and its new value.
+    let denominations = body.denominations.as_ref().map(|d| d.as_ref().map(Json));
+    let tolerance = body.variance_tolerance.map(|t| t.map(|t| (t.value, t.currency.code().to_string())));
+    let rounding = body.cash_rounding.map(|r| r.map(|r| r.0));
     // `xmax = 0` only on a freshly inserted row: tells create (201) from update (200)
-    let (created, cash_drawer_type, cash_management_enabled, expose_count_expected_amount): (bool, DrawerType, bool, bool) =
-        sqlx::query_as(
-            "INSERT INTO store_cash_config (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount)
-             VALUES ($1, $2, $3, COALESCE($4, true))
-             ON CONFLICT (store_id) DO UPDATE SET cash_drawer_type = EXCLUDED.cash_drawer_type,
-                 cash_management_enabled = EXCLUDED.cash_management_enabled,
-                 expose_count_expected_amount = COALESCE($4, store_cash_config.expose_count_expected_amount),
-                 updated_at = now()
-             RETURNING (xmax = 0), cash_drawer_type, cash_management_enabled, expose_count_expected_amount",
-        )
-        .bind(store_id)
-        .bind(body.cash_drawer_type)
-        .bind(body.cash_management_enabled.0)
-        .bind(body.expose_count_expected_amount.map(|f| f.0))
-        .fetch_one(db)
-        .await?;
-    Ok((created, StoreConfig { cash_drawer_type, cash_management_enabled, expose_count_expected_amount }))
+    let row: ConfigRow = sqlx::query_as(&format!(
+        "INSERT INTO store_cash_config AS c (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount,
+             denominations, variance_tolerance, variance_tolerance_currency, cash_rounding)
+         VALUES ($1, $2, $3, COALESCE($4, true), $6, $8, $9, $11)
+         ON CONFLICT (store_id) DO UPDATE SET cash_drawer_type = EXCLUDED.cash_drawer_type,
+             cash_management_enabled = EXCLUDED.cash_management_enabled,
+             expose_count_expected_amount = COALESCE($4, c.expose_count_expected_amount),
+             denominations = CASE WHEN $5 THEN EXCLUDED.denominations ELSE c.denominations END,
+             variance_tolerance = CASE WHEN $7 THEN EXCLUDED.variance_tolerance ELSE c.variance_tolerance END,
+             variance_tolerance_currency = CASE WHEN $7 THEN EXCLUDED.variance_tolerance_currency
+                                               ELSE c.variance_tolerance_currency END,
+             cash_rounding = CASE WHEN $10 THEN EXCLUDED.cash_rounding ELSE c.cash_rounding END,
+             updated_at = now()
+         RETURNING {CONFIG_COLUMNS}, (xmax = 0) AS created"
+    ))
+    .bind(store_id)
+    .bind(body.cash_drawer_type)
+    .bind(body.cash_management_enabled.0)
+    .bind(body.expose_count_expected_amount.map(|f| f.0))
+    .bind(denominations.is_some())
+    .bind(denominations.flatten())
+    .bind(tolerance.is_some())
+    .bind(tolerance.clone().flatten().map(|t| t.0))
+    .bind(tolerance.flatten().map(|t| t.1))
+    .bind(rounding.is_some())
+    .bind(rounding.flatten())
+    .fetch_one(db)
+    .await?;
+    let created = row.created;
+    Ok((created, row.try_into()?))
 }
 
 /// A reason a non-sale type may be used for.

@@ -9,7 +9,7 @@ use super::model::{
     Rfc3339, Text128, Text256, Text64, TransactionKind, TransactionStatus,
 };
 use super::model::{BalanceModification, TypeStatus};
-use super::stores::find_type;
+use super::stores::{find_config, find_type};
 use crate::money::{Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -36,11 +36,15 @@ pub struct Transaction {
     pub status: TransactionStatus,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// A non-sale's type configuration when it started.
+    pub balance_modification: Option<BalanceModification>,
+    /// Rounded change − exact change, in a store that rounds cash.
+    pub rounding: Option<Decimal>,
 }
 
 const COLUMNS: &str =
     "transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type, reason_code, order_id,
-    currency, amount_in, amount_out, status, created_at, finished_at";
+    currency, amount_in, amount_out, status, created_at, finished_at, balance_modification, rounding";
 
 impl Transaction {
     /// What the transaction does to the drawer's cash: in minus out.
@@ -76,6 +80,10 @@ pub struct CashTransaction {
     pub status: TransactionStatus,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Only in a store with `cash_rounding`, on sales: rounded change − exact change. Negative: the customer got
+    /// less change than exact and the store keeps the difference (its gain); positive: the store paid out more
+    /// (its loss). `amount_out` is the rounded change, so `amount_balance` is what really moved.
+    pub rounding: Option<Monetary>,
 }
 
 impl From<Transaction> for CashTransaction {
@@ -98,6 +106,7 @@ impl From<Transaction> for CashTransaction {
             status: t.status,
             created_at: t.created_at,
             finished_at: t.finished_at,
+            rounding: t.rounding.map(money),
         }
     }
 }
@@ -109,6 +118,8 @@ struct Draft<'a> {
     order_id: Option<&'a str>,
     amount_in: Decimal,
     amount_out: Decimal,
+    balance_modification: Option<BalanceModification>,
+    rounding: Option<Decimal>,
 }
 
 async fn insert_draft(
@@ -121,8 +132,8 @@ async fn insert_draft(
     let transaction_id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO cash_transactions (transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type,
-             reason_code, order_id, currency, amount_in, amount_out)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             reason_code, order_id, currency, amount_in, amount_out, balance_modification, rounding)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(transaction_id)
     .bind(&drawer.drawer_id)
@@ -135,6 +146,8 @@ async fn insert_draft(
     .bind(drawer.currency.code())
     .bind(d.amount_in)
     .bind(d.amount_out)
+    .bind(d.balance_modification)
+    .bind(d.rounding)
     .execute(&mut **tx)
     .await?;
     Ok(transaction_id)
@@ -157,11 +170,23 @@ pub struct SaleStart {
 pub struct SaleStarted {
     #[schema(value_type = String, format = "uuid")]
     pub transaction_id: Uuid,
+    /// The change to hand over (rounded in a store with `cash_rounding`).
     pub change: Monetary,
+    /// Only in a store with `cash_rounding`, on sales: rounded change − exact change (negative: the store's gain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounding: Option<Monetary>,
+}
+
+/// `change` rounded to the nearest multiple of `step`, halves up (away from
+/// zero; change is never negative): 9.97 → 9.95, 9.98 → 10.00 with 0.05.
+pub fn round_change(change: Decimal, step: Decimal) -> Decimal {
+    let steps = (change / step).round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    (steps * step).round_dp(2)
 }
 
 /// Starts a sale (`amount` > 0) or a return (`amount` < 0) as a draft.
-/// `change = given - amount`; a sale paid short is refused.
+/// `change = given - amount`, rounded in a store with `cash_rounding` (a
+/// sale's change only: a return pays back exactly); a sale paid short is refused.
 pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &SaleStart) -> DrawerResult<SaleStarted> {
     let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
     let amount = in_currency(body.amount, drawer.currency, "amount")?;
@@ -175,8 +200,14 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Sa
     if amount > Decimal::ZERO && given < amount {
         return Err(invalid("given.value: less than the sale amount"));
     }
-    let change = given - amount;
+    let exact_change = given - amount;
     let kind = if amount > Decimal::ZERO { TransactionKind::Sale } else { TransactionKind::Return };
+    let step = match kind {
+        TransactionKind::Sale => find_config(&mut **tx, &drawer.store_id).await?.and_then(|c| c.cash_rounding),
+        _ => None,
+    };
+    let change = step.map_or(exact_change, |step| round_change(exact_change, step.0));
+    let rounding = step.map(|_| change - exact_change);
     let transaction_id = insert_draft(
         tx,
         caller,
@@ -189,10 +220,13 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Sa
             order_id: Some(&body.order_id),
             amount_in: given,
             amount_out: change,
+            balance_modification: None,
+            rounding,
         },
     )
     .await?;
-    Ok(SaleStarted { transaction_id, change: Monetary::new(change, drawer.currency) })
+    let money = |value| Monetary::new(value, drawer.currency);
+    Ok(SaleStarted { transaction_id, change: money(change), rounding: rounding.map(money) })
 }
 
 /// `POST /v0/cash-drawers/{drawer_id}/non-sale-transactions`
@@ -203,9 +237,9 @@ pub struct NonSaleStart {
     pub transaction_type: NonSaleType,
     /// One of that type's reason codes; required when it has any.
     pub reason_code: Option<Text128>,
-    /// For a `cash_in` type, at least 0.
+    /// For a `cash_in` type, at least 0; for a `neutral` type, left out or 0.
     pub amount_in: Option<Monetary>,
-    /// For a `cash_out` type, at least 0.
+    /// For a `cash_out` type, at least 0; for a `neutral` type, left out or 0.
     pub amount_out: Option<Monetary>,
 }
 
@@ -241,27 +275,62 @@ pub async fn start_non_sale(
         }
         _ => {}
     }
-    let cash_in = config.balance_modification == Some(BalanceModification::CashIn);
-    let (field, money, other, other_field) = if cash_in {
-        ("amount_in", body.amount_in, body.amount_out, "amount_out")
-    } else {
-        ("amount_out", body.amount_out, body.amount_in, "amount_in")
+    let modification = config
+        .balance_modification
+        .ok_or_else(|| conflict(format!("transaction type {transaction_type} is not configured")))?;
+    let (amount_in, amount_out) = match modification {
+        BalanceModification::Neutral => {
+            // Neutral: the drawer opens, no money moves; an amount other than zero is a mistake.
+            for (field, money) in [("amount_in", body.amount_in), ("amount_out", body.amount_out)] {
+                if let Some(money) = money {
+                    if !in_currency(money, drawer.currency, field)?.is_zero() {
+                        return Err(invalid(format!(
+                            "{field}.value: {transaction_type} is neutral and moves no cash; must be 0 or left out"
+                        )));
+                    }
+                }
+            }
+            (Decimal::ZERO, Decimal::ZERO)
+        }
+        BalanceModification::CashIn | BalanceModification::CashOut => {
+            let cash_in = modification == BalanceModification::CashIn;
+            let (field, money, other, other_field) = if cash_in {
+                ("amount_in", body.amount_in, body.amount_out, "amount_out")
+            } else {
+                ("amount_out", body.amount_out, body.amount_in, "amount_in")
+            };
+            if other.is_some() {
+                return Err(invalid(format!(
+                    "{other_field}: {transaction_type} moves cash the other way; send {field}"
+                )));
+            }
+            let money = money.ok_or_else(|| invalid(format!("{field}: is required for {transaction_type}")))?;
+            let value = in_currency(money, drawer.currency, field)?;
+            if value < Decimal::ZERO {
+                return Err(invalid(format!("{field}.value: must be at least 0")));
+            }
+            if cash_in {
+                (value, Decimal::ZERO)
+            } else {
+                (Decimal::ZERO, value)
+            }
+        }
     };
-    if other.is_some() {
-        return Err(invalid(format!("{other_field}: {transaction_type} moves cash the other way; send {field}")));
-    }
-    let money = money.ok_or_else(|| invalid(format!("{field}: is required for {transaction_type}")))?;
-    let value = in_currency(money, drawer.currency, field)?;
-    if value < Decimal::ZERO {
-        return Err(invalid(format!("{field}.value: must be at least 0")));
-    }
-    let (amount_in, amount_out) = if cash_in { (value, Decimal::ZERO) } else { (Decimal::ZERO, value) };
     let transaction_id = insert_draft(
         tx,
         caller,
         &drawer,
         activation_id,
-        Draft { kind: TransactionKind::NonSale, transaction_type, reason_code, order_id: None, amount_in, amount_out },
+        Draft {
+            kind: TransactionKind::NonSale,
+            transaction_type,
+            reason_code,
+            order_id: None,
+            amount_in,
+            amount_out,
+            balance_modification: Some(modification),
+            rounding: None,
+        },
     )
     .await?;
     Ok(TransactionStarted { transaction_id })
@@ -315,7 +384,7 @@ pub async fn finish(
             return Err(conflict("the drawer was closed since this transaction started; start a new one"));
         }
         let mut head = drawer.head();
-        let entry_type = t.kind.entry_kind(t.amount_out > Decimal::ZERO);
+        let entry_type = t.kind.entry_kind(t.balance_modification, t.amount_out > Decimal::ZERO);
         ledger::append(
             tx,
             &mut head,
@@ -331,9 +400,11 @@ pub async fn finish(
                 reason_code: t.reason_code.as_deref(),
                 currency: t.currency.code(),
                 amount: t.balance(),
+                details: None,
             },
         )
         .await?;
+        drawer::check_cash_limit(tx, &drawer, activation_id).await?;
     }
     let finished: Transaction = sqlx::query_as(&format!(
         "UPDATE cash_transactions SET status = $2, finished_at = now() WHERE transaction_id = $1 RETURNING {COLUMNS}"

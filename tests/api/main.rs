@@ -9,6 +9,7 @@ mod cash_register;
 mod checkout;
 mod cluster;
 mod deposits;
+mod drawer_cash_ops;
 mod drawers;
 mod failover;
 mod faults;

@@ -427,3 +427,60 @@ async fn an_operator_replays_a_failed_delivery_and_a_delivered_one_is_refused() 
         app.client.post(app.url(&format!("/admin/api/webhooks/deliveries/{other}/replay/"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_cash_limit_crossing_is_delivered_signed_and_retried_like_every_webhook() {
+    let (app, _) = app_with_shop().await;
+    let receiver = Receiver::start(Behaviour { failures: 1, status: 500, ..Behaviour::default() }).await;
+    configure(&app, &[(&receiver.url, SECRET)]).await;
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        app.client.request(method, app.url(path)).bearer_auth(ADMIN_TOKEN).json(&body).send()
+    };
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            "/v0/stores/s1/cash-drawer-config",
+            json!({"cash_drawer_type": "integrated", "cash_management_enabled": true}),
+        ),
+        (
+            reqwest::Method::POST,
+            "/v0/cash-drawers",
+            json!({"cash_drawer_id": "LIM", "name": "Till", "currency": "USD", "float": 50,
+            "store_id": "s1", "type": "integrated", "cash_limit": {"value": 60, "currency": "USD"}}),
+        ),
+        (
+            reqwest::Method::POST,
+            "/v0/cash-drawers/LIM/_activate",
+            json!({"float_amount": {"value": 50, "currency": "USD"}}),
+        ),
+    ] {
+        let res = send(method, path, body).await.unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.text().await.unwrap());
+    }
+    let started: Value = send(
+        reqwest::Method::POST,
+        "/v0/cash-drawers/LIM/transactions",
+        json!({"order_id": "A-1", "amount": {"value": 10.5, "currency": "USD"}, "given": {"value": 20, "currency": "USD"}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let path = format!("/v0/cash-drawers/LIM/transactions/{}", started["transaction_id"].as_str().unwrap());
+    let res = send(reqwest::Method::PATCH, &path, json!({"status": "completed"})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let t0 = Utc::now();
+    // cashBox_open, then cashBox_limit; the receiver refuses each event's first attempt
+    assert_eq!(deliver_due(&app.ctx, t0).await.unwrap(), DeliveryRun { attempted: 2, delivered: 0 });
+    assert_eq!(
+        deliver_due(&app.ctx, t0 + Duration::hours(1)).await.unwrap(),
+        DeliveryRun { attempted: 2, delivered: 2 }
+    );
+    let limit: Vec<Received> = receiver.all().into_iter().filter(|r| r.json()["type"] == "cashBox_limit").collect();
+    assert_eq!(limit.len(), 2, "refused once, then delivered");
+    assert_eq!(limit[1].json(), json!({"type": "cashBox_limit", "cashBoxID": "LIM", "Total": 60.5, "limit": 60}));
+    assert_eq!(limit[0].id(), limit[1].id(), "the retry is the same event");
+    assert!(signed_with(&limit[1], SECRET));
+}

@@ -382,10 +382,16 @@ async function loadDeliveries() {
 
 async function loadDrawers() {
   const { cash_drawers: drawers } = await api("GET", "/admin/api/drawers/");
+  const over = drawers.filter((d) => d.over_limit);
+  $("#drawers-over-limit").replaceChildren(over.length
+    ? el("p", { class: "error" }, `Over their cash limit: ${over.map((d) => `${d.name} (${d.cash_drawer_id}, store ${d.store_id}): ${money(d.balance)} > ${money(d.cash_limit)}`).join("; ")}`)
+    : el("p", {}, "No drawer is over its cash limit."));
   table($("#drawers-table"), [
     ["Store", (d) => d.store_id], ["Drawer", (d) => `${d.name} (${d.cash_drawer_id})`], ["Status", (d) => d.status],
     ["Open since", (d) => when(d.activated_at)], ["Balance now", (d) => (d.balance ? money(d.balance) : "—"), "num"],
     ["Cash in today", (d) => money(d.today_cash_in), "num"], ["Cash out today", (d) => money(d.today_cash_out), "num"],
+    ["Cash limit", (d) => (d.cash_limit ? money(d.cash_limit) : "—"), "num"],
+    ["Over limit", (d) => (d.over_limit ? el("strong", { class: "error" }, "OVER LIMIT") : "no")],
   ], drawers, "No cash drawers yet.");
   const { deposits } = await api("GET", "/admin/api/deposits/");
   table($("#deposits-table"), [
