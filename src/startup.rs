@@ -13,7 +13,9 @@ use crate::payments::PaymentWriter;
 use crate::redis_conn::{RedisConn, RedisPool, Timeouts};
 use crate::secrets::sha256;
 use crate::settings::DynamicSettings;
-use crate::{admin, checkout, deposits, drawers, health, hooks, middleware, openapi, order_numbers, orders, sales, worker};
+use crate::{
+    admin, checkout, deposits, drawers, health, hooks, middleware, openapi, order_numbers, orders, sales, worker,
+};
 use actix_web::get;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
