@@ -153,6 +153,33 @@ impl<'de> Visitor<'de> for CheckVisitor {
     }
 }
 
+/// A request body as actix-web hands it over, or why it could not be read
+/// (over the 64 KiB limit, cut off).
+pub type RawBody = Result<web::Bytes, actix_web::Error>;
+
+/// The bytes of a body: 413 when it is over the limit, 400 when it was cut off.
+pub fn read_body(body: RawBody) -> Result<web::Bytes, ApiError> {
+    body.map_err(|err| match err.as_response_error().status_code() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        _ => ApiError::bad_request(format!("unreadable body: {err}")),
+    })
+}
+
+/// Reads a body that must be a JSON object into its type: malformed JSON (or
+/// a repeated key, a NUL) is 400 `bad_request`; valid JSON that is not an
+/// object, or a field that is missing or wrong, is 400 `validation_error`
+/// naming the field. Whether unknown fields are refused is the type's choice.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match parse_as::<T>(bytes) {
+        Ok(body) => Ok(body),
+        // Valid JSON (malformed is caught first) that does not open an object.
+        Err(BodyError::Invalid(_)) if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            Err(ApiError::validation("body must be a JSON object"))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// A JSON request body read into `T` with [`parse_as`], within the 64 KiB
 /// body limit: 415 unless the content type is JSON, 413 when too large, 400
 /// when malformed or when a field is wrong (the message names the field),
@@ -180,10 +207,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
                     "expected Content-Type: application/json",
                 ));
             }
-            let bytes = bytes.await.map_err(|err| match err.as_response_error().status_code() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
-                _ => ApiError::bad_request(format!("unreadable body: {err}")),
-            })?;
+            let bytes = read_body(bytes.await)?;
             Ok(StrictJson(parse_as(&bytes)?))
         })
     }

@@ -4,15 +4,15 @@
 use super::deposit;
 use super::model::{status_word, Deposit, DepositCreate, DepositList, DepositStatus, DepositUpdate};
 use crate::context::AppContext;
-use crate::drawers::idempotency::{self, Begun};
+use crate::drawers::idempotency::idempotent;
 use crate::drawers::routes::{IdempotencyKey, LedgerVerification, NotYourStore, Refusals};
 use crate::drawers::{Caller, Page, PageQuery};
 use crate::error::{ApiError, ErrorBody};
+use crate::json_body::{parse_object, read_body, RawBody};
 use crate::openapi::Register;
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::{IntoParams, IntoResponses};
 
@@ -25,30 +25,6 @@ pub fn routes(cfg: &mut impl Register) {
 }
 
 type Answer = Result<HttpResponse, ApiError>;
-
-/// A request body, or why it could not be read (too large, cut off).
-type Body = Result<web::Bytes, actix_web::Error>;
-
-fn read(body: Body) -> Result<web::Bytes, ApiError> {
-    body.map_err(|err| match err.as_response_error().status_code() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
-        _ => ApiError::bad_request(format!("unreadable body: {err}")),
-    })
-}
-
-/// Malformed JSON is 400 `bad_request`; JSON that is not an object, or a
-/// field missing, unknown or wrong, is 400 `validation_error` naming the field.
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    match crate::json_body::parse_as::<T>(bytes) {
-        Ok(body) => Ok(body),
-        Err(crate::json_body::BodyError::Invalid(_))
-            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') =>
-        {
-            Err(ApiError::validation("body must be a JSON object"))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
 
 /// `{store_id}`
 #[derive(Deserialize, IntoParams)]
@@ -100,20 +76,6 @@ pub struct NoSuchDeposit(ErrorBody);
 #[allow(dead_code)]
 pub struct DepositConflict(ErrorBody);
 
-/// Runs a write in its own transaction under the request's idempotency key:
-/// a retry gets the stored answer, and the answer is stored with the effect.
-macro_rules! idempotent {
-    ($ctx:expr, $req:expr, $caller:expr, $bytes:expr, $status:expr, |$tx:ident| $call:expr) => {{
-        let mut w = match idempotency::begin(&$ctx.db, &$req, &$caller, &$bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(w) => w,
-        };
-        let $tx = &mut w.tx;
-        let out: Deposit = $call.await?;
-        w.finish($status, out).await
-    }};
-}
-
 #[utoipa::path(operation_id = "createStoreDeposit", tag = "deposits",
     security(("associate_token" = [])),
     params(StorePath, IdempotencyKey),
@@ -128,10 +90,10 @@ pub async fn create_deposit(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<StorePath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: DepositCreate = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: DepositCreate = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| deposit::create(tx, &caller, &path.store_id, &body))
 }
 
@@ -183,10 +145,10 @@ pub async fn update_deposit(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DepositPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: DepositUpdate = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: DepositUpdate = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| deposit::update(
         tx,
         &caller,

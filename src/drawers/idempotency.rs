@@ -20,6 +20,22 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 pub const HEADER: &str = "idempotency-key";
 
+/// Runs one write in its own transaction under the request's idempotency key:
+/// a retry gets the stored answer, and the answer is stored with the effect.
+/// (A macro: the write borrows the transaction across an await.)
+macro_rules! idempotent {
+    ($ctx:expr, $req:expr, $caller:expr, $bytes:expr, $status:expr, |$tx:ident| $call:expr) => {{
+        let mut w = match $crate::drawers::idempotency::begin(&$ctx.db, &$req, &$caller, &$bytes).await? {
+            $crate::drawers::idempotency::Begun::Replay(answer) => return Ok(answer),
+            $crate::drawers::idempotency::Begun::Fresh(w) => w,
+        };
+        let $tx = &mut w.tx;
+        let out = $call.await?;
+        w.finish($status, out).await
+    }};
+}
+pub(crate) use idempotent;
+
 /// A write in progress: its transaction, and the key it answers under.
 pub struct Write {
     pub tx: Transaction<'static, Postgres>,

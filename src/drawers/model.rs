@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::money::{Currency, Monetary};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use std::ops::Deref;
@@ -56,24 +56,6 @@ pub fn invalid(message: impl Into<String>) -> DrawerError {
 
 pub fn conflict(message: impl Into<String>) -> DrawerError {
     DrawerError::Conflict(message.into())
-}
-
-/// Reads a drawer request body into its type: malformed JSON (or a repeated
-/// key, a NUL) is 400 `bad_request`; valid JSON that is not an object, or a
-/// field that is missing or wrong, is 400 `validation_error` naming the field.
-/// Unknown fields are ignored, so POS apps built against a later version keep
-/// working.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    match crate::json_body::parse_as::<T>(bytes) {
-        Ok(body) => Ok(body),
-        // Valid JSON (malformed is caught first) that does not open an object.
-        Err(crate::json_body::BodyError::Invalid(_))
-            if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') =>
-        {
-            Err(ApiError::validation("body must be a JSON object"))
-        }
-        Err(err) => Err(err.into()),
-    }
 }
 
 /// Refuses an amount in another currency than the drawer's.
@@ -760,7 +742,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_an_object_is_named_so() {
-        let why = |bytes: &[u8]| parse::<Body>(bytes).unwrap_err();
+        let why = |bytes: &[u8]| crate::json_body::parse_object::<Body>(bytes).unwrap_err();
         assert_eq!(why(b" [1, 2]").message, "body must be a JSON object");
         assert_eq!(why(b"[1, 2]").code, "validation_error");
         assert_eq!(why(b"{\"id\": ").code, "bad_request");

@@ -9,9 +9,9 @@ use super::counts::{self, CashCount, CountActed, CountRecord, CountRecorded, Cou
 use super::drawer::{
     self, Activate, Activated, Deactivate, Deactivated, Drawer, DrawerCreate, DrawerList, DrawerUpdate,
 };
-use super::idempotency::{self, Begun};
+use super::idempotency::{self, idempotent};
 use super::ledger;
-use super::model::{parse, CountAction};
+use super::model::CountAction;
 use super::reports::{self, DailyReports, Page, PageQuery, StoreReport, StoreReportQuery};
 use super::stores::{self, StoreConfig, StoreConfigWrite, TransactionTypes, TransactionTypesWrite};
 use super::transactions::{
@@ -21,6 +21,7 @@ use super::transactions::{
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::error::ErrorBody;
+use crate::json_body::{parse_object, read_body, RawBody};
 use crate::openapi::Register;
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, put};
@@ -54,31 +55,7 @@ pub fn routes(cfg: &mut impl Register) {
         .service(store_report);
 }
 
-/// Runs one write in its own transaction under the request's idempotency key:
-/// a retry gets the stored answer, and the answer is stored with the effect.
-macro_rules! idempotent {
-    ($ctx:expr, $req:expr, $caller:expr, $bytes:expr, $status:expr, |$tx:ident| $call:expr) => {{
-        let mut w = match idempotency::begin(&$ctx.db, &$req, &$caller, &$bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(w) => w,
-        };
-        let $tx = &mut w.tx;
-        let out = $call.await?;
-        w.finish($status, out).await
-    }};
-}
-
 type Answer = Result<HttpResponse, ApiError>;
-
-/// A request body, or why it could not be read (too large, cut off).
-type Body = Result<web::Bytes, actix_web::Error>;
-
-fn read(body: Body) -> Result<web::Bytes, ApiError> {
-    body.map_err(|err| match err.as_response_error().status_code() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
-        _ => ApiError::bad_request(format!("unreadable body: {err}")),
-    })
-}
 
 // ------------------------------------------------- what the paths and headers carry
 
@@ -220,9 +197,14 @@ pub struct Conflict(ErrorBody);
         Refusals, NotYourStore,
     ))]
 #[put("/v0/stores/{store_id}/cash-drawer-config")]
-pub async fn put_config(ctx: web::Data<AppContext>, caller: Caller, path: web::Path<StorePath>, body: Body) -> Answer {
+pub async fn put_config(
+    ctx: web::Data<AppContext>,
+    caller: Caller,
+    path: web::Path<StorePath>,
+    body: RawBody,
+) -> Answer {
     stores::may_configure(&caller, &path.store_id)?;
-    let body: StoreConfigWrite = parse(&read(body)?)?;
+    let body: StoreConfigWrite = parse_object(&read_body(body)?)?;
     let (created, config) = stores::put_config(&ctx.db, &path.store_id, &body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(config))
@@ -261,9 +243,9 @@ pub async fn list_types(ctx: web::Data<AppContext>, _: Caller) -> Answer {
         Refusals,
     ))]
 #[put("/v0/cash-drawer-transaction-types")]
-pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: Body) -> Answer {
+pub async fn put_types(ctx: web::Data<AppContext>, caller: Caller, body: RawBody) -> Answer {
     caller.require_admin()?;
-    let body: TransactionTypesWrite = parse(&read(body)?)?;
+    let body: TransactionTypesWrite = parse_object(&read_body(body)?)?;
     Ok(HttpResponse::Ok().json(stores::put_types(&ctx.db, body).await?))
 }
 
@@ -305,9 +287,9 @@ pub async fn list_drawers(ctx: web::Data<AppContext>, caller: Caller, query: web
         Refusals, NotYourStore,
     ))]
 #[post("/v0/cash-drawers")]
-pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: Body) -> Answer {
-    let bytes = read(bytes)?;
-    let body: DrawerCreate = parse(&bytes)?;
+pub async fn create_drawer(ctx: web::Data<AppContext>, req: HttpRequest, caller: Caller, bytes: RawBody) -> Answer {
+    let bytes = read_body(bytes)?;
+    let body: DrawerCreate = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::CREATED, |tx| drawer::create(tx, &caller, &body))
 }
 
@@ -337,10 +319,10 @@ pub async fn update_drawer(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: DrawerUpdate = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: DrawerUpdate = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::update(tx, &caller, &path.drawer_id, &body))
 }
 
@@ -373,10 +355,10 @@ pub async fn activate(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: Activate = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: Activate = parse_object(&bytes)?;
     let answer = idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::activate(
         tx,
         &caller,
@@ -404,10 +386,10 @@ pub async fn deactivate(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: Deactivate = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: Deactivate = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| drawer::deactivate(tx, &caller, &path.drawer_id, &body))
 }
 
@@ -485,10 +467,10 @@ pub async fn start_sale(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: SaleStart = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: SaleStart = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_sale(
         tx,
         &caller,
@@ -511,10 +493,10 @@ pub async fn start_non_sale(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: NonSaleStart = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: NonSaleStart = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::start_non_sale(
         tx,
         &caller,
@@ -549,10 +531,10 @@ pub async fn finish_transaction(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<TransactionPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: TransactionFinish = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: TransactionFinish = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::finish(
         tx,
         &caller,
@@ -576,10 +558,10 @@ pub async fn track_activity(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: Activity = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: Activity = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| transactions::track_activity(
         tx,
         &caller,
@@ -602,10 +584,10 @@ pub async fn start_count(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<DrawerPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: CountStart = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: CountStart = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::start(tx, &caller, &path.drawer_id, &body))
 }
 
@@ -623,10 +605,10 @@ pub async fn record_count(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<CountPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
-    let body: CountRecord = parse(&bytes)?;
+    let bytes = read_body(bytes)?;
+    let body: CountRecord = parse_object(&bytes)?;
     idempotent!(ctx, req, caller, bytes, StatusCode::OK, |tx| counts::record(
         tx,
         &caller,
@@ -665,9 +647,9 @@ pub async fn count_action(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<CountActionPath>,
-    bytes: Body,
+    bytes: RawBody,
 ) -> Answer {
-    let bytes = read(bytes)?;
+    let bytes = read_body(bytes)?;
     let approver = match req.headers().get(APPROVER_HEADER) {
         Some(value) => Some(
             value
