@@ -79,13 +79,13 @@ impl FromRequest for Caller {
 }
 
 async fn find_by_token(db: &sqlx::PgPool, token: &str) -> Result<Option<Caller>, sqlx::Error> {
-    let row: Option<(String, String, Vec<String>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT associate_id, name, store_ids FROM associates WHERE token_hash = $1 AND revoked_at IS NULL",
+        sha256_hex(token.as_bytes())
     )
-    .bind(sha256_hex(token.as_bytes()))
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id, name, store_ids)| Caller::Associate { id, name, store_ids }))
+    Ok(row.map(|r| Caller::Associate { id: r.associate_id, name: r.name, store_ids: r.store_ids }))
 }
 
 /// The associate id behind `token` when it is an active manager's token of
@@ -95,12 +95,12 @@ pub async fn manager_of<'e>(
     token: &str,
     store_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT associate_id FROM associates
          WHERE token_hash = $1 AND revoked_at IS NULL AND role = 'manager' AND $2 = ANY(store_ids)",
+        sha256_hex(token.as_bytes()),
+        store_id
     )
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(store_id)
     .fetch_optional(db)
     .await
 }
@@ -116,18 +116,18 @@ pub async fn issue_token(
     role: AssociateRole,
 ) -> DrawerResult<Option<String>> {
     let token = random_token("cdk_assoc_");
-    let issued = sqlx::query(
+    let issued = sqlx::query!(
         "INSERT INTO associates (associate_id, name, token_hash, store_ids, role) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (associate_id) DO UPDATE
              SET name = EXCLUDED.name, token_hash = EXCLUDED.token_hash, store_ids = EXCLUDED.store_ids,
                  role = EXCLUDED.role, created_at = now(), revoked_at = NULL
              WHERE associates.revoked_at IS NOT NULL",
+        associate_id,
+        name,
+        sha256_hex(token.as_bytes()),
+        store_ids,
+        role.as_str()
     )
-    .bind(associate_id)
-    .bind(name)
-    .bind(sha256_hex(token.as_bytes()))
-    .bind(store_ids)
-    .bind(role)
     .execute(db)
     .await?
     .rows_affected();
@@ -136,10 +136,12 @@ pub async fn issue_token(
 
 /// Revokes an associate's token; `false` when there is no such active associate.
 pub async fn revoke(db: &sqlx::PgPool, associate_id: &str) -> DrawerResult<bool> {
-    let done = sqlx::query("UPDATE associates SET revoked_at = now() WHERE associate_id = $1 AND revoked_at IS NULL")
-        .bind(associate_id)
-        .execute(db)
-        .await?
-        .rows_affected();
+    let done = sqlx::query!(
+        "UPDATE associates SET revoked_at = now() WHERE associate_id = $1 AND revoked_at IS NULL",
+        associate_id
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
     Ok(done == 1)
 }

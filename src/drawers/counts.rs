@@ -40,29 +40,32 @@ pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountSt
     let reason = body.reason;
     let (_, activation_id) = lock_usable(tx, caller, drawer_id).await?;
     let count_id = Uuid::new_v4();
-    sqlx::query("INSERT INTO cash_counts (count_id, drawer_id, activation_id, associate_id, reason) VALUES ($1, $2, $3, $4, $5)")
-        .bind(count_id)
-        .bind(drawer_id)
-        .bind(activation_id)
-        .bind(caller.associate_id())
-        .bind(reason)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO cash_counts (count_id, drawer_id, activation_id, associate_id, reason) VALUES ($1, $2, $3, $4, $5)",
+        count_id,
+        drawer_id,
+        activation_id,
+        caller.associate_id(),
+        reason.as_str()
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(CountStarted { count_id })
 }
 
 async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, CountStatus)> {
     let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
-    let row: Option<(Uuid, CountStatus)> = sqlx::query_as(
-        "SELECT activation_id, status FROM cash_counts WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE",
+    let row = sqlx::query!(
+        r#"SELECT activation_id, status AS "status: CountStatus" FROM cash_counts
+           WHERE count_id = $1 AND drawer_id = $2 FOR UPDATE"#,
+        id,
+        drawer_id
     )
-    .bind(id)
-    .bind(drawer_id)
     .fetch_optional(&mut **tx)
-    .await?;
-    let (activation_id, status) = row.ok_or_else(not_found)?;
-    Ok((id, activation_id, status))
+    .await?
+    .ok_or_else(not_found)?;
+    Ok((id, row.activation_id, row.status))
 }
 
 /// `PATCH /v0/cash-drawers/{drawer_id}/counts/{count_id}`: the counted
@@ -310,17 +313,18 @@ pub async fn record(
     }
     let expected = ledger::expected_balance(tx, activation_id).await?;
     let discrepancy = counted - expected;
-    let reason: CountReason = sqlx::query_scalar(
-        "UPDATE cash_counts SET status = $6, counted_amount = $2, expected_amount = $3, discrepancy_amount = $4,
-             ledger_seq = $5, counted_denominations = $7, recorded_at = now() WHERE count_id = $1 RETURNING reason",
+    let reason = sqlx::query_scalar!(
+        r#"UPDATE cash_counts SET status = $6, counted_amount = $2, expected_amount = $3, discrepancy_amount = $4,
+               ledger_seq = $5, counted_denominations = $7, recorded_at = now() WHERE count_id = $1
+           RETURNING reason AS "reason: CountReason""#,
+        id,
+        counted,
+        expected,
+        discrepancy,
+        drawer.ledger_seq,
+        CountStatus::Recorded.as_str(),
+        denominations.as_ref().map(Json) as _
     )
-    .bind(id)
-    .bind(counted)
-    .bind(expected)
-    .bind(discrepancy)
-    .bind(drawer.ledger_seq)
-    .bind(CountStatus::Recorded)
-    .bind(denominations.as_ref().map(Json))
     .fetch_one(&mut **tx)
     .await?;
     let expose = config.as_ref().map_or(true, |c| c.expose_count_expected_amount);
@@ -372,35 +376,28 @@ pub async fn get(db: &PgPool, caller: &Caller, drawer_id: &str, count_id: &str) 
     let drawer = drawer::get(db, caller, drawer_id).await?;
     let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
-    type Row = (
-        CountReason,
-        CountStatus,
-        Option<Decimal>,
-        Option<Json<Vec<DenominationCount>>>,
-        Option<Decimal>,
-        Option<Decimal>,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT reason, status, counted_amount, counted_denominations, expected_amount, discrepancy_amount, approved_by
-         FROM cash_counts WHERE count_id = $1 AND drawer_id = $2",
+    let row = sqlx::query!(
+        r#"SELECT reason AS "reason: CountReason", status AS "status: CountStatus", counted_amount,
+                  counted_denominations AS "counted_denominations: Json<Vec<DenominationCount>>", expected_amount,
+                  discrepancy_amount, approved_by
+           FROM cash_counts WHERE count_id = $1 AND drawer_id = $2"#,
+        id,
+        drawer_id
     )
-    .bind(id)
-    .bind(drawer_id)
     .fetch_optional(db)
-    .await?;
-    let (reason, status, counted, denominations, expected, discrepancy, approved_by) = row.ok_or_else(not_found)?;
+    .await?
+    .ok_or_else(not_found)?;
     let expose = find_config(db, &drawer.store_id).await?.map_or(true, |c| c.expose_count_expected_amount);
     let money = |value: Option<Decimal>| value.map(|v| Monetary::new(v, drawer.currency));
     Ok(CashCount {
         count_id: id,
-        reason,
-        status: status.into(),
-        counted_amount: money(counted),
-        counted_denominations: denominations.map(|Json(lines)| lines),
-        expected_amount: expose.then(|| money(expected)),
-        discrepancy_amount: expose.then(|| money(discrepancy)),
-        approved_by,
+        reason: row.reason,
+        status: row.status.into(),
+        counted_amount: money(row.counted_amount),
+        counted_denominations: row.counted_denominations.map(|Json(lines)| lines),
+        expected_amount: expose.then(|| money(row.expected_amount)),
+        discrepancy_amount: expose.then(|| money(row.discrepancy_amount)),
+        approved_by: row.approved_by,
     })
 }
 
@@ -415,7 +412,6 @@ pub struct CountActed {
 }
 
 /// The recorded facts of a count that `_submit` needs.
-#[derive(sqlx::FromRow)]
 struct Recorded {
     activation_id: Uuid,
     status: CountStatus,
@@ -453,14 +449,14 @@ pub async fn act(
     let approved_by =
         if next == CountStatus::Submitted { submit(tx, caller, &drawer, id, approver_token).await? } else { None };
     let finished = next.is_final();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE cash_counts SET status = $2, finished_at = CASE WHEN $3 THEN now() END, approved_by = $4
          WHERE count_id = $1",
+        id,
+        next.as_str(),
+        finished,
+        approved_by
     )
-    .bind(id)
-    .bind(next)
-    .bind(finished)
-    .bind(approved_by)
     .execute(&mut **tx)
     .await?;
     Ok(CountActed { count_id: id, status: next })
@@ -474,11 +470,13 @@ async fn submit(
     id: Uuid,
     approver_token: Option<&str>,
 ) -> DrawerResult<Option<String>> {
-    let count: Recorded = sqlx::query_as(
-        "SELECT activation_id, status, counted_amount, discrepancy_amount, counted_denominations, ledger_seq
-         FROM cash_counts WHERE count_id = $1",
+    let count = sqlx::query_as!(
+        Recorded,
+        r#"SELECT activation_id, status AS "status: CountStatus", counted_amount, discrepancy_amount,
+                  counted_denominations AS "counted_denominations: Json<Vec<DenominationCount>>", ledger_seq
+           FROM cash_counts WHERE count_id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_one(&mut **tx)
     .await?;
     debug_assert_eq!(count.status, CountStatus::Recorded);
@@ -537,9 +535,7 @@ async fn submit(
     .await?;
     // The count row moved no cash: a count that was current stays current (the close compares ledger positions).
     if count.ledger_seq == Some(drawer.ledger_seq) {
-        sqlx::query("UPDATE cash_counts SET ledger_seq = $2 WHERE count_id = $1")
-            .bind(id)
-            .bind(head.seq)
+        sqlx::query!("UPDATE cash_counts SET ledger_seq = $2 WHERE count_id = $1", id, head.seq)
             .execute(&mut **tx)
             .await?;
     }

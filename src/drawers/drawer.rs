@@ -5,8 +5,8 @@
 use super::auth::Caller;
 use super::ledger::{self, Entry, Head};
 use super::model::{
-    conflict, in_currency, invalid, present, timestamp, DrawerError, DrawerId, DrawerResult, DrawerStatus, DrawerType,
-    EntryKind, LedgerType, Text256, Text64,
+    conflict, in_currency, invalid, present, stored_currency, timestamp, CountReason, CountStatus, DrawerError,
+    DrawerId, DrawerResult, DrawerStatus, DrawerType, EntryKind, LedgerType, Text256, Text64,
 };
 use super::stores::find_config;
 use crate::error::unique_violation;
@@ -15,15 +15,11 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub type Tx = Transaction<'static, Postgres>;
-
-const COLUMNS: &str = "drawer_id, store_id, name, currency, float_amount, drawer_type, status, current_activation_id, \
-    ledger_seq, ledger_head, cash_limit, over_limit";
 
 /// A drawer: its row, and (without the ledger bookkeeping) how the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -55,25 +51,40 @@ pub struct Drawer {
     pub ledger_head: String,
 }
 
-impl<'r> sqlx::FromRow<'r, PgRow> for Drawer {
-    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
-        let code: String = row.try_get("currency")?;
-        let currency = Currency::try_from(code)
-            .map_err(|why| sqlx::Error::ColumnDecode { index: "currency".into(), source: why.into() })?;
-        let cash_limit: Option<Decimal> = row.try_get("cash_limit")?;
+/// A `cash_drawers` row as the statements below read it (each lists the
+/// columns itself: a checked statement is one literal).
+struct DrawerRow {
+    drawer_id: String,
+    store_id: String,
+    name: String,
+    currency: String,
+    float_amount: Decimal,
+    drawer_type: DrawerType,
+    status: DrawerStatus,
+    current_activation_id: Option<Uuid>,
+    ledger_seq: i64,
+    ledger_head: String,
+    cash_limit: Option<Decimal>,
+    over_limit: bool,
+}
+
+impl TryFrom<DrawerRow> for Drawer {
+    type Error = sqlx::Error;
+    fn try_from(row: DrawerRow) -> Result<Self, sqlx::Error> {
+        let currency = stored_currency(row.currency, "currency")?;
         Ok(Drawer {
-            drawer_id: row.try_get("drawer_id")?,
-            name: row.try_get("name")?,
+            drawer_id: row.drawer_id,
+            name: row.name,
             currency,
-            float_amount: row.try_get("float_amount")?,
-            status: row.try_get("status")?,
-            drawer_type: row.try_get("drawer_type")?,
-            store_id: row.try_get("store_id")?,
-            cash_limit: cash_limit.map(|value| Monetary::new(value, currency)),
-            over_limit: row.try_get("over_limit")?,
-            current_activation_id: row.try_get("current_activation_id")?,
-            ledger_seq: row.try_get("ledger_seq")?,
-            ledger_head: row.try_get("ledger_head")?,
+            float_amount: row.float_amount,
+            status: row.status,
+            drawer_type: row.drawer_type,
+            store_id: row.store_id,
+            cash_limit: row.cash_limit.map(|value| Monetary::new(value, currency)),
+            over_limit: row.over_limit,
+            current_activation_id: row.current_activation_id,
+            ledger_seq: row.ledger_seq,
+            ledger_head: row.ledger_head,
         })
     }
 }
@@ -97,10 +108,16 @@ impl Drawer {
 
 /// Reads a drawer the caller may see: 404 unknown, 403 another store's.
 pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, caller: &Caller, drawer_id: &str) -> DrawerResult<Drawer> {
-    let drawer: Option<Drawer> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1"))
-        .bind(drawer_id)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query_as!(
+        DrawerRow,
+        r#"SELECT drawer_id, store_id, name, currency, float_amount, drawer_type AS "drawer_type: DrawerType",
+                  status AS "status: DrawerStatus", current_activation_id, ledger_seq, ledger_head, cash_limit, over_limit
+           FROM cash_drawers WHERE drawer_id = $1"#,
+        drawer_id
+    )
+    .fetch_optional(db)
+    .await?;
+    let drawer = row.map(Drawer::try_from).transpose()?;
     let drawer = drawer.ok_or_else(|| DrawerError::NotFound(format!("no cash drawer {drawer_id}")))?;
     caller.require_store(&drawer.store_id)?;
     Ok(drawer)
@@ -109,11 +126,16 @@ pub async fn get<'e>(db: impl sqlx::PgExecutor<'e>, caller: &Caller, drawer_id: 
 /// Locks a drawer row for the rest of `tx`: every write to a drawer goes
 /// through here, which serialises them and keeps the ledger chain linear.
 pub async fn lock(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<Drawer> {
-    let drawer: Option<Drawer> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM cash_drawers WHERE drawer_id = $1 FOR UPDATE"))
-            .bind(drawer_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let row = sqlx::query_as!(
+        DrawerRow,
+        r#"SELECT drawer_id, store_id, name, currency, float_amount, drawer_type AS "drawer_type: DrawerType",
+                  status AS "status: DrawerStatus", current_activation_id, ledger_seq, ledger_head, cash_limit, over_limit
+           FROM cash_drawers WHERE drawer_id = $1 FOR UPDATE"#,
+        drawer_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let drawer = row.map(Drawer::try_from).transpose()?;
     let drawer = drawer.ok_or_else(|| DrawerError::NotFound(format!("no cash drawer {drawer_id}")))?;
     caller.require_store(&drawer.store_id)?;
     Ok(drawer)
@@ -152,12 +174,16 @@ pub async fn list(db: &PgPool, caller: &Caller, store_id: Option<&str>) -> Drawe
     let store_id =
         store_id.filter(|s| !s.is_empty()).ok_or_else(|| invalid("store_id: query parameter is required"))?;
     caller.require_store(store_id)?;
-    let drawers: Vec<Drawer> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cash_drawers WHERE store_id = $1 AND status <> 'decommissioned' ORDER BY drawer_id"
-    ))
-    .bind(store_id)
+    let rows = sqlx::query_as!(
+        DrawerRow,
+        r#"SELECT drawer_id, store_id, name, currency, float_amount, drawer_type AS "drawer_type: DrawerType",
+                  status AS "status: DrawerStatus", current_activation_id, ledger_seq, ledger_head, cash_limit, over_limit
+           FROM cash_drawers WHERE store_id = $1 AND status <> 'decommissioned' ORDER BY drawer_id"#,
+        store_id
+    )
     .fetch_all(db)
     .await?;
+    let drawers = rows.into_iter().map(Drawer::try_from).collect::<Result<_, _>>()?;
     Ok(DrawerList { cash_drawers: drawers })
 }
 
@@ -196,21 +222,25 @@ pub async fn create(tx: &mut Tx, caller: &Caller, body: &DrawerCreate) -> Drawer
     let cash_limit = body.cash_limit.map(|limit| limit_value(limit, body.currency)).transpose()?;
     let store_id: &str = &body.store_id;
     caller.require_store(store_id)?;
-    let inserted = sqlx::query_as(&format!(
-        "INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type, cash_limit)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-    ))
-    .bind(drawer_id)
-    .bind(store_id)
-    .bind(&*body.name)
-    .bind(body.currency.code())
-    .bind(float)
-    .bind(body.drawer_type)
-    .bind(cash_limit)
+    let inserted = sqlx::query_as!(
+        DrawerRow,
+        r#"INSERT INTO cash_drawers (drawer_id, store_id, name, currency, float_amount, drawer_type, cash_limit)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           RETURNING drawer_id, store_id, name, currency, float_amount, drawer_type AS "drawer_type: DrawerType",
+                     status AS "status: DrawerStatus", current_activation_id, ledger_seq, ledger_head, cash_limit,
+                     over_limit"#,
+        drawer_id,
+        store_id,
+        &*body.name,
+        body.currency.code(),
+        float,
+        body.drawer_type.as_str(),
+        cash_limit
+    )
     .fetch_one(&mut **tx)
     .await;
     match inserted {
-        Ok(drawer) => Ok(drawer),
+        Ok(row) => Ok(row.try_into()?),
         Err(e) if unique_violation(&e).as_deref() == Some("cash_drawers_pkey") => {
             Err(conflict(format!("cash drawer {drawer_id} already exists")))
         }
@@ -251,19 +281,24 @@ pub async fn update(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Drawer
         _ => None,
     };
     // Removing the limit ends any crossing; a changed one is checked by the next completed transaction.
-    Ok(sqlx::query_as(&format!(
-        "UPDATE cash_drawers SET name = COALESCE($2, name), float_amount = COALESCE($3, float_amount),
-             cash_limit = CASE WHEN $4 THEN $5 ELSE cash_limit END,
-             over_limit = CASE WHEN $4 AND $5::numeric IS NULL THEN false ELSE over_limit END, updated_at = now()
-         WHERE drawer_id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(drawer_id)
-    .bind(name)
-    .bind(float)
-    .bind(body.cash_limit.is_some())
-    .bind(cash_limit)
+    let row = sqlx::query_as!(
+        DrawerRow,
+        r#"UPDATE cash_drawers SET name = COALESCE($2, name), float_amount = COALESCE($3, float_amount),
+               cash_limit = CASE WHEN $4 THEN $5 ELSE cash_limit END,
+               over_limit = CASE WHEN $4 AND $5::numeric IS NULL THEN false ELSE over_limit END, updated_at = now()
+           WHERE drawer_id = $1
+           RETURNING drawer_id, store_id, name, currency, float_amount, drawer_type AS "drawer_type: DrawerType",
+                     status AS "status: DrawerStatus", current_activation_id, ledger_seq, ledger_head, cash_limit,
+                     over_limit"#,
+        drawer_id,
+        name,
+        float,
+        body.cash_limit.is_some(),
+        cash_limit
+    )
     .fetch_one(&mut **tx)
-    .await?)
+    .await?;
+    Ok(row.try_into()?)
 }
 
 /// Decommissions an inactive drawer; its ledger and reports stay readable.
@@ -273,10 +308,12 @@ pub async fn decommission(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> Draw
         DrawerStatus::Active => Err(conflict(format!("cash drawer {drawer_id} is active; deactivate it first"))),
         DrawerStatus::Decommissioned => Err(conflict(format!("cash drawer {drawer_id} is already decommissioned"))),
         DrawerStatus::Inactive => {
-            sqlx::query("UPDATE cash_drawers SET status = 'decommissioned', updated_at = now() WHERE drawer_id = $1")
-                .bind(drawer_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE cash_drawers SET status = 'decommissioned', updated_at = now() WHERE drawer_id = $1",
+                drawer_id
+            )
+            .execute(&mut **tx)
+            .await?;
             Ok(())
         }
     }
@@ -316,13 +353,14 @@ pub struct Activated {
 /// its last closed activation summed (float, movements, the variance booked
 /// and the cash taken out at the close); `None` before its first close.
 async fn left_at_last_close(tx: &mut Tx, drawer_id: &str) -> Result<Option<Decimal>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l WHERE l.activation_id = a.activation_id)
-         FROM cash_drawer_activations a
-         WHERE a.drawer_id = $1 AND a.deactivated_at IS NOT NULL
-         ORDER BY a.activated_at DESC, a.activation_id LIMIT 1",
+    sqlx::query_scalar!(
+        r#"SELECT (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l WHERE l.activation_id = a.activation_id)
+                  AS "left!"
+           FROM cash_drawer_activations a
+           WHERE a.drawer_id = $1 AND a.deactivated_at IS NOT NULL
+           ORDER BY a.activated_at DESC, a.activation_id LIMIT 1"#,
+        drawer_id
     )
-    .bind(drawer_id)
     .fetch_optional(&mut **tx)
     .await
 }
@@ -356,27 +394,29 @@ pub async fn activate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Acti
         None => None,
     };
     let activation_id = Uuid::new_v4();
-    let opened: DateTime<Utc> = sqlx::query_scalar(
+    let opened: DateTime<Utc> = sqlx::query_scalar!(
         "INSERT INTO cash_drawer_activations (activation_id, drawer_id, activated_at, activated_by, opening_count,
              expected_opening)
          VALUES ($1, $2, now(), $3, $4, $5) RETURNING activated_at",
+        activation_id,
+        drawer_id,
+        caller.associate_id(),
+        opening_count,
+        expected_opening
     )
-    .bind(activation_id)
-    .bind(drawer_id)
-    .bind(caller.associate_id())
-    .bind(opening_count)
-    .bind(expected_opening)
     .fetch_one(&mut **tx)
     .await?;
     // The opening check travels in the float's ledger row, so the report's variance can be rebuilt from the ledger.
     let details = opening_count.zip(expected_opening).map(|(counted, expected)| {
         json!({"opening_count": fmt2(counted), "expected_opening": fmt2(expected)}).to_string()
     });
-    sqlx::query("UPDATE cash_drawers SET status = 'active', current_activation_id = $2, updated_at = now() WHERE drawer_id = $1")
-        .bind(drawer_id)
-        .bind(activation_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE cash_drawers SET status = 'active', current_activation_id = $2, updated_at = now() WHERE drawer_id = $1",
+        drawer_id,
+        activation_id
+    )
+    .execute(&mut **tx)
+    .await?;
     let mut head = drawer.head();
     ledger::append(
         tx,
@@ -438,35 +478,35 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
         Uuid::parse_str(count_id).map_err(|_| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
     let drawer = lock(tx, caller, drawer_id).await?;
     let activation_id = drawer.active_activation()?;
-    // activation, reason, status, counted amount, ledger seq when recorded
-    type CountRow = (Uuid, String, String, Option<Decimal>, Option<i64>);
-    let count: Option<CountRow> = sqlx::query_as(
-        "SELECT activation_id, reason, status, counted_amount, ledger_seq FROM cash_counts WHERE count_id = $1 AND drawer_id = $2",
+    let count = sqlx::query!(
+        r#"SELECT activation_id, reason AS "reason: CountReason", status AS "status: CountStatus", counted_amount,
+                  ledger_seq
+           FROM cash_counts WHERE count_id = $1 AND drawer_id = $2"#,
+        count_uuid,
+        drawer_id
     )
-    .bind(count_uuid)
-    .bind(drawer_id)
     .fetch_optional(&mut **tx)
-    .await?;
-    let (count_activation, reason, status, counted, counted_at_seq) =
-        count.ok_or_else(|| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
-    if reason != "end_of_day_balance" {
+    .await?
+    .ok_or_else(|| DrawerError::NotFound(format!("no count {count_id} on this drawer")))?;
+    if count.reason != CountReason::EndOfDayBalance {
         return Err(conflict("deactivation needs an end_of_day_balance count"));
     }
-    if status != "submitted" {
-        return Err(conflict(format!("count {count_id} is {status}, not submitted")));
+    if count.status != CountStatus::Submitted {
+        return Err(conflict(format!("count {count_id} is {}, not submitted", count.status.as_str())));
     }
-    if count_activation != activation_id {
+    if count.activation_id != activation_id {
         return Err(conflict(format!("count {count_id} belongs to an earlier activation")));
     }
-    if counted_at_seq != Some(drawer.ledger_seq) {
+    if count.ledger_seq != Some(drawer.ledger_seq) {
         return Err(conflict("cash moved since this count was recorded; count again"));
     }
-    let counted = counted.ok_or_else(|| conflict("the count has no counted amount"))?;
+    let counted = count.counted_amount.ok_or_else(|| conflict("the count has no counted amount"))?;
     let expected = ledger::expected_balance(tx, activation_id).await?;
-    let open_float: Decimal = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount), 0) FROM cash_drawer_ledger WHERE activation_id = $1 AND entry_type = 'float'",
+    let open_float: Decimal = sqlx::query_scalar!(
+        r#"SELECT COALESCE(SUM(amount), 0) AS "open_float!" FROM cash_drawer_ledger
+           WHERE activation_id = $1 AND entry_type = 'float'"#,
+        activation_id
     )
-    .bind(activation_id)
     .fetch_one(&mut **tx)
     .await?;
     let mut head = drawer.head();
@@ -496,20 +536,24 @@ pub async fn deactivate(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &De
         )
         .await?;
     }
-    let (opened, closed): (DateTime<Utc>, DateTime<Utc>) = sqlx::query_as(
-        "UPDATE cash_drawer_activations SET deactivated_at = now(), deactivated_by = $2, end_count_id = $3
-         WHERE activation_id = $1 RETURNING activated_at, deactivated_at",
+    let day = sqlx::query!(
+        r#"UPDATE cash_drawer_activations SET deactivated_at = now(), deactivated_by = $2, end_count_id = $3
+           WHERE activation_id = $1 RETURNING activated_at, deactivated_at AS "deactivated_at!""#,
+        activation_id,
+        caller.associate_id(),
+        count_uuid
     )
-    .bind(activation_id)
-    .bind(caller.associate_id())
-    .bind(count_uuid)
     .fetch_one(&mut **tx)
     .await?;
+    let (opened, closed) = (day.activated_at, day.deactivated_at);
     // The cash above the float went to the bank: whatever crossing there was has ended.
-    sqlx::query("UPDATE cash_drawers SET status = 'inactive', current_activation_id = NULL, over_limit = false, updated_at = now() WHERE drawer_id = $1")
-        .bind(drawer_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE cash_drawers SET status = 'inactive', current_activation_id = NULL, over_limit = false, updated_at = now()
+         WHERE drawer_id = $1",
+        drawer_id
+    )
+    .execute(&mut **tx)
+    .await?;
     outbox(tx, "cashBox_close", drawer_id, opened, Some(closed), expected).await?;
     Ok(Deactivated {
         cash_drawer_id: drawer.drawer_id,
@@ -532,9 +576,7 @@ pub async fn check_cash_limit(tx: &mut Tx, drawer: &Drawer, activation_id: Uuid)
     if over == drawer.over_limit {
         return Ok(());
     }
-    sqlx::query("UPDATE cash_drawers SET over_limit = $2 WHERE drawer_id = $1")
-        .bind(&drawer.drawer_id)
-        .bind(over)
+    sqlx::query!("UPDATE cash_drawers SET over_limit = $2 WHERE drawer_id = $1", drawer.drawer_id, over)
         .execute(&mut **tx)
         .await?;
     if over {

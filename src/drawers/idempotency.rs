@@ -63,19 +63,19 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
     // one more round then claims it.
     for _ in 0..3 {
         let mut tx = db.begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - interval '24 hours'",
+            scope,
+            key
         )
-        .bind(&scope)
-        .bind(&key)
         .execute(&mut *tx)
         .await?;
-        let claimed = sqlx::query(
+        let claimed = sqlx::query!(
             "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            scope,
+            key,
+            request_hash
         )
-        .bind(&scope)
-        .bind(&key)
-        .bind(&request_hash)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -84,16 +84,17 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
             return Ok(Begun::Fresh(Write { tx, claim: Some((scope, key)) }));
         }
         tx.rollback().await?;
-        let stored: Option<(String, Option<i32>, Option<Value>)> = sqlx::query_as(
+        let stored = sqlx::query!(
             "SELECT request_hash, status_code, response FROM idempotency_keys
              WHERE scope = $1 AND key = $2 AND created_at >= now() - interval '24 hours'",
+            scope,
+            key
         )
-        .bind(&scope)
-        .bind(&key)
         .fetch_optional(db)
         .await?;
-        let Some((stored_hash, status, response)) = stored else { continue };
-        if stored_hash != request_hash {
+        let Some(stored) = stored else { continue };
+        let (status, response): (Option<i32>, Option<Value>) = (stored.status_code, stored.response);
+        if stored.request_hash != request_hash {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_reused",
@@ -115,13 +116,15 @@ impl Write {
     /// Stores the answer under the key (if any), commits, and answers.
     pub async fn finish<T: Serialize>(mut self, status: StatusCode, body: T) -> Result<HttpResponse, ApiError> {
         if let Some((scope, key)) = &self.claim {
-            sqlx::query("UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2")
-                .bind(scope)
-                .bind(key)
-                .bind(i32::from(status.as_u16()))
-                .bind(Json(&body))
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2",
+                scope,
+                key,
+                i32::from(status.as_u16()),
+                Json(&body) as _
+            )
+            .execute(&mut *self.tx)
+            .await?;
         }
         self.tx.commit().await?;
         Ok(HttpResponse::build(status).json(body))
@@ -140,9 +143,9 @@ fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// Forgets keys older than 24 hours, a bounded batch at a time, so the table
 /// stays small without a dedicated sweeper.
 pub async fn prune(db: &PgPool) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "DELETE FROM idempotency_keys WHERE ctid IN (
-             SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 500)",
+             SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 500)"
     )
     .execute(db)
     .await?

@@ -7,7 +7,7 @@
 
 use super::auth::Caller;
 use super::drawer;
-use super::model::{invalid, DrawerResult, DrawerStatus, EntryKind, LedgerType};
+use super::model::{invalid, stored_currency, DrawerResult, DrawerStatus, EntryKind, LedgerType};
 use crate::money::{exact_number, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -60,7 +60,6 @@ impl Page {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct Activation {
     activation_id: Uuid,
     activated_at: DateTime<Utc>,
@@ -128,31 +127,34 @@ pub struct PaginationInfo {
 /// One report per activation, newest first, with the seed's fields.
 pub async fn daily(db: &PgPool, caller: &Caller, drawer_id: &str, page: &Page) -> DrawerResult<DailyReports> {
     let drawer = drawer::get(db, caller, drawer_id).await?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM cash_drawer_activations WHERE drawer_id = $1")
-        .bind(drawer_id)
-        .fetch_one(db)
-        .await?;
-    let activations: Vec<Activation> = sqlx::query_as(
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM cash_drawer_activations WHERE drawer_id = $1"#,
+        drawer_id
+    )
+    .fetch_one(db)
+    .await?;
+    let activations = sqlx::query_as!(
+        Activation,
         "SELECT a.activation_id, a.activated_at, a.deactivated_at, a.opening_count, a.expected_opening, c.approved_by
          FROM cash_drawer_activations a LEFT JOIN cash_counts c ON c.count_id = a.end_count_id
          WHERE a.drawer_id = $1 ORDER BY a.activated_at DESC, a.activation_id LIMIT $2 OFFSET $3",
+        drawer_id,
+        page.limit,
+        page.offset
     )
-    .bind(drawer_id)
-    .bind(page.limit)
-    .bind(page.offset)
     .fetch_all(db)
     .await?;
     let ids: Vec<Uuid> = activations.iter().map(|a| a.activation_id).collect();
-    let sums: Vec<(Uuid, EntryKind, Decimal)> = sqlx::query_as(
-        "SELECT activation_id, entry_type, SUM(amount) FROM cash_drawer_ledger
-         WHERE activation_id = ANY($1) GROUP BY activation_id, entry_type",
+    let sums = sqlx::query!(
+        r#"SELECT activation_id, entry_type AS "entry_type: EntryKind", SUM(amount) AS "sum!" FROM cash_drawer_ledger
+           WHERE activation_id = ANY($1) GROUP BY activation_id, entry_type"#,
+        &ids
     )
-    .bind(&ids)
     .fetch_all(db)
     .await?;
     let mut by_activation: HashMap<(Uuid, EntryKind), Decimal> = HashMap::new();
-    for (id, kind, sum) in &sums {
-        by_activation.insert((*id, *kind), *sum);
+    for row in &sums {
+        by_activation.insert((row.activation_id, row.entry_type), row.sum);
     }
     let currency = drawer.currency;
     let reports: Vec<DailyReport> = activations
@@ -233,7 +235,7 @@ pub struct StoreReport {
 }
 
 /// One ledger movement, with the seed's camelCase fields; absent texts are `""`.
-#[derive(sqlx::FromRow, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StoreReportEntry {
     /// `cashDrawerStatus`: the drawer's status when the movement happened, `active`, or `inactive` for
@@ -241,11 +243,8 @@ pub struct StoreReportEntry {
     #[serde(rename = "cashDrawerStatus", serialize_with = "status_when")]
     #[schema(value_type = DrawerStatus)]
     entry_type: EntryKind,
-    #[sqlx(rename = "drawer_name")]
     pub cash_drawer_name: String,
-    #[sqlx(rename = "drawer_id")]
     pub cash_drawer_id: String,
-    #[sqlx(try_from = "String")]
     pub currency: Currency,
     pub created_at: DateTime<Utc>,
     /// A [`LedgerType`] word.
@@ -254,15 +253,50 @@ pub struct StoreReportEntry {
     pub associate_name: String,
     pub order_id: String,
     /// Always `""`.
-    #[sqlx(skip)]
     pub external_order_id: &'static str,
     pub reason_code: String,
     /// Positive into the drawer, negative out.
-    #[sqlx(rename = "amount")]
     #[serde(serialize_with = "exact_number")]
     #[schema(value_type = Amount)]
     pub amount_balance: Decimal,
     pub store_id: String,
+}
+
+/// A store report row as the statements read it.
+struct StoreReportRow {
+    drawer_id: String,
+    store_id: String,
+    entry_type: EntryKind,
+    transaction_type: String,
+    associate_id: String,
+    associate_name: String,
+    order_id: String,
+    reason_code: String,
+    currency: String,
+    amount: Decimal,
+    created_at: DateTime<Utc>,
+    drawer_name: String,
+}
+
+impl TryFrom<StoreReportRow> for StoreReportEntry {
+    type Error = sqlx::Error;
+    fn try_from(row: StoreReportRow) -> Result<Self, sqlx::Error> {
+        Ok(StoreReportEntry {
+            entry_type: row.entry_type,
+            cash_drawer_name: row.drawer_name,
+            cash_drawer_id: row.drawer_id,
+            currency: stored_currency(row.currency, "currency")?,
+            created_at: row.created_at,
+            transaction_type: row.transaction_type,
+            associate_id: row.associate_id,
+            associate_name: row.associate_name,
+            order_id: row.order_id,
+            external_order_id: "",
+            reason_code: row.reason_code,
+            amount_balance: row.amount,
+            store_id: row.store_id,
+        })
+    }
 }
 
 fn status_when<S: serde::Serializer>(entry_type: &EntryKind, serializer: S) -> Result<S::Ok, S::Error> {
@@ -302,36 +336,76 @@ pub async fn store(db: &PgPool, caller: &Caller, query: &StoreReportQuery) -> Dr
         }
     }
     caller.require_store(store_id)?;
-    // Two fixed statements rather than an optional filter, so each plans onto its own index.
-    let filter = if transaction_type.is_some() { "AND l.transaction_type = $4" } else { "AND $4::text IS NULL" };
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM cash_drawer_ledger l WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3 {filter}"
-    ))
-    .bind(store_id)
-    .bind(start)
-    .bind(end)
-    .bind(transaction_type)
-    .fetch_one(db)
-    .await?;
-    let rows: Vec<StoreReportEntry> = sqlx::query_as(&format!(
-        "SELECT l.drawer_id, l.store_id, l.entry_type, l.transaction_type, COALESCE(l.associate_id, '') AS associate_id,
-                COALESCE(a.name, '') AS associate_name, COALESCE(l.order_id, '') AS order_id,
-                COALESCE(l.reason_code, '') AS reason_code, l.currency, l.amount, l.created_at, d.name AS drawer_name
-         FROM cash_drawer_ledger l
-         JOIN cash_drawers d ON d.drawer_id = l.drawer_id
-         LEFT JOIN associates a ON a.associate_id = l.associate_id
-         WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3 {filter}
-         ORDER BY l.created_at, l.id LIMIT $5 OFFSET $6"
-    ))
-    .bind(store_id)
-    .bind(start)
-    .bind(end)
-    .bind(transaction_type)
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(db)
-    .await?;
-    Ok(StoreReport { transaction_report: rows, total })
+    // Two fixed statements each, with and without the type, rather than an optional filter: each plans onto
+    // its own index, `(store_id, transaction_type, created_at, id)` or `(store_id, created_at, id)`.
+    let (total, rows) = match transaction_type {
+        Some(transaction_type) => {
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "total!" FROM cash_drawer_ledger l
+                   WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3 AND l.transaction_type = $4"#,
+                store_id,
+                start,
+                end,
+                transaction_type
+            )
+            .fetch_one(db)
+            .await?;
+            let rows = sqlx::query_as!(
+                StoreReportRow,
+                r#"SELECT l.drawer_id, l.store_id, l.entry_type AS "entry_type: EntryKind", l.transaction_type,
+                          COALESCE(l.associate_id, '') AS "associate_id!", COALESCE(a.name, '') AS "associate_name!",
+                          COALESCE(l.order_id, '') AS "order_id!", COALESCE(l.reason_code, '') AS "reason_code!",
+                          l.currency, l.amount, l.created_at, d.name AS "drawer_name!"
+                   FROM cash_drawer_ledger l
+                   JOIN cash_drawers d ON d.drawer_id = l.drawer_id
+                   LEFT JOIN associates a ON a.associate_id = l.associate_id
+                   WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3 AND l.transaction_type = $4
+                   ORDER BY l.created_at, l.id LIMIT $5 OFFSET $6"#,
+                store_id,
+                start,
+                end,
+                transaction_type,
+                page.limit,
+                page.offset
+            )
+            .fetch_all(db)
+            .await?;
+            (total, rows)
+        }
+        None => {
+            let total = sqlx::query_scalar!(
+                r#"SELECT count(*) AS "total!" FROM cash_drawer_ledger l
+                   WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3"#,
+                store_id,
+                start,
+                end
+            )
+            .fetch_one(db)
+            .await?;
+            let rows = sqlx::query_as!(
+                StoreReportRow,
+                r#"SELECT l.drawer_id, l.store_id, l.entry_type AS "entry_type: EntryKind", l.transaction_type,
+                          COALESCE(l.associate_id, '') AS "associate_id!", COALESCE(a.name, '') AS "associate_name!",
+                          COALESCE(l.order_id, '') AS "order_id!", COALESCE(l.reason_code, '') AS "reason_code!",
+                          l.currency, l.amount, l.created_at, d.name AS "drawer_name!"
+                   FROM cash_drawer_ledger l
+                   JOIN cash_drawers d ON d.drawer_id = l.drawer_id
+                   LEFT JOIN associates a ON a.associate_id = l.associate_id
+                   WHERE l.store_id = $1 AND l.created_at BETWEEN $2 AND $3
+                   ORDER BY l.created_at, l.id LIMIT $4 OFFSET $5"#,
+                store_id,
+                start,
+                end,
+                page.limit,
+                page.offset
+            )
+            .fetch_all(db)
+            .await?;
+            (total, rows)
+        }
+    };
+    let transaction_report = rows.into_iter().map(StoreReportEntry::try_from).collect::<Result<_, _>>()?;
+    Ok(StoreReport { transaction_report, total })
 }
 
 /// A drawer on the operators' page: the cash it should hold now and today's
@@ -365,73 +439,49 @@ pub struct DrawerBalance {
 /// and out (UTC day, float and day-closing entries left out), for the
 /// operators' page.
 pub async fn overview(db: &PgPool, day_start: DateTime<Utc>, limit: i64) -> Result<Vec<DrawerBalance>, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        DrawerStatus,
-        Decimal,
-        Option<DateTime<Utc>>,
-        Option<Decimal>,
-        Decimal,
-        Decimal,
-        Option<Decimal>,
-        bool,
-    );
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status, d.float_amount, a.activated_at,
-                CASE WHEN d.status = 'active' THEN
-                    (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
-                     WHERE l.activation_id = d.current_activation_id AND l.entry_type IN {BALANCE_TYPES})
-                END AS balance,
-                (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
-                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('sale', 'non_sale_in')),
-                (SELECT COALESCE(-SUM(l.amount), 0) FROM cash_drawer_ledger l
-                 WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out')),
-                d.cash_limit, d.over_limit
-         FROM cash_drawers d LEFT JOIN cash_drawer_activations a ON a.activation_id = d.current_activation_id
-         ORDER BY d.store_id, d.drawer_id LIMIT $2",
-        BALANCE_TYPES = super::model::EntryKind::balance_kinds_sql()
-    ))
-    .bind(day_start)
-    .bind(limit)
+    // The balance's list of kinds is `EntryKind::counts_in_balance` written out (see `ledger::expected_balance`).
+    let rows = sqlx::query!(
+        r#"SELECT d.drawer_id, d.store_id, d.name, d.currency, d.status AS "status: DrawerStatus", d.float_amount,
+                  a.activated_at AS "activated_at?",
+                  CASE WHEN d.status = 'active' THEN
+                      (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
+                       WHERE l.activation_id = d.current_activation_id AND l.entry_type IN ('float', 'sale', 'return', 'non_sale_in', 'non_sale_out', 'non_sale_neutral', 'count') -- EntryKind::counts_in_balance
+                      )
+                  END AS balance,
+                  (SELECT COALESCE(SUM(l.amount), 0) FROM cash_drawer_ledger l
+                   WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('sale', 'non_sale_in'))
+                      AS "cash_in!",
+                  (SELECT COALESCE(-SUM(l.amount), 0) FROM cash_drawer_ledger l
+                   WHERE l.drawer_id = d.drawer_id AND l.created_at >= $1 AND l.entry_type IN ('return', 'non_sale_out'))
+                      AS "cash_out!",
+                  d.cash_limit, d.over_limit
+           FROM cash_drawers d LEFT JOIN cash_drawer_activations a ON a.activation_id = d.current_activation_id
+           ORDER BY d.store_id, d.drawer_id LIMIT $2"#,
+        day_start,
+        limit
+    )
     .fetch_all(db)
     .await?;
     rows.into_iter()
-        .map(
-            |(
-                id,
-                store_id,
-                name,
+        .map(|row| {
+            let currency = Currency::try_from(row.currency.as_str()).map_err(|why| {
+                sqlx::Error::Decode(format!("cash_drawers.currency of {}: {why}", row.drawer_id).into())
+            })?;
+            let money = |value| Monetary::new(value, currency);
+            Ok(DrawerBalance {
+                cash_drawer_id: row.drawer_id,
+                store_id: row.store_id,
+                name: row.name,
+                status: row.status,
+                float: money(row.float_amount),
+                activated_at: row.activated_at,
+                balance: row.balance.map(money),
+                today_cash_in: money(row.cash_in),
+                today_cash_out: money(row.cash_out),
                 currency,
-                status,
-                float,
-                activated_at,
-                balance,
-                cash_in,
-                cash_out,
-                limit,
-                over_limit,
-            )| {
-                let currency = Currency::try_from(currency.as_str())
-                    .map_err(|why| sqlx::Error::Decode(format!("cash_drawers.currency of {id}: {why}").into()))?;
-                let money = |value| Monetary::new(value, currency);
-                Ok(DrawerBalance {
-                    cash_drawer_id: id,
-                    store_id,
-                    name,
-                    status,
-                    float: money(float),
-                    activated_at,
-                    balance: balance.map(money),
-                    today_cash_in: money(cash_in),
-                    today_cash_out: money(cash_out),
-                    currency,
-                    cash_limit: limit.map(money),
-                    over_limit,
-                })
-            },
-        )
+                cash_limit: row.cash_limit.map(money),
+                over_limit: row.over_limit,
+            })
+        })
         .collect()
 }

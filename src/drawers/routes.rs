@@ -438,7 +438,7 @@ pub async fn verify_ledger(ctx: web::Data<AppContext>, caller: Caller, path: web
     // The head and the chain from one snapshot: a sale committed between two
     // separate reads would look like a broken chain. Read-only, so a replica serves it.
     let mut tx = ctx.read_db.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     let drawer = drawer::get(&mut *tx, &caller, &path.drawer_id).await?;
     let outcome = ledger::verify(&mut tx, &drawer.drawer_id, &drawer.head()).await?;
     tx.commit().await?;

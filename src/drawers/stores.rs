@@ -131,12 +131,11 @@ impl StoreConfig {
 }
 
 /// The stored row, before its columns are put back into their types.
-#[derive(sqlx::FromRow)]
 struct ConfigRow {
     cash_drawer_type: DrawerType,
     cash_management_enabled: bool,
     expose_count_expected_amount: bool,
-    denominations: Option<Json<serde_json::Value>>,
+    denominations: Option<serde_json::Value>,
     variance_tolerance: Option<Decimal>,
     variance_tolerance_currency: Option<String>,
     cash_rounding: Option<Decimal>,
@@ -148,7 +147,7 @@ impl TryFrom<ConfigRow> for StoreConfig {
     fn try_from(row: ConfigRow) -> Result<Self, sqlx::Error> {
         let decode = |why: String| sqlx::Error::Decode(format!("store_cash_config: {why}").into());
         let denominations = match row.denominations {
-            Some(Json(value)) => Some(serde_json::from_value(value).map_err(|e| decode(e.to_string()))?),
+            Some(value) => Some(serde_json::from_value(value).map_err(|e| decode(e.to_string()))?),
             None => None,
         };
         let variance_tolerance = match (row.variance_tolerance, row.variance_tolerance_currency) {
@@ -166,17 +165,18 @@ impl TryFrom<ConfigRow> for StoreConfig {
     }
 }
 
-const CONFIG_COLUMNS: &str = "cash_drawer_type, cash_management_enabled, expose_count_expected_amount, denominations,
-    variance_tolerance, variance_tolerance_currency, cash_rounding";
-
 pub async fn find_config<'e>(
     db: impl sqlx::PgExecutor<'e>,
     store_id: &str,
 ) -> Result<Option<StoreConfig>, sqlx::Error> {
-    let row: Option<ConfigRow> = sqlx::query_as(&format!(
-        "SELECT {CONFIG_COLUMNS}, false AS created FROM store_cash_config WHERE store_id = $1"
-    ))
-    .bind(store_id)
+    let row = sqlx::query_as!(
+        ConfigRow,
+        r#"SELECT cash_drawer_type AS "cash_drawer_type: DrawerType", cash_management_enabled,
+                  expose_count_expected_amount, denominations, variance_tolerance, variance_tolerance_currency,
+                  cash_rounding, false AS "created!"
+           FROM store_cash_config WHERE store_id = $1"#,
+        store_id
+    )
     .fetch_optional(db)
     .await?;
     row.map(StoreConfig::try_from).transpose()
@@ -212,8 +212,9 @@ pub async fn put_config(db: &PgPool, store_id: &str, body: &StoreConfigWrite) ->
     let tolerance = body.variance_tolerance.map(|t| t.map(|t| (t.value, t.currency.code().to_string())));
     let rounding = body.cash_rounding.map(|r| r.map(|r| r.0));
     // `xmax = 0` only on a freshly inserted row: tells create (201) from update (200)
-    let row: ConfigRow = sqlx::query_as(&format!(
-        "INSERT INTO store_cash_config AS c (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount,
+    let row = sqlx::query_as!(
+        ConfigRow,
+        r#"INSERT INTO store_cash_config AS c (store_id, cash_drawer_type, cash_management_enabled, expose_count_expected_amount,
              denominations, variance_tolerance, variance_tolerance_currency, cash_rounding)
          VALUES ($1, $2, $3, COALESCE($4, true), $6, $8, $9, $11)
          ON CONFLICT (store_id) DO UPDATE SET cash_drawer_type = EXCLUDED.cash_drawer_type,
@@ -225,19 +226,21 @@ pub async fn put_config(db: &PgPool, store_id: &str, body: &StoreConfigWrite) ->
                                                ELSE c.variance_tolerance_currency END,
              cash_rounding = CASE WHEN $10 THEN EXCLUDED.cash_rounding ELSE c.cash_rounding END,
              updated_at = now()
-         RETURNING {CONFIG_COLUMNS}, (xmax = 0) AS created"
-    ))
-    .bind(store_id)
-    .bind(body.cash_drawer_type)
-    .bind(body.cash_management_enabled.0)
-    .bind(body.expose_count_expected_amount.map(|f| f.0))
-    .bind(denominations.is_some())
-    .bind(denominations.flatten())
-    .bind(tolerance.is_some())
-    .bind(tolerance.clone().flatten().map(|t| t.0))
-    .bind(tolerance.flatten().map(|t| t.1))
-    .bind(rounding.is_some())
-    .bind(rounding.flatten())
+         RETURNING cash_drawer_type AS "cash_drawer_type: DrawerType", cash_management_enabled,
+             expose_count_expected_amount, denominations, variance_tolerance, variance_tolerance_currency, cash_rounding,
+             (xmax = 0) AS "created!""#,
+        store_id,
+        body.cash_drawer_type.as_str(),
+        body.cash_management_enabled.0,
+        body.expose_count_expected_amount.map(|f| f.0),
+        denominations.is_some(),
+        denominations.flatten() as _,
+        tolerance.is_some(),
+        tolerance.clone().flatten().map(|t| t.0),
+        tolerance.flatten().map(|t| t.1),
+        rounding.is_some(),
+        rounding.flatten()
+    )
     .fetch_one(db)
     .await?;
     let created = row.created;
@@ -253,7 +256,7 @@ pub struct Reason {
 }
 
 /// One non-sale type's configuration row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TypeConfig {
     pub transaction_type: NonSaleType,
     pub status: TypeStatus,
@@ -276,10 +279,16 @@ pub async fn find_type(
     tx: &mut Transaction<'static, Postgres>,
     transaction_type: NonSaleType,
 ) -> Result<Option<TypeConfig>, sqlx::Error> {
-    sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types WHERE transaction_type = $1")
-        .bind(transaction_type)
-        .fetch_optional(&mut **tx)
-        .await
+    sqlx::query_as!(
+        TypeConfig,
+        r#"SELECT transaction_type AS "transaction_type: NonSaleType", status AS "status: TypeStatus",
+                  balance_modification AS "balance_modification: BalanceModification",
+                  reasons AS "reasons: Json<Vec<Reason>>"
+           FROM cash_transaction_types WHERE transaction_type = $1"#,
+        transaction_type.as_str()
+    )
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Every non-sale type, in the seed's shape: `{"transaction_types": {type: {"status", "configuration"?}}}`.
@@ -343,10 +352,15 @@ impl ToSchema for TypeStates {
 
 /// `{"transaction_types": {type: {"status", "configuration"?}}}`, as listed.
 pub async fn list_types(db: &PgPool) -> DrawerResult<TransactionTypes> {
-    let rows: Vec<TypeConfig> =
-        sqlx::query_as("SELECT transaction_type, status, balance_modification, reasons FROM cash_transaction_types")
-            .fetch_all(db)
-            .await?;
+    let rows = sqlx::query_as!(
+        TypeConfig,
+        r#"SELECT transaction_type AS "transaction_type: NonSaleType", status AS "status: TypeStatus",
+                  balance_modification AS "balance_modification: BalanceModification",
+                  reasons AS "reasons: Json<Vec<Reason>>"
+           FROM cash_transaction_types"#
+    )
+    .fetch_all(db)
+    .await?;
     let states = NonSaleType::ALL
         .iter()
         .map(|&kind| {
@@ -528,19 +542,22 @@ pub async fn put_types(db: &PgPool, body: TransactionTypesWrite) -> DrawerResult
         parsed.push((kind, status, modification, reasons));
     }
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE cash_transaction_types SET status = 'not_allowed', balance_modification = NULL, reasons = '[]'",
+    sqlx::query!(
+        "UPDATE cash_transaction_types SET status = 'not_allowed', balance_modification = NULL, reasons = '[]'"
     )
     .execute(&mut *tx)
     .await?;
     for (kind, status, modification, reasons) in &parsed {
-        sqlx::query("UPDATE cash_transaction_types SET status = $2, balance_modification = $3, reasons = $4 WHERE transaction_type = $1")
-            .bind(kind)
-            .bind(status)
-            .bind(modification)
-            .bind(Json(reasons))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE cash_transaction_types SET status = $2, balance_modification = $3, reasons = $4
+             WHERE transaction_type = $1",
+            kind.as_str(),
+            status.as_str(),
+            modification.map(BalanceModification::as_str),
+            Json(reasons) as _
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     list_types(db).await

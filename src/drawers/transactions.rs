@@ -5,8 +5,8 @@ use super::auth::Caller;
 use super::drawer::{self, lock_usable, Tx};
 use super::ledger::{self, Entry};
 use super::model::{
-    conflict, in_currency, invalid, ActivityEvent, Correlation, DrawerError, DrawerResult, FinishStatus, NonSaleType,
-    Rfc3339, Text128, Text256, Text64, TransactionKind, TransactionStatus,
+    conflict, in_currency, invalid, stored_currency, ActivityEvent, Correlation, DrawerError, DrawerResult,
+    FinishStatus, NonSaleType, Rfc3339, Text128, Text256, Text64, TransactionKind, TransactionStatus,
 };
 use super::model::{BalanceModification, TypeStatus};
 use super::stores::{find_config, find_type};
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// A transaction row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Transaction {
     pub transaction_id: Uuid,
     pub drawer_id: String,
@@ -29,7 +29,6 @@ pub struct Transaction {
     pub transaction_type: String,
     pub reason_code: Option<String>,
     pub order_id: Option<String>,
-    #[sqlx(try_from = "String")]
     pub currency: Currency,
     pub amount_in: Decimal,
     pub amount_out: Decimal,
@@ -42,9 +41,50 @@ pub struct Transaction {
     pub rounding: Option<Decimal>,
 }
 
-const COLUMNS: &str =
-    "transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type, reason_code, order_id,
-    currency, amount_in, amount_out, status, created_at, finished_at, balance_modification, rounding";
+/// A `cash_transactions` row as the statements below read it (each lists the
+/// columns itself: a checked statement is one literal).
+struct TransactionRow {
+    transaction_id: Uuid,
+    drawer_id: String,
+    activation_id: Uuid,
+    associate_id: Option<String>,
+    kind: TransactionKind,
+    transaction_type: String,
+    reason_code: Option<String>,
+    order_id: Option<String>,
+    currency: String,
+    amount_in: Decimal,
+    amount_out: Decimal,
+    status: TransactionStatus,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    balance_modification: Option<BalanceModification>,
+    rounding: Option<Decimal>,
+}
+
+impl TryFrom<TransactionRow> for Transaction {
+    type Error = sqlx::Error;
+    fn try_from(row: TransactionRow) -> Result<Self, sqlx::Error> {
+        Ok(Transaction {
+            transaction_id: row.transaction_id,
+            drawer_id: row.drawer_id,
+            activation_id: row.activation_id,
+            associate_id: row.associate_id,
+            kind: row.kind,
+            transaction_type: row.transaction_type,
+            reason_code: row.reason_code,
+            order_id: row.order_id,
+            currency: stored_currency(row.currency, "currency")?,
+            amount_in: row.amount_in,
+            amount_out: row.amount_out,
+            status: row.status,
+            created_at: row.created_at,
+            finished_at: row.finished_at,
+            balance_modification: row.balance_modification,
+            rounding: row.rounding,
+        })
+    }
+}
 
 impl Transaction {
     /// What the transaction does to the drawer's cash: in minus out.
@@ -130,24 +170,24 @@ async fn insert_draft(
     d: Draft<'_>,
 ) -> DrawerResult<Uuid> {
     let transaction_id = Uuid::new_v4();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cash_transactions (transaction_id, drawer_id, activation_id, associate_id, kind, transaction_type,
              reason_code, order_id, currency, amount_in, amount_out, balance_modification, rounding)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        transaction_id,
+        drawer.drawer_id,
+        activation_id,
+        caller.associate_id(),
+        d.kind.as_str(),
+        d.transaction_type,
+        d.reason_code,
+        d.order_id,
+        drawer.currency.code(),
+        d.amount_in,
+        d.amount_out,
+        d.balance_modification.map(BalanceModification::as_str),
+        d.rounding
     )
-    .bind(transaction_id)
-    .bind(&drawer.drawer_id)
-    .bind(activation_id)
-    .bind(caller.associate_id())
-    .bind(d.kind)
-    .bind(d.transaction_type)
-    .bind(d.reason_code)
-    .bind(d.order_id)
-    .bind(drawer.currency.code())
-    .bind(d.amount_in)
-    .bind(d.amount_out)
-    .bind(d.balance_modification)
-    .bind(d.rounding)
     .execute(&mut **tx)
     .await?;
     Ok(transaction_id)
@@ -344,11 +384,35 @@ async fn find(
 ) -> DrawerResult<Transaction> {
     let not_found = || DrawerError::NotFound(format!("no transaction {transaction_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(transaction_id).map_err(|_| not_found())?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM cash_transactions WHERE transaction_id = $1 AND drawer_id = $2{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
-    sqlx::query_as(&sql).bind(id).bind(drawer_id).fetch_optional(db).await?.ok_or_else(not_found)
+    // Two fixed statements, the one that completes or cancels a draft locking its row.
+    let row = if lock {
+        sqlx::query_as!(
+            TransactionRow,
+            r#"SELECT transaction_id, drawer_id, activation_id, associate_id, kind AS "kind: TransactionKind",
+                      transaction_type, reason_code, order_id, currency, amount_in, amount_out,
+                      status AS "status: TransactionStatus", created_at, finished_at,
+                      balance_modification AS "balance_modification: BalanceModification", rounding
+               FROM cash_transactions WHERE transaction_id = $1 AND drawer_id = $2 FOR UPDATE"#,
+            id,
+            drawer_id
+        )
+        .fetch_optional(db)
+        .await?
+    } else {
+        sqlx::query_as!(
+            TransactionRow,
+            r#"SELECT transaction_id, drawer_id, activation_id, associate_id, kind AS "kind: TransactionKind",
+                      transaction_type, reason_code, order_id, currency, amount_in, amount_out,
+                      status AS "status: TransactionStatus", created_at, finished_at,
+                      balance_modification AS "balance_modification: BalanceModification", rounding
+               FROM cash_transactions WHERE transaction_id = $1 AND drawer_id = $2"#,
+            id,
+            drawer_id
+        )
+        .fetch_optional(db)
+        .await?
+    };
+    Ok(row.ok_or_else(not_found)?.try_into()?)
 }
 
 pub async fn get(db: &PgPool, caller: &Caller, drawer_id: &str, transaction_id: &str) -> DrawerResult<CashTransaction> {
@@ -406,13 +470,19 @@ pub async fn finish(
         .await?;
         drawer::check_cash_limit(tx, &drawer, activation_id).await?;
     }
-    let finished: Transaction = sqlx::query_as(&format!(
-        "UPDATE cash_transactions SET status = $2, finished_at = now() WHERE transaction_id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(t.transaction_id)
-    .bind(TransactionStatus::from(status))
+    let finished: Transaction = sqlx::query_as!(
+        TransactionRow,
+        r#"UPDATE cash_transactions SET status = $2, finished_at = now() WHERE transaction_id = $1
+           RETURNING transaction_id, drawer_id, activation_id, associate_id, kind AS "kind: TransactionKind",
+                     transaction_type, reason_code, order_id, currency, amount_in, amount_out,
+                     status AS "status: TransactionStatus", created_at, finished_at,
+                     balance_modification AS "balance_modification: BalanceModification", rounding"#,
+        t.transaction_id,
+        TransactionStatus::from(status).as_str()
+    )
     .fetch_one(&mut **tx)
-    .await?;
+    .await?
+    .try_into()?;
     Ok(finished.into())
 }
 
@@ -450,31 +520,37 @@ pub async fn track_activity(
     drawer::get(&mut **tx, caller, drawer_id).await?;
     let not_found = || DrawerError::NotFound(format!("no {correlation} {correlation_id} on cash drawer {drawer_id}"));
     let id = Uuid::parse_str(correlation_id).map_err(|_| not_found())?;
-    let table = if body.correlation == Correlation::Transaction {
-        "cash_transactions WHERE transaction_id"
-    } else {
-        "cash_counts WHERE count_id"
-    };
-    let exists: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {table} = $1 AND drawer_id = $2)"))
-        .bind(id)
-        .bind(drawer_id)
+    let exists = match body.correlation {
+        Correlation::Transaction => sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM cash_transactions WHERE transaction_id = $1 AND drawer_id = $2) AS "exists!""#,
+            id,
+            drawer_id
+        )
         .fetch_one(&mut **tx)
-        .await?;
+        .await?,
+        Correlation::Count => sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM cash_counts WHERE count_id = $1 AND drawer_id = $2) AS "exists!""#,
+            id,
+            drawer_id
+        )
+        .fetch_one(&mut **tx)
+        .await?,
+    };
     if !exists {
         return Err(not_found());
     }
     let event_id = Uuid::new_v4();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cash_drawer_events (event_id, drawer_id, event, correlation, correlation_id, occurred_at, associate_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        event_id,
+        drawer_id,
+        body.event.as_str(),
+        correlation,
+        id,
+        occurred_at,
+        caller.associate_id()
     )
-    .bind(event_id)
-    .bind(drawer_id)
-    .bind(body.event)
-    .bind(body.correlation)
-    .bind(id)
-    .bind(occurred_at)
-    .bind(caller.associate_id())
     .execute(&mut **tx)
     .await?;
     Ok(ActivityTracked { event_id })
