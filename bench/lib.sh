@@ -6,7 +6,10 @@
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 40000 ))
+    # Below the kernel's ephemeral range (32768-60999 by default): a port
+    # there may be the local end of an outbound connection, which a node
+    # cannot bind although nothing listens on it.
+    p=$(( 20000 + RANDOM % 12000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
@@ -15,8 +18,22 @@ free_port() {
 # ports, data under DIR. Sets CLUSTER_PIDS (stop them with
 # stop_redis_cluster), CLUSTER_PORTS and CLUSTER_URLS (for REDIS_CLUSTER_URLS).
 start_redis_cluster() {
+  local dir=$1 attempt
+  # A port picked free can be taken before its node binds it (another run,
+  # an outbound connection): start over on fresh ports, up to three times.
+  for attempt in 1 2 3; do
+    start_redis_cluster_once "$dir/$attempt" && return 0
+    echo "Redis Cluster not formed (attempt $attempt):" >&2
+    tail -n 5 "$dir/$attempt/create.log" "$dir/$attempt"/*/redis.log >&2 2>/dev/null || true
+    stop_redis_cluster
+  done
+  return 1
+}
+
+start_redis_cluster_once() {
   local dir=$1 port bus i
   CLUSTER_PIDS=() CLUSTER_PORTS=()
+  mkdir -p "$dir"
   for i in 1 2 3 4 5 6; do
     port=$(free_port); bus=$(free_port)
     mkdir -p "$dir/$port"
@@ -28,7 +45,8 @@ start_redis_cluster() {
   for port in "${CLUSTER_PORTS[@]}"; do
     for _ in $(seq 1 100); do [ "$(redis-cli -p "$port" ping 2>/dev/null)" = "PONG" ] && break; sleep 0.05; done
   done
-  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1
+  redis-cli --cluster create $(printf '127.0.0.1:%s ' "${CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes \
+    >"$dir/create.log" 2>&1 || return 1
   for port in "${CLUSTER_PORTS[@]}"; do
     for _ in $(seq 1 200); do redis-cli -p "$port" cluster info | grep -q 'cluster_state:ok' && break; sleep 0.05; done
   done
