@@ -49,20 +49,8 @@ impl Desk {
         body: Option<Value>,
         key: Option<&str>,
     ) -> (StatusCode, Value) {
-        let mut req = self.app.client.request(method, self.app.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(key) = key {
-            req = req.header("Idempotency-Key", key);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.expect("request sent");
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON answer") })
+        let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+        self.app.send_json(method, path, token, body, &headers).await
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
