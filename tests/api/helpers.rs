@@ -460,13 +460,17 @@ impl TcpProxy {
 /// take), never one handed out before in this test run: a port a test's
 /// killed server leaves behind must not be taken by another test's server,
 /// or clients still retrying the dead address (a cluster client does) would
-/// reach the wrong one.
+/// reach the wrong one. Ports come from below the kernel's ephemeral range
+/// (32768-60999 by default), as `bench/lib.sh` picks them: a port there may
+/// become the local end of one of the many outbound connections the tests
+/// open in parallel between the check and the child's bind.
 pub fn free_port() -> u16 {
+    use rand::Rng;
     static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = rand::thread_rng().gen_range(20_000..32_000);
         let mut handed_out = HANDED_OUT.lock().unwrap();
-        if !handed_out.contains(&port) {
+        if !handed_out.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             handed_out.push(port);
             return port;
         }
