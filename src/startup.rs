@@ -2,7 +2,7 @@
 //! server and the in-process worker.
 
 use crate::config::Settings;
-use crate::context::AppContext;
+use crate::context::{AppContext, TRACKED_TTL};
 use crate::database;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::health::WriteProbe;
@@ -52,7 +52,11 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
 
     let unreachable_redis = || format!("cannot reach Redis at {}", config.redis_description());
     let target = config.redis_target();
-    let redis = tokio::time::timeout(CONNECT_TIMEOUT, RedisConn::open(&target, REDIS_TIMEOUTS))
+    let opened = futures_util::future::try_join(
+        RedisConn::open(&target, REDIS_TIMEOUTS),
+        RedisConn::open_tracked(&target, REDIS_TIMEOUTS, TRACKED_TTL),
+    );
+    let (redis, tracked_redis) = tokio::time::timeout(CONNECT_TIMEOUT, opened)
         .await
         .map_err(|_| anyhow::anyhow!("timed out"))
         .and_then(|r| r.map_err(anyhow::Error::from))
@@ -77,6 +81,7 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
         read_db,
         readiness: Arc::new(WriteProbe::default()),
         redis,
+        tracked_redis,
         redis_pool,
         settings: Arc::new(DynamicSettings::default()),
         metrics,
