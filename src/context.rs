@@ -6,7 +6,6 @@ use crate::metrics::Metrics;
 use crate::redis_conn::{RedisConn, RedisPool};
 use crate::settings::DynamicSettings;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Cheap to clone; one per process, shared by the HTTP server and the worker.
 #[derive(Clone)]
@@ -25,10 +24,6 @@ pub struct AppContext {
     /// background tasks; request handlers get their thread's own through
     /// [`AppContext::redis`].
     pub redis: RedisConn,
-    /// A tracked connection (RESP3, server-assisted cache) for the lockout
-    /// reads of every login: shared by background tasks, request handlers
-    /// get their thread's own through [`AppContext::tracked_redis`].
-    pub tracked_redis: RedisConn,
     /// Pooled connections for blocking commands (`BLMOVE`) that would stall the multiplexed one.
     pub redis_pool: RedisPool,
     pub keys: Keys,
@@ -42,50 +37,27 @@ pub struct AppContext {
     pub ivr_credentials: Option<([u8; 32], [u8; 32])>,
 }
 
-/// How long a tracked connection keeps an answer at most. Redis tells the
-/// connection of every change to a key it read, so this only bounds how long
-/// an answer could outlive a change in a case that tracking missed.
-pub const TRACKED_TTL: Duration = Duration::from_secs(5);
-
-/// The Redis connections of one HTTP worker thread.
-struct ThreadRedis {
-    plain: RedisConn,
-    tracked: RedisConn,
-}
-
 thread_local! {
-    /// The connections of this HTTP worker thread (set when the worker
-    /// starts). Their driver tasks run on the same thread as the handlers,
-    /// so a command costs no hand-off between threads.
-    static THREAD_REDIS: std::cell::OnceCell<ThreadRedis> = const { std::cell::OnceCell::new() };
+    /// The multiplexed connection of this HTTP worker thread (set when the
+    /// worker starts). Its driver task runs on the same thread as the
+    /// handlers, so a command costs no hand-off between threads.
+    static THREAD_REDIS: std::cell::OnceCell<RedisConn> = const { std::cell::OnceCell::new() };
 }
 
 impl AppContext {
     /// A Redis connection for this thread: the HTTP worker's own when there
     /// is one, otherwise the shared one. Cheap to call.
     pub fn redis(&self) -> RedisConn {
-        THREAD_REDIS.with(|local| local.get().map(|t| t.plain.clone())).unwrap_or_else(|| self.redis.clone())
+        THREAD_REDIS.with(|local| local.get().cloned()).unwrap_or_else(|| self.redis.clone())
     }
 
-    /// This thread's tracked connection, for reads that opt in to its
-    /// cache (`redis_conn::cached`). Cheap to call.
-    pub fn tracked_redis(&self) -> RedisConn {
-        THREAD_REDIS.with(|local| local.get().map(|t| t.tracked.clone())).unwrap_or_else(|| self.tracked_redis.clone())
-    }
-
-    /// Opens this thread's own connections (called once per HTTP worker thread).
+    /// Opens this thread's own connection (called once per HTTP worker thread).
     pub async fn open_thread_redis(&self) {
-        let target = self.config.redis_target();
-        let opened = futures_util::future::try_join(
-            RedisConn::open(&target, crate::startup::REDIS_TIMEOUTS),
-            RedisConn::open_tracked(&target, crate::startup::REDIS_TIMEOUTS, TRACKED_TTL),
-        )
-        .await;
-        match opened {
-            Ok((plain, tracked)) => THREAD_REDIS.with(|local| {
-                let _ = local.set(ThreadRedis { plain, tracked });
+        match RedisConn::open(&self.config.redis_target(), crate::startup::REDIS_TIMEOUTS).await {
+            Ok(conn) => THREAD_REDIS.with(|local| {
+                let _ = local.set(conn);
             }),
-            Err(err) => log::warn!("worker thread uses the shared Redis connections: {err}"),
+            Err(err) => log::warn!("worker thread uses the shared Redis connection: {err}"),
         }
     }
 }

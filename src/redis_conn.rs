@@ -12,12 +12,10 @@
 
 use futures_util::future::try_join_all;
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::caching::{CacheConfig, CacheMode};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
-use redis::{Cmd, CommandCacheConfig, Pipeline, ProtocolVersion, RedisFuture, RedisResult, Value};
-use std::num::NonZeroUsize;
+use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 use std::time::Duration;
 
 /// Where Redis is: one server, or the seed nodes of a cluster.
@@ -47,44 +45,17 @@ pub enum RedisConn {
 impl RedisConn {
     /// Connects and checks that the server (every primary, on a cluster) answers.
     pub async fn open(target: &RedisTarget, timeouts: Timeouts) -> RedisResult<RedisConn> {
-        RedisConn::connect(target, timeouts, None).await
-    }
-
-    /// Like [`RedisConn::open`], for reads the server helps keep in a local
-    /// cache: the connection speaks RESP3 and turns tracking on, so Redis
-    /// tells it when a key it read changes (or, with a new connection after
-    /// a lost one, everything read before counts as unread). Only commands
-    /// that opt in with [`cached`] are kept, for at most `ttl`.
-    pub async fn open_tracked(target: &RedisTarget, timeouts: Timeouts, ttl: Duration) -> RedisResult<RedisConn> {
-        let cache = CacheConfig::new()
-            .set_mode(CacheMode::OptIn)
-            .set_size(NonZeroUsize::new(TRACKED_KEYS).unwrap_or(NonZeroUsize::MIN))
-            .set_default_client_ttl(ttl);
-        RedisConn::connect(target, timeouts, Some(cache)).await
-    }
-
-    async fn connect(target: &RedisTarget, timeouts: Timeouts, cache: Option<CacheConfig>) -> RedisResult<RedisConn> {
         let mut conn = match target {
             RedisTarget::Single(url) => {
-                let mut client = redis::Client::open(url.as_str())?;
-                let mut config = redis::aio::ConnectionManagerConfig::new()
+                let client = redis::Client::open(url.as_str())?;
+                let config = redis::aio::ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(timeouts.connect))
                     .set_response_timeout(timeouts.response)
                     .set_number_of_retries(2);
-                if let Some(cache) = cache {
-                    let info = client.get_connection_info().clone();
-                    let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
-                    client = redis::Client::open(info.set_redis_settings(settings))?;
-                    config = config.set_cache_config(cache);
-                }
                 RedisConn::Single(ConnectionManager::new_with_config(client, config).await?)
             }
             RedisTarget::Cluster(urls) => {
-                let mut builder = cluster_builder(urls, timeouts);
-                if let Some(cache) = cache {
-                    builder = builder.use_protocol(ProtocolVersion::RESP3).cache_config(cache);
-                }
-                RedisConn::Cluster(builder.build()?.get_async_connection().await?)
+                RedisConn::Cluster(cluster_builder(urls, timeouts).build()?.get_async_connection().await?)
             }
         };
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
@@ -94,18 +65,6 @@ impl RedisConn {
     pub fn is_cluster(&self) -> bool {
         matches!(self, RedisConn::Cluster(_))
     }
-}
-
-/// Keys a tracked connection keeps at most (least recently used go first).
-const TRACKED_KEYS: usize = 10_000;
-
-/// `cmd`, marked to be answered from a tracked connection's cache when it
-/// holds the answer (commands of one key only: the cache files an answer
-/// under the command's first key, so a change to a second key would not
-/// reach it).
-pub fn cached(mut cmd: Cmd) -> Cmd {
-    cmd.set_cache_config(CommandCacheConfig::new().set_enable_cache(true));
-    cmd
 }
 
 /// The cluster client settings cashdesk uses: bounded retries with short

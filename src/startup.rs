@@ -2,7 +2,7 @@
 //! server and the in-process worker.
 
 use crate::config::Settings;
-use crate::context::{AppContext, TRACKED_TTL};
+use crate::context::AppContext;
 use crate::database;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::health::WriteProbe;
@@ -52,11 +52,7 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
 
     let unreachable_redis = || format!("cannot reach Redis at {}", config.redis_description());
     let target = config.redis_target();
-    let opened = futures_util::future::try_join(
-        RedisConn::open(&target, REDIS_TIMEOUTS),
-        RedisConn::open_tracked(&target, REDIS_TIMEOUTS, TRACKED_TTL),
-    );
-    let (redis, tracked_redis) = tokio::time::timeout(CONNECT_TIMEOUT, opened)
+    let redis = tokio::time::timeout(CONNECT_TIMEOUT, RedisConn::open(&target, REDIS_TIMEOUTS))
         .await
         .map_err(|_| anyhow::anyhow!("timed out"))
         .and_then(|r| r.map_err(anyhow::Error::from))
@@ -81,7 +77,6 @@ pub async fn connect(mut config: Settings) -> anyhow::Result<AppContext> {
         read_db,
         readiness: Arc::new(WriteProbe::default()),
         redis,
-        tracked_redis,
         redis_pool,
         settings: Arc::new(DynamicSettings::default()),
         metrics,

@@ -23,7 +23,7 @@
 
 use super::model::{CardView, Session};
 use crate::context::AppContext;
-use crate::lockouts::{self, Login};
+use crate::lockouts::Login;
 use crate::order_number::OrderNumber;
 use futures_util::future::{join, try_join_all};
 use redis::{AsyncCommands, Script};
@@ -370,28 +370,33 @@ pub struct Found {
 type NumberFields = Vec<Option<String>>;
 
 /// Reads whether the caller is locked out and `order_number`'s hash (its
-/// session, fingerprints, payment type and the `wanted` mirrored fields),
-/// both at once: one round trip at most. The lockout is read over the
-/// tracked connection (`lockouts::is_locked`): a till's own lock keys are
-/// mostly answered from its cache, so the look-up is the one `HMGET`, on a
-/// single server and on a cluster alike.
+/// session, fingerprints, payment type and the `wanted` mirrored fields) in
+/// one round trip of two plain reads: one pipeline on a single server; on a
+/// cluster, where the two live in different slots, two requests sent together.
 pub async fn lookup(
     ctx: &AppContext,
     order_number: &OrderNumber,
     login: &Login,
     wanted: &[Mirror],
 ) -> redis::RedisResult<Lookup> {
+    let mut redis = ctx.redis();
     let mut number = redis::cmd("HMGET");
     number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]);
     for mirror in wanted {
         number.arg(mirror.field());
     }
-    let mut redis = ctx.redis();
-    let (locked, values) = join(lockouts::is_locked(ctx, login), number.query_async::<NumberFields>(&mut redis)).await;
-    if locked? {
+    let mut locks = redis::cmd("EXISTS");
+    locks.arg(login.lock_keys(ctx));
+    let (locks, mut values): (i64, NumberFields) = if redis.is_cluster() {
+        let mut second = redis.clone();
+        let (locks, values) = join(locks.query_async(&mut redis), number.query_async(&mut second)).await;
+        (locks?, values?)
+    } else {
+        redis::pipe().add_command(locks).add_command(number).query_async(&mut redis).await?
+    };
+    if locks > 0 {
         return Ok(Lookup::LockedOut);
     }
-    let mut values = values?;
     if values.len() != 4 + wanted.len() {
         return Err(redis::RedisError::from((redis::ErrorKind::Client, "unexpected HMGET reply length")));
     }

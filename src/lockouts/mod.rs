@@ -12,13 +12,9 @@
 //! Each subject is two Redis keys under one hash tag per (protocol, address):
 //! a sorted set of failure times, and a lock key that exists exactly while
 //! the subject is locked (it expires at the unlock time). Checking a lockout
-//! is an `EXISTS` of each lock key over a tracked connection: Redis tells
-//! every instance that read a lock key when it changes, so a till that
-//! signs in again and again is answered from memory, and a lock set or
-//! cleared anywhere is seen at once (`redis_conn::RedisConn::open_tracked`).
+//! is one `EXISTS`, which rides along in the hooks' pre-order lookup.
 
 use crate::context::AppContext;
-use crate::redis_conn::cached;
 use crate::secrets::sha256_hex;
 use actix_web::HttpRequest;
 use chrono::{DateTime, TimeZone, Utc};
@@ -102,7 +98,7 @@ impl Login {
     }
 
     /// The lock keys of this attempt's subjects: the address, then the pair if any.
-    fn lock_keys(&self, ctx: &AppContext) -> Vec<String> {
+    pub fn lock_keys(&self, ctx: &AppContext) -> Vec<String> {
         let protocol = self.protocol.as_str();
         let mut keys = vec![ctx.keys.login_lock(protocol, &self.address, None)];
         if let Some(pair) = self.pair() {
@@ -205,20 +201,11 @@ pub async fn record_failure(ctx: &AppContext, login: &Login) {
     }
 }
 
-/// True when a subject of `login` is locked out: for every login, and
-/// beside the pre-order lookup's own read.
+/// True when a subject of `login` is locked out (for paths that do not run
+/// the pre-order lookup, which checks the same keys in its round trip).
 pub async fn is_locked(ctx: &AppContext, login: &Login) -> redis::RedisResult<bool> {
-    // One EXISTS per key (a cached answer is filed under one key), sent
-    // together; a subject read before is answered from the tracked
-    // connection's cache, which Redis keeps true.
-    let mut pipe = redis::pipe();
-    for key in login.lock_keys(ctx) {
-        let mut exists = redis::cmd("EXISTS");
-        exists.arg(key);
-        pipe.add_command(cached(exists));
-    }
-    let locked: Vec<i64> = pipe.query_async(&mut ctx.tracked_redis()).await?;
-    Ok(locked.iter().any(|n| *n > 0))
+    let locked: i64 = redis::cmd("EXISTS").arg(login.lock_keys(ctx)).query_async(&mut ctx.redis()).await?;
+    Ok(locked > 0)
 }
 
 /// True when a subject of `login` is locked out, and then the attempt is

@@ -171,35 +171,6 @@ async fn a_pair_with_ten_failures_is_locked_out_but_not_its_address_nor_other_pa
     assert!(is_pre_order(&app.hook_from(&shared_till, PRE_ORDER, &good).await), "cleared");
 }
 
-/// Each instance answers a till's lockout from memory once it has read it
-/// (the tracked connection's cache); Redis tells it of every change, so a
-/// lock set through another instance, and its clearing, hold there at once,
-/// long before the cache's own time limit.
-#[tokio::test]
-async fn a_lock_set_or_cleared_through_another_instance_holds_at_once_where_the_till_was_remembered() {
-    let a = spawn_app().await;
-    a.seed().await;
-    let b = spawn_app_in(a.env.clone(), |_| {}, RunOptions { worker: false }).await;
-    let (_, number) = a.pre_order(json!([{"sku": "SKU-1", "quantity": 1}])).await;
-    let till = client_from("127.0.0.2");
-    let good = pre_order_body(&number, CASHIER.0, CASHIER.1);
-    for _ in 0..3 {
-        assert!(is_pre_order(&a.hook_from(&till, PRE_ORDER, &good).await), "A has read the till's lock keys");
-    }
-
-    let started = std::time::Instant::now();
-    let bad = pre_order_body(&number, CASHIER.0, "typo");
-    for _ in 0..MAX_FAILURES_PER_PAIR {
-        assert_eq!(b.hook_from(&till, PRE_ORDER, &bad).await["error_code"], "403");
-    }
-    assert_eq!(a.hook_from(&till, PRE_ORDER, &good).await["error_code"], "403", "locked through B, refused on A");
-    let listed = lockouts(&b).await;
-    let pair = find(&listed, "cash_register", "127.0.0.2", Some(CASHIER.0)).expect("the pair is listed");
-    assert_eq!(clear(&b, "cash_register", pair["subject"].as_str().unwrap()).await, StatusCode::NO_CONTENT);
-    assert!(is_pre_order(&a.hook_from(&till, PRE_ORDER, &good).await), "cleared through B, admitted on A");
-    assert!(started.elapsed() < cashdesk::context::TRACKED_TTL, "told by Redis, not timed out of the cache");
-}
-
 #[tokio::test]
 async fn ivr_logins_are_counted_per_address_and_pair_too() {
     let app = spawn_app().await;
