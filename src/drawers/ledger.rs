@@ -8,7 +8,7 @@
 //! (`SELECT … FOR UPDATE`), which serialises the chain per drawer.
 
 use super::model::{now_micros, EntryKind};
-use crate::hash_chain::{link as chain_hash, GENESIS};
+use crate::hash_chain::{link as chain_hash, Verification, Walk};
 use crate::money::fmt2;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
@@ -153,14 +153,6 @@ pub async fn expected_balance(
     .await
 }
 
-/// The outcome of re-checking a drawer's chain.
-#[derive(Debug)]
-pub struct Verification {
-    pub entries: i64,
-    /// The seq of the first row that does not match, and why.
-    pub first_invalid: Option<(i64, String)>,
-}
-
 /// Recomputes every hash of `drawer_id`'s chain and compares it with the
 /// stored rows and the drawer's head (read in the same snapshot: see
 /// `drawers::routes::verify_ledger`).
@@ -173,50 +165,27 @@ pub async fn verify(conn: &mut sqlx::PgConnection, drawer_id: &str, head: &Head)
         drawer_id
     )
     .fetch(conn);
-    let mut entries = 0i64;
-    let mut running = GENESIS.to_string();
-    let mut first_invalid = None;
+    let mut walk = Walk::default();
     while let Some(row) = rows.try_next().await? {
-        entries += 1;
-        if first_invalid.is_some() {
-            continue;
-        }
-        let Some(entry_type) = EntryKind::parse(&row.entry_type) else {
-            // No row of ours has such a kind: written behind the service's back.
-            first_invalid = Some((row.seq, "contents do not match the entry's hash".to_string()));
-            running = row.hash;
-            continue;
-        };
-        let entry = Entry {
-            drawer_id: &row.drawer_id,
-            store_id: &row.store_id,
-            activation_id: row.activation_id,
-            entry_type,
-            transaction_type: &row.transaction_type,
-            source_id: row.source_id,
-            associate_id: row.associate_id.as_deref(),
-            order_id: row.order_id.as_deref(),
-            reason_code: row.reason_code.as_deref(),
-            currency: &row.currency,
-            amount: row.amount,
-            details: row.details.clone(),
-        };
-        let expected_hash = chain_hash(&running, &canonical(row.seq, &entry, row.created_at));
-        if row.seq != entries {
-            first_invalid =
-                Some((row.seq, format!("expected entry {entries} here: an entry is missing or was inserted")));
-        } else if row.prev_hash != running {
-            first_invalid = Some((row.seq, "prev_hash does not match the previous entry".to_string()));
-        } else if row.hash != expected_hash {
-            first_invalid = Some((row.seq, "contents do not match the entry's hash".to_string()));
-        }
-        running = row.hash;
+        // A kind no row of ours has was written behind the service's back.
+        let canonical = EntryKind::parse(&row.entry_type).map(|entry_type| {
+            let entry = Entry {
+                drawer_id: &row.drawer_id,
+                store_id: &row.store_id,
+                activation_id: row.activation_id,
+                entry_type,
+                transaction_type: &row.transaction_type,
+                source_id: row.source_id,
+                associate_id: row.associate_id.as_deref(),
+                order_id: row.order_id.as_deref(),
+                reason_code: row.reason_code.as_deref(),
+                currency: &row.currency,
+                amount: row.amount,
+                details: row.details.clone(),
+            };
+            canonical(row.seq, &entry, row.created_at)
+        });
+        walk.row(row.seq, &row.prev_hash, &row.hash, canonical.as_deref());
     }
-    if first_invalid.is_none() && (entries != head.seq || running != head.hash) {
-        first_invalid = Some((
-            entries + 1,
-            format!("the chain ends at entry {entries} but the drawer's head is entry {}", head.seq),
-        ));
-    }
-    Ok(Verification { entries, first_invalid })
+    Ok(walk.finish("drawer", head.seq, &head.hash))
 }
