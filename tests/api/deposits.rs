@@ -9,15 +9,6 @@ use serde_json::{json, Value};
 const STORE: &str = "store-1";
 const OTHER_STORE: &str = "store-2";
 
-fn money(value: &str, currency: &str) -> Value {
-    let number: Value = serde_json::from_str(value).expect("a JSON number literal");
-    json!({"value": number, "currency": currency})
-}
-
-fn usd(value: &str) -> Value {
-    money(value, "USD")
-}
-
 /// An app with a cash-managed store `store-1` (an associate `alice` of it, a
 /// USD drawer `D1`) and a store `store-2` (a EUR drawer `E1`).
 struct Bank {

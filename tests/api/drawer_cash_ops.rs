@@ -10,15 +10,6 @@ use serde_json::{json, Value};
 const STORE: &str = "store-1";
 const OTHER_STORE: &str = "store-2";
 
-fn usd(value: &str) -> Value {
-    money(value, "USD")
-}
-
-fn money(value: &str, currency: &str) -> Value {
-    let number: Value = serde_json::from_str(value).expect("a JSON number literal");
-    json!({"value": number, "currency": currency})
-}
-
 fn usd_denominations() -> Value {
     json!({"USD": ["100.00", "50.00", "20.00", "10.00", "5.00", "1.00", "0.25", "0.10", "0.05", "0.01"]})
 }
@@ -119,6 +110,15 @@ impl Desk {
 
     async fn record(&self, drawer: &str, count: &str, body: Value) -> (StatusCode, Value) {
         self.patch(&format!("/v0/cash-drawers/{drawer}/counts/{count}"), body).await
+    }
+
+    /// Reopens a recorded count of `D1` (which must answer 200), then records `body` in it.
+    async fn recount(&self, count: &str, body: Value) -> (StatusCode, Value) {
+        assert_eq!(
+            self.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
+            StatusCode::OK
+        );
+        self.record("D1", count, body).await
     }
 
     async fn submit(&self, drawer: &str, count: &str, approver: Option<&str>) -> (StatusCode, Value) {
@@ -497,13 +497,8 @@ async fn an_end_of_day_count_by_denomination_suggests_what_to_bank_leaving_the_f
     assert_eq!(deposit["denominations"][0]["value"], "50.00", "largest first: {deposit}");
 
     // two 50s and three 20s: the float can only be left exactly as the two 50s
-    assert_eq!(
-        desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
-        StatusCode::OK
-    );
     let (_, recorded) = desk
-        .record(
-            "D1",
+        .recount(
             &count,
             json!({"counted_denominations": [{"value": "50.00", "quantity": 2}, {"value": "20.00", "quantity": 3}]}),
         )
@@ -513,13 +508,8 @@ async fn an_end_of_day_count_by_denomination_suggests_what_to_bank_leaving_the_f
         json!({"amount": usd("60"), "denominations": [{"value": "20.00", "quantity": 3}], "remaining_float": usd("100")})
     );
     // a 100 bill and five 20s: the float stays as the five 20s, the bill goes to the bank
-    assert_eq!(
-        desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
-        StatusCode::OK
-    );
     let (_, recorded) = desk
-        .record(
-            "D1",
+        .recount(
             &count,
             json!({"counted_denominations": [{"value": "100.00", "quantity": 1}, {"value": "20.00", "quantity": 5}]}),
         )
@@ -531,24 +521,15 @@ async fn an_end_of_day_count_by_denomination_suggests_what_to_bank_leaving_the_f
     // only bills that cannot make the float: three 50s against a float of 80 (after a PATCH) leave 100
     let (status, _) = desk.patch("/v0/cash-drawers/D1", json!({"float": 80})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
-        StatusCode::OK
-    );
     let (_, recorded) =
-        desk.record("D1", &count, json!({"counted_denominations": [{"value": "50.00", "quantity": 3}]})).await;
+        desk.recount(&count, json!({"counted_denominations": [{"value": "50.00", "quantity": 3}]})).await;
     assert_eq!(
         recorded["suggested_deposit"],
         json!({"amount": usd("50"), "denominations": [{"value": "50.00", "quantity": 1}], "remaining_float": usd("100")})
     );
     // a count below the float: nothing to bank
-    assert_eq!(
-        desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
-        StatusCode::OK
-    );
     let (_, recorded) = desk
-        .record(
-            "D1",
+        .recount(
             &count,
             json!({"counted_denominations": [{"value": "20.00", "quantity": 3}, {"value": "0.05", "quantity": 1}]}),
         )
@@ -558,11 +539,7 @@ async fn an_end_of_day_count_by_denomination_suggests_what_to_bank_leaving_the_f
         json!({"amount": usd("0"), "denominations": [], "remaining_float": usd("60.05")})
     );
     // a count by amount only suggests nothing
-    assert_eq!(
-        desk.call(Method::POST, &format!("/v0/cash-drawers/D1/counts/{count}/_recount"), None).await.0,
-        StatusCode::OK
-    );
-    let (_, recorded) = desk.record("D1", &count, json!({"counted_amount": usd("156")})).await;
+    let (_, recorded) = desk.recount(&count, json!({"counted_amount": usd("156")})).await;
     assert!(recorded.get("suggested_deposit").is_none(), "{recorded}");
 }
 

@@ -9,16 +9,6 @@ use serde_json::{json, Value};
 const STORE: &str = "store-1";
 const OTHER_STORE: &str = "store-2";
 
-/// A Monetary amount whose value is the exact JSON literal `value`.
-fn usd(value: &str) -> Value {
-    money(value, "USD")
-}
-
-fn money(value: &str, currency: &str) -> Value {
-    let number: Value = serde_json::from_str(value).expect("a JSON number literal");
-    json!({"value": number, "currency": currency})
-}
-
 /// An app with a cash-managed store, an associate of it and one inactive USD drawer `D1`.
 struct Desk {
     app: TestApp,

@@ -456,6 +456,17 @@ impl TcpProxy {
     }
 }
 
+/// A Monetary amount (SPEC §8) whose value is the exact JSON number literal `value`.
+pub fn money(value: &str, currency: &str) -> Value {
+    let number: Value = serde_json::from_str(value).expect("a JSON number literal");
+    json!({"value": number, "currency": currency})
+}
+
+/// A USD Monetary amount whose value is the exact JSON number literal `value`.
+pub fn usd(value: &str) -> Value {
+    money(value, "USD")
+}
+
 /// A free TCP port on loopback (bound once, then released for a child to
 /// take), never one handed out before in this test run: a port a test's
 /// killed server leaves behind must not be taken by another test's server,
