@@ -53,8 +53,13 @@ pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountSt
     Ok(CountStarted { count_id })
 }
 
+/// The answer for a count id that names no count of the drawer (or no count at all).
+fn no_count(drawer_id: &str, count_id: &str) -> DrawerError {
+    DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"))
+}
+
 async fn locked_count(tx: &mut Tx, drawer_id: &str, count_id: &str) -> DrawerResult<(Uuid, Uuid, CountStatus)> {
-    let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
+    let not_found = || no_count(drawer_id, count_id);
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
     let row = sqlx::query!(
         r#"SELECT activation_id, status AS "status: CountStatus" FROM cash_counts
@@ -374,7 +379,7 @@ pub struct CashCount {
 /// One count of a drawer the caller may see.
 pub async fn get(db: &PgPool, caller: &Caller, drawer_id: &str, count_id: &str) -> DrawerResult<CashCount> {
     let drawer = drawer::get(db, caller, drawer_id).await?;
-    let not_found = || DrawerError::NotFound(format!("no count {count_id} on cash drawer {drawer_id}"));
+    let not_found = || no_count(drawer_id, count_id);
     let id = Uuid::parse_str(count_id).map_err(|_| not_found())?;
     let row = sqlx::query!(
         r#"SELECT reason AS "reason: CountReason", status AS "status: CountStatus", counted_amount,

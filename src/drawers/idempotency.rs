@@ -14,7 +14,6 @@ use crate::secrets::sha256_hex;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -93,7 +92,6 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
         .fetch_optional(db)
         .await?;
         let Some(stored) = stored else { continue };
-        let (status, response): (Option<i32>, Option<Value>) = (stored.status_code, stored.response);
         if stored.request_hash != request_hash {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -101,10 +99,10 @@ pub async fn begin(db: &PgPool, req: &HttpRequest, caller: &Caller, body: &[u8])
                 "this Idempotency-Key was used for a different request in the last 24 hours",
             ));
         }
-        let status = status.and_then(|s| StatusCode::from_u16(s as u16).ok()).unwrap_or(StatusCode::OK);
+        let status = stored.status_code.and_then(|s| StatusCode::from_u16(s as u16).ok()).unwrap_or(StatusCode::OK);
         let mut answer = HttpResponse::build(status);
         answer.insert_header(("Idempotent-Replayed", "true"));
-        return Ok(Begun::Replay(match response {
+        return Ok(Begun::Replay(match stored.response {
             Some(body) => answer.json(body),
             None => answer.finish(),
         }));
