@@ -38,7 +38,7 @@ pub struct CountStarted {
 /// Starts a count on an active drawer.
 pub async fn start(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &CountStart) -> DrawerResult<CountStarted> {
     let reason = body.reason;
-    let (_, activation_id) = lock_usable(tx, caller, drawer_id).await?;
+    let (_, activation_id, _) = lock_usable(tx, caller, drawer_id).await?;
     let count_id = Uuid::new_v4();
     sqlx::query!(
         "INSERT INTO cash_counts (count_id, drawer_id, activation_id, associate_id, reason) VALUES ($1, $2, $3, $4, $5)",
@@ -302,9 +302,8 @@ pub async fn record(
     count_id: &str,
     body: &CountRecord,
 ) -> DrawerResult<CountRecorded> {
-    let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
-    let config = find_config(&mut **tx, &drawer.store_id).await?;
-    let configured = config.as_ref().and_then(|c| c.denominations.as_ref()).map_or(&[][..], |d| d.of(drawer.currency));
+    let (drawer, activation_id, config) = lock_usable(tx, caller, drawer_id).await?;
+    let configured = config.denominations.as_ref().map_or(&[][..], |d| d.of(drawer.currency));
     let (counted, denominations) = counted(body, drawer.currency, configured)?;
     let (id, count_activation, status) = locked_count(tx, drawer_id, count_id).await?;
     if !status.can_record() {
@@ -332,7 +331,7 @@ pub async fn record(
     )
     .fetch_one(&mut **tx)
     .await?;
-    let expose = config.as_ref().map_or(true, |c| c.expose_count_expected_amount);
+    let expose = config.expose_count_expected_amount;
     let money = |value| Monetary::new(value, drawer.currency);
     let shown = |value| expose.then(|| money(value));
     let suggested_deposit = match (&denominations, reason) {

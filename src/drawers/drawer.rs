@@ -8,7 +8,7 @@ use super::model::{
     conflict, in_currency, invalid, present, stored_currency, timestamp, CountReason, CountStatus, DrawerError,
     DrawerId, DrawerResult, DrawerStatus, DrawerType, EntryKind, LedgerType, Text256, Text64,
 };
-use super::stores::find_config;
+use super::stores::{find_config, StoreConfig};
 use crate::error::unique_violation;
 use crate::money::{exact_number, fmt2, Amount, Currency, Monetary};
 use chrono::{DateTime, Utc};
@@ -142,23 +142,24 @@ pub async fn lock(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult
 }
 
 /// Locks an active drawer of a store with cash management on (409 otherwise)
-/// and answers its open activation.
-pub async fn lock_usable(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<(Drawer, Uuid)> {
+/// and answers its open activation and the store's configuration (read for
+/// the check, so callers need not read it again).
+pub async fn lock_usable(tx: &mut Tx, caller: &Caller, drawer_id: &str) -> DrawerResult<(Drawer, Uuid, StoreConfig)> {
     let drawer = lock(tx, caller, drawer_id).await?;
-    let activation = require_usable(tx, &drawer).await?;
-    Ok((drawer, activation))
+    let (activation, config) = require_usable(tx, &drawer).await?;
+    Ok((drawer, activation, config))
 }
 
 /// The checks of [`lock_usable`] on a drawer already locked.
-pub async fn require_usable(tx: &mut Tx, drawer: &Drawer) -> DrawerResult<Uuid> {
+pub async fn require_usable(tx: &mut Tx, drawer: &Drawer) -> DrawerResult<(Uuid, StoreConfig)> {
     let activation = drawer.active_activation()?;
-    require_cash_management(tx, &drawer.store_id).await?;
-    Ok(activation)
+    let config = require_cash_management(tx, &drawer.store_id).await?;
+    Ok((activation, config))
 }
 
-async fn require_cash_management(tx: &mut Tx, store_id: &str) -> DrawerResult<()> {
+async fn require_cash_management(tx: &mut Tx, store_id: &str) -> DrawerResult<StoreConfig> {
     match find_config(&mut **tx, store_id).await? {
-        Some(c) if c.cash_management_enabled => Ok(()),
+        Some(c) if c.cash_management_enabled => Ok(c),
         _ => Err(conflict(format!("cash management is not enabled for store {store_id}"))),
     }
 }

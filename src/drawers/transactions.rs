@@ -9,7 +9,7 @@ use super::model::{
     FinishStatus, NonSaleType, Rfc3339, Text128, Text256, Text64, TransactionKind, TransactionStatus,
 };
 use super::model::{BalanceModification, TypeStatus};
-use super::stores::{find_config, find_type};
+use super::stores::find_type;
 use crate::money::{Currency, Monetary};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -228,7 +228,7 @@ pub fn round_change(change: Decimal, step: Decimal) -> Decimal {
 /// `change = given - amount`, rounded in a store with `cash_rounding` (a
 /// sale's change only: a return pays back exactly); a sale paid short is refused.
 pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &SaleStart) -> DrawerResult<SaleStarted> {
-    let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
+    let (drawer, activation_id, config) = lock_usable(tx, caller, drawer_id).await?;
     let amount = in_currency(body.amount, drawer.currency, "amount")?;
     let given = in_currency(body.given, drawer.currency, "given")?;
     if amount.is_zero() {
@@ -243,7 +243,7 @@ pub async fn start_sale(tx: &mut Tx, caller: &Caller, drawer_id: &str, body: &Sa
     let exact_change = given - amount;
     let kind = if amount > Decimal::ZERO { TransactionKind::Sale } else { TransactionKind::Return };
     let step = match kind {
-        TransactionKind::Sale => find_config(&mut **tx, &drawer.store_id).await?.and_then(|c| c.cash_rounding),
+        TransactionKind::Sale => config.cash_rounding,
         _ => None,
     };
     let change = step.map_or(exact_change, |step| round_change(exact_change, step.0));
@@ -301,7 +301,7 @@ pub async fn start_non_sale(
 ) -> DrawerResult<TransactionStarted> {
     let transaction_type = body.transaction_type.as_str();
     let reason_code = body.reason_code.as_deref();
-    let (drawer, activation_id) = lock_usable(tx, caller, drawer_id).await?;
+    let (drawer, activation_id, _) = lock_usable(tx, caller, drawer_id).await?;
     let config = find_type(tx, body.transaction_type)
         .await?
         .filter(|t| t.status == TypeStatus::Configured)
@@ -443,7 +443,7 @@ pub async fn finish(
         return Err(conflict(format!("transaction {transaction_id} is already {}", t.status.as_str())));
     }
     if status == FinishStatus::Completed {
-        let activation_id = drawer::require_usable(tx, &drawer).await?;
+        let (activation_id, _) = drawer::require_usable(tx, &drawer).await?;
         if activation_id != t.activation_id {
             return Err(conflict("the drawer was closed since this transaction started; start a new one"));
         }
