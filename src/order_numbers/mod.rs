@@ -29,6 +29,13 @@ use serde_json::{json, Value};
 
 /// Numbers one expiry sweep ends at most.
 pub const EXPIRY_BATCH: i64 = 500;
+/// How long the record of a number stays after its mapping ended (paid,
+/// cancelled, expired, superseded or void alike): long enough for support
+/// to answer "what happened to this number?", far longer than any payment
+/// retry or sequence rewind after a failover reaches back.
+pub const KEEP_ENDED_DAYS: i32 = 30;
+/// The lowest sequence values one retention pass looks at.
+pub const FORGET_BATCH: i64 = 500;
 
 /// The webhook of a number cancelled by its customer.
 pub const CANCELLED_EVENT: &str = "order_number_cancelled";
@@ -221,6 +228,25 @@ pub async fn expire_due(ctx: &AppContext) -> anyhow::Result<usize> {
         log::info!("{} order numbers expired unpaid; notices queued", ended.len());
     }
     Ok(ended.len())
+}
+
+/// Deletes the records of numbers that ended more than [`KEEP_ENDED_DAYS`]
+/// ago, among the [`FORGET_BATCH`] lowest sequence values; answers how many.
+/// Numbers are drawn in time order, so the oldest records are the lowest
+/// sequences, and each pass reads a short range of the primary key rather
+/// than the table. A live number is never deleted, however old: the expiry
+/// sweep ends it (and queues its notice) first.
+pub async fn forget_ended(db: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM issued_order_numbers
+         WHERE sequence < (SELECT min(sequence) + $1 FROM issued_order_numbers)
+           AND status <> 'issued' AND expires_at < now() - make_interval(days => $2)",
+        FORGET_BATCH,
+        KEEP_ENDED_DAYS,
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
 /// The SPEC §14 body of a number that ended unpaid.

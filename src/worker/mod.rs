@@ -1,5 +1,6 @@
-//! The background worker: turns accepted payments into orders, and ends
-//! order numbers whose time is up (`order_numbers::expire_due`).
+//! The background worker: turns accepted payments into orders, ends order
+//! numbers whose time is up (`order_numbers::expire_due`) and forgets the
+//! records of numbers that ended long ago (`order_numbers::forget_ended`).
 //!
 //! Jobs are order numbers on the Redis list `jobs:complete`. A job loop moves
 //! jobs into its own processing list (a blocking `BLMOVE` for the first, then
@@ -283,6 +284,9 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
         // Numbers that ended unpaid get their notice within a minute (SPEC §14).
         if let Err(err) = crate::order_numbers::expire_due(&ctx).await {
             log::warn!("order number expiry: {err:#}");
+        }
+        if let Err(err) = crate::order_numbers::forget_ended(&ctx.db).await {
+            log::warn!("order number retention: {err}");
         }
     }
 }

@@ -503,6 +503,72 @@ async fn the_worker_sends_the_notice_of_an_expired_number_by_itself() {
     assert_eq!(got[0].json()["type"], "order_number_expired");
 }
 
+/// Moves `number`'s expiry `days` into the past, as if it had been issued that long ago.
+async fn age(app: &TestApp, number: &str, days: i32) {
+    sqlx::query(
+        "UPDATE issued_order_numbers SET expires_at = now() - make_interval(days => $2),
+                ended_at = CASE WHEN ended_at IS NULL THEN NULL ELSE now() - make_interval(days => $2) END
+         WHERE sequence = $1",
+    )
+    .bind(order_number(number).sequence())
+    .bind(days)
+    .execute(&app.ctx.db)
+    .await
+    .unwrap();
+}
+
+async fn recorded(app: &TestApp, number: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT status FROM issued_order_numbers WHERE sequence = $1")
+        .bind(order_number(number).sequence())
+        .fetch_optional(&app.ctx.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn records_of_numbers_that_ended_a_month_ago_are_forgotten_and_live_ones_never() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let keep = cashdesk::order_numbers::KEEP_ENDED_DAYS;
+    // Paid, cancelled and expired long ago; one still live though its time
+    // is long up (the expiry sweep has not ended it yet); one ended recently.
+    let (_, paid, _) = issued(&app).await;
+    assert_eq!(app.complete(&paid, "TXN-OLD", "199.98").await["result"], "0");
+    let (session, cancelled, _) = issued(&app).await;
+    assert_eq!(delete_number(&app, Some(&session), &cancelled).await.status(), StatusCode::NO_CONTENT);
+    let (_, expired, _) = issued(&app).await;
+    force_expiry(&app, &expired).await;
+    let (_, unswept, _) = issued(&app).await;
+    let (_, recent, _) = issued(&app).await;
+    force_expiry(&app, &recent).await;
+    assert_eq!(cashdesk::order_numbers::expire_due(&app.ctx).await.unwrap(), 2);
+    for number in [&paid, &cancelled, &expired, &unswept] {
+        age(&app, number, keep + 1).await;
+    }
+    age(&app, &recent, keep - 1).await;
+
+    assert_eq!(cashdesk::order_numbers::forget_ended(&app.ctx.db).await.unwrap(), 3);
+    for number in [&paid, &cancelled, &expired] {
+        assert_eq!(recorded(&app, number).await, None, "{number}");
+    }
+    assert_eq!(recorded(&app, &unswept).await.as_deref(), Some("issued"));
+    assert_eq!(recorded(&app, &recent).await.as_deref(), Some("expired"));
+
+    // The live one ends with its notice first, and is forgotten after that.
+    assert_eq!(cashdesk::order_numbers::expire_due(&app.ctx).await.unwrap(), 1);
+    let expired_notices = notices(&app).await.into_iter().filter(|(_, body)| body["orderID"] == unswept.as_str());
+    assert_eq!(expired_notices.count(), 1);
+    assert_eq!(cashdesk::order_numbers::forget_ended(&app.ctx.db).await.unwrap(), 1);
+    assert_eq!(recorded(&app, &unswept).await, None);
+    assert_eq!(cashdesk::order_numbers::forget_ended(&app.ctx.db).await.unwrap(), 0);
+    assert_eq!(recorded(&app, &recent).await.as_deref(), Some("expired"));
+    // The paid order is untouched, and the next number is a new one.
+    app.run_jobs().await;
+    assert_eq!(app.order(&paid).await.0, StatusCode::OK);
+    let (_, next, _) = issued(&app).await;
+    assert!(![&paid, &cancelled, &expired, &unswept, &recent].contains(&&next), "{next}");
+}
+
 #[tokio::test]
 async fn the_api_description_documents_the_order_number_routes() {
     let app = spawn_app().await;
