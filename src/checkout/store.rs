@@ -380,16 +380,19 @@ pub async fn lookup(
     wanted: &[Mirror],
 ) -> redis::RedisResult<Lookup> {
     let mut redis = ctx.redis();
+    let number_key = ctx.keys.order_number(order_number);
     let mut number = redis::cmd("HMGET");
-    number.arg(ctx.keys.order_number(order_number)).arg(&["sid", "fp0", "ptype", "fp"]);
+    number.arg(&number_key).arg(&["sid", "fp0", "ptype", "fp"]);
     for mirror in wanted {
         number.arg(mirror.field());
     }
+    let lock_keys = login.lock_keys(ctx);
     let mut locks = redis::cmd("EXISTS");
-    locks.arg(login.lock_keys(ctx));
+    locks.arg(&lock_keys);
     let (locks, mut values): (i64, NumberFields) = if redis.is_cluster() {
         let mut second = redis.clone();
-        let (locks, values) = join(locks.query_async(&mut redis), number.query_async(&mut second)).await;
+        let (locks, values) =
+            join(redis.query_in_slot_of(locks, &lock_keys[0]), second.query_in_slot_of(number, &number_key)).await;
         (locks?, values?)
     } else {
         redis::pipe().add_command(locks).add_command(number).query_async(&mut redis).await?
