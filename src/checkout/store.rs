@@ -386,13 +386,11 @@ pub async fn lookup(
     for mirror in wanted {
         number.arg(mirror.field());
     }
-    let lock_keys = login.lock_keys(ctx);
-    let mut locks = redis::cmd("EXISTS");
-    locks.arg(&lock_keys);
+    let (locks, lock_slot) = login.lock_read(ctx);
     let (locks, mut values): (i64, NumberFields) = if redis.is_cluster() {
         let mut second = redis.clone();
         let (locks, values) =
-            join(redis.query_in_slot_of(locks, &lock_keys[0]), second.query_in_slot_of(number, &number_key)).await;
+            join(redis.query_in_slot_of(locks, &lock_slot), second.query_in_slot_of(number, &number_key)).await;
         (locks?, values?)
     } else {
         redis::pipe().add_command(locks).add_command(number).query_async(&mut redis).await?

@@ -97,14 +97,21 @@ impl Login {
         self.username.as_ref().map(|(_, digest)| digest.as_str())
     }
 
-    /// The lock keys of this attempt's subjects: the address, then the pair if any.
-    pub fn lock_keys(&self, ctx: &AppContext) -> Vec<String> {
+    /// The read that tells whether a subject of this attempt is locked out:
+    /// an `EXISTS` of its lock keys (the address's, then the pair's if any).
+    /// They share the `{protocol:address}` hash tag, so one slot; the second
+    /// value is a key naming that slot, for [`RedisConn::query_in_slot_of`].
+    ///
+    /// [`RedisConn::query_in_slot_of`]: crate::redis_conn::RedisConn::query_in_slot_of
+    pub fn lock_read(&self, ctx: &AppContext) -> (redis::Cmd, String) {
         let protocol = self.protocol.as_str();
-        let mut keys = vec![ctx.keys.login_lock(protocol, &self.address, None)];
+        let address_lock = ctx.keys.login_lock(protocol, &self.address, None);
+        let mut exists = redis::cmd("EXISTS");
+        exists.arg(&address_lock);
         if let Some(pair) = self.pair() {
-            keys.push(ctx.keys.login_lock(protocol, &self.address, Some(pair)));
+            exists.arg(ctx.keys.login_lock(protocol, &self.address, Some(pair)));
         }
-        keys
+        (exists, address_lock)
     }
 }
 
@@ -204,7 +211,8 @@ pub async fn record_failure(ctx: &AppContext, login: &Login) {
 /// True when a subject of `login` is locked out (for paths that do not run
 /// the pre-order lookup, which checks the same keys in its round trip).
 pub async fn is_locked(ctx: &AppContext, login: &Login) -> redis::RedisResult<bool> {
-    let locked: i64 = redis::cmd("EXISTS").arg(login.lock_keys(ctx)).query_async(&mut ctx.redis()).await?;
+    let (exists, slot_key) = login.lock_read(ctx);
+    let locked: i64 = ctx.redis().query_in_slot_of(exists, &slot_key).await?;
     Ok(locked > 0)
 }
 
