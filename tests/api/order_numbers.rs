@@ -450,7 +450,8 @@ async fn a_number_cancelled_as_it_expires_gets_exactly_one_notice() {
 #[tokio::test]
 async fn an_expired_number_gets_exactly_one_notice_even_when_redis_lost_it() {
     let env = std::sync::Arc::new(TestEnv::new().await);
-    let short = |s: &mut cashdesk::config::Settings| s.order_number_ttl_seconds = 2;
+    // Long enough that "not yet" below holds on a loaded CI machine.
+    let short = |s: &mut cashdesk::config::Settings| s.order_number_ttl_seconds = 5;
     let app = spawn_app_in(env.clone(), short, RunOptions { worker: false }).await;
     let second = spawn_app_in(env, short, RunOptions { worker: false }).await;
     app.seed().await;
@@ -462,9 +463,12 @@ async fn an_expired_number_gets_exactly_one_notice_even_when_redis_lost_it() {
     assert!(flush_prefix(&mut redis, &app.env.prefix).await > 0);
     assert_not_found_by_every_hook(&app, &lost).await;
     // Another number, whose mapping Redis keeps until it expires.
-    let (_, kept, _) = issued(&app).await;
+    let (_, kept, kept_answer) = issued(&app).await;
     assert_eq!(cashdesk::order_numbers::expire_due(&app.ctx).await.unwrap(), 0, "not yet");
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    // Until both have expired (the kept one was issued last; `expires_at`
+    // is given in whole seconds, so up to one after it).
+    let left = rfc3339(&kept_answer["expires_at"]) - Utc::now() + chrono::Duration::milliseconds(1100);
+    tokio::time::sleep(left.to_std().unwrap_or_default()).await;
     assert_not_found_by_every_hook(&app, &kept).await;
 
     // Two workers sweep at once: each number ends once.
