@@ -235,7 +235,6 @@ if [ "$CLUSTER" = "1" ]; then
   TARGET_URL=$CB TARGET_PID=$CLUSTER_SERVER_PID BENCH_SPLIT=1 run cluster_complete
   kill "$CLUSTER_SERVER_PID"; wait "$CLUSTER_SERVER_PID" 2>/dev/null || true; CLUSTER_SERVER_PID=""
   stop_redis_cluster
-  psql -q "postgres://postgres@127.0.0.1:5432/postgres" -c "DROP DATABASE IF EXISTS $CDB WITH (FORCE)"
 fi
 BENCH_TOKEN=$DRAWER_TOKEN run drawer_sale_start
 # One completion per draft the start run left: each a ledger append under its drawer's lock.
